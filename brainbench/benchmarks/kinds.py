@@ -1,0 +1,78 @@
+"""Benchmark kinds: each joins a dataset, a model's activations and a metric into one outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from brainbench.benchmarks.rsa import layer_rdms, rsa_score, subject_rdms
+from brainbench.benchmarks.spec import BenchmarkSpec
+from brainbench.data.assemblies import Dataset
+from brainbench.data.stimuli import StimulusSet
+from brainbench.errors import BrainbenchError
+
+#: (stimuli, stimulus_degrees) → {layer: (n_stimuli, n_features)}; memoised by the caller.
+GetActivations = Callable[[StimulusSet, float], dict[str, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One benchmark's result before it becomes a leaderboard record."""
+
+    raw: float
+    ceiling: float | None
+    ceiled: float
+    error: float | None
+    layer: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def run_rsa(spec: BenchmarkSpec, dataset: Dataset, activations: GetActivations, device: torch.device) -> Outcome:
+    """RSA of every candidate layer vs the data RDMs; the layer chosen on held-out halves."""
+    if spec.assembly not in dataset.assemblies:
+        raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
+    assembly = dataset.assemblies[spec.assembly]
+    stimuli = dataset.stimuli.subset([str(s) for s in assembly.stimulus_a.values])
+    layers, model_rdms = layer_rdms(activations(stimuli, spec.stimulus_degrees), device)
+    stratify = spec.layer_selection.get("stratify")
+    strata = list(stimuli.metadata[stratify]) if stratify else ["all"] * len(stimuli)
+    ceiling_method = spec.ceiling.get("method", "none")
+    comparison = spec.metric.get("comparison", "spearman")
+    split_seed = int(spec.layer_selection.get("seed", 0))
+    result = rsa_score(
+        layers, model_rdms, subject_rdms(assembly), strata, comparison=comparison,
+        n_splits=int(spec.layer_selection.get("n_splits", 10)), seed=split_seed, ceiling=ceiling_method,
+    )
+    ceiling_note = (
+        "none: the data are a single group RDM, so there is no between-subject noise ceiling; ceiled = raw"
+        if ceiling_method == "none"
+        else f"Nili et al. 2014 {ceiling_method.split('_')[1]} bound over {assembly.sizes.get('subject', 0)} subjects"
+    )
+    return Outcome(
+        raw=result.raw,
+        ceiling=result.ceiling,
+        ceiled=result.ceiled,
+        error=result.error if result.ceiling is None else result.error / result.ceiling,
+        layer=result.layer,
+        details={
+            "comparison": comparison,
+            "model_rdm": "1 - Pearson r between stimulus response vectors",
+            "ceiling_method": ceiling_note,
+            "ceiled_formula": "raw / ceiling" if result.ceiling else "raw (no ceiling)",
+            "split_seed": split_seed,
+            "layer_map": {spec.region: result.layer},
+            "fold_scores": result.fold_scores,
+            "fold_layers": result.fold_layers,
+            "fold_ceilings": result.fold_ceilings,
+            "layer_profile": result.layer_profile,
+            "n_stimuli": len(stimuli),
+        },
+    )
+
+
+KINDS: dict[str, Callable[[BenchmarkSpec, Dataset, GetActivations, torch.device], Outcome]] = {
+    "rsa": run_rsa,
+}

@@ -1,0 +1,71 @@
+"""Benchmark definitions (benchmarks/*.toml): what is scored, never how."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from brainbench.definitions import definition_files, read_toml
+from brainbench.errors import BrainbenchError, unknown
+from brainbench.leaderboard import REGIONS
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """One benchmark: ``<Dataset>.<region>-<metric>``, its kind, data, and parameters."""
+
+    id: str
+    version: int
+    kind: str
+    region: str
+    dataset: str
+    assembly: str
+    stimulus_degrees: float
+    description: str = ""
+    citation: str = ""
+    metric: dict[str, Any] = field(default_factory=dict)
+    layer_selection: dict[str, Any] = field(default_factory=dict)
+    ceiling: dict[str, Any] = field(default_factory=dict)
+
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter that can move the score, as recorded with it."""
+        return {"metric": self.metric, "layer_selection": self.layer_selection, "ceiling": self.ceiling,
+                "stimulus_degrees": self.stimulus_degrees}
+
+
+def parse_benchmark(raw: dict[str, Any], origin: Path | str = "<benchmark>") -> BenchmarkSpec:
+    """Build a BenchmarkSpec from parsed TOML, checking its fields."""
+    try:
+        spec = BenchmarkSpec(
+            id=str(raw["id"]), version=int(raw["version"]), kind=str(raw["kind"]), region=str(raw["region"]),
+            dataset=str(raw["dataset"]), assembly=str(raw["assembly"]),
+            stimulus_degrees=float(raw["stimulus_degrees"]), description=str(raw.get("description", "")),
+            citation=str(raw.get("citation", "")), metric=dict(raw.get("metric", {})),
+            layer_selection=dict(raw.get("layer_selection", {})), ceiling=dict(raw.get("ceiling", {})),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BrainbenchError(f"Benchmark definition {origin} is malformed (missing or bad field {exc}).") from exc
+    if spec.region not in REGIONS:
+        raise BrainbenchError(f"Benchmark {spec.id}: region '{spec.region}' is not one of {', '.join(REGIONS)}.")
+    return spec
+
+
+def list_benchmarks() -> dict[str, BenchmarkSpec]:
+    """Every benchmark brainbench knows, by id."""
+    specs = [parse_benchmark(read_toml(p), p) for p in definition_files("benchmarks")]
+    return {s.id: s for s in sorted(specs, key=lambda s: s.id)}
+
+
+def resolve_benchmarks(patterns: Sequence[str]) -> list[BenchmarkSpec]:
+    """Benchmarks named by ids or wildcard patterns (``'Geirhos2019.*'``), in order, without repeats."""
+    known = list_benchmarks()
+    chosen: dict[str, BenchmarkSpec] = {}
+    for pattern in patterns:
+        matches = [b for b in known if fnmatch.fnmatchcase(b, pattern)]
+        if not matches:
+            raise unknown("benchmark", pattern, known, "See `brainbench benchmarks list`.")
+        chosen |= {b: known[b] for b in matches}
+    return list(chosen.values())

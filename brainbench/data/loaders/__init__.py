@@ -1,0 +1,24 @@
+"""Loaders: one function per file format, turning a dataset's verified files into a Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from brainbench.data.assemblies import Dataset
+from brainbench.data.loaders import kriegeskorte2008
+from brainbench.data.manifest import Manifest
+from brainbench.errors import BrainbenchError
+
+Loader = Callable[[Manifest, dict[str, Path]], Dataset]
+
+LOADERS: dict[str, Loader] = {
+    "kriegeskorte2008": kriegeskorte2008.load,
+}
+
+
+def get_loader(name: str) -> Loader:
+    """The loader a manifest names."""
+    if name not in LOADERS:
+        raise BrainbenchError(f"No loader named '{name}'; known loaders: {', '.join(sorted(LOADERS))}.")
+    return LOADERS[name]

