@@ -1,0 +1,67 @@
+"""``brainbench data list | fetch | verify``."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from brainbench import paths
+from brainbench.cli import options, render
+from brainbench.data import fetch_dataset, list_manifests, load_manifest, verify_dataset
+from brainbench.data.manifest import DataFile
+
+
+@click.group()
+def data() -> None:
+    """Datasets: list them, fetch them into the cache, verify the cached copies."""
+
+
+@data.command("list")
+@options.as_json
+def data_list(as_json: bool) -> None:
+    """List the datasets, their size and whether they are cached."""
+    rows = []
+    for m in list_manifests():
+        status = verify_dataset(m)
+        cached = sum(s == "ok" for s in status.values())
+        rows.append({"name": m.name, "title": m.title, "files": len(m.files),
+                     "bytes": sum(f.size for f in m.files), "cached_files": cached})
+    if as_json:
+        render.print_json(rows)
+        return
+    table = Table(title=f"datasets  ·  cache {paths.data_cache()}")
+    for column in ("dataset", "files", "MB", "cached", "title"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["name"], str(r["files"]), f"{r['bytes'] / 1e6:.1f}", f"{r['cached_files']}/{r['files']}",
+                      r["title"])
+    render.stdout.print(table)
+
+
+@data.command("fetch")
+@click.argument("name")
+@options.data_mirror
+def data_fetch(name: str, data_mirrors: tuple[str, ...]) -> None:
+    """Put dataset NAME in the local cache: from a mirror, else by download; every file checksum-verified."""
+    manifest = load_manifest(name)
+
+    def bar(file: DataFile) -> render.DownloadBar:
+        return render.DownloadBar(f"{manifest.name}/{file.path}")
+
+    fetched = fetch_dataset(manifest, paths.mirror_dirs(list(data_mirrors)), progress=bar)
+    for path, f in fetched.items():
+        render.stdout.print(f"{manifest.name}/{path}: verified ({f.origin})")
+
+
+@data.command("verify")
+@click.argument("name", required=False)
+def data_verify(name: str | None) -> None:
+    """Check the sha256 of cached files (of NAME, or of every dataset); exit 1 if any is corrupt."""
+    manifests = [load_manifest(name)] if name else list_manifests()
+    bad = 0
+    for m in manifests:
+        for path, status in verify_dataset(m).items():
+            bad += status == "corrupt"
+            render.stdout.print(f"{m.name}/{path}: {status}")
+    if bad:
+        raise click.ClickException(f"{bad} cached file(s) failed their checksum; run `brainbench data fetch NAME`.")

@@ -1,0 +1,16 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import click
+
+data_mirror = click.option(
+    "--data-mirror", "data_mirrors", multiple=True, type=click.Path(file_okay=False),
+    help="A folder holding copies of the datasets (checked like downloads); repeatable. "
+    "Also read from BRAINBENCH_DATA_MIRROR (colon-separated).",
+)
+leaderboard_path = click.option(
+    "--leaderboard", "leaderboard_path", type=click.Path(dir_okay=False),
+    help="The leaderboard file (default: BRAINBENCH_LEADERBOARD or <BRAINBENCH_HOME>/leaderboard.sqlite).",
+)
+as_json = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")

@@ -1,0 +1,67 @@
+"""``brainbench score``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from rich.table import Table
+
+from brainbench.benchmarks.scoring import score as score_model
+from brainbench.cli import options, render
+
+
+def _split_layers(values: tuple[str, ...]) -> list[str] | None:
+    layers = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return layers or None
+
+
+@click.command()
+@click.argument("model")
+@click.option("-b", "--benchmark", "benchmarks", multiple=True, required=True,
+              help="Benchmark id or wildcard pattern (e.g. Kiani2007.IT-rsa, 'Kriegeskorte2008.*'); repeatable.")
+@click.option("--layers", multiple=True, help="Candidate layers (comma-separated or repeated); default per family.")
+@click.option("--weights", type=click.Path(dir_okay=False), help="A state_dict file to load into the model.")
+@click.option("--random-init", is_flag=True, help="Score the untrained, randomly initialised network (recorded).")
+@click.option("--visual-degrees", type=float, help="The model's field of view in degrees (default: 8).")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA > MPS > CPU), cpu, cuda, cuda:N, mps.")
+@click.option("--seed", default=0, show_default=True, help="Seed for random initialisation and any sampling.")
+@click.option("--batch-size", default=32, show_default=True, help="Images per forward pass.")
+@click.option("--no-save", is_flag=True, help="Do not write the records to the leaderboard.")
+@options.data_mirror
+@options.leaderboard_path
+@options.as_json
+def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weights: str | None,
+          random_init: bool, visual_degrees: float | None, device: str, seed: int, batch_size: int,
+          no_save: bool, data_mirrors: tuple[str, ...], leaderboard_path: str | None, as_json: bool) -> None:
+    """Score MODEL on benchmarks and append the records to the leaderboard.
+
+    MODEL is a built-in name (brainbench models list), timm:NAME or torchvision:NAME.
+
+    Example: brainbench score efficientnet_lite0 -b Kiani2007.IT-rsa -b Kriegeskorte2008.IT-rsa
+    """
+    start = time.perf_counter()
+    with render.progress_bars() as progress:
+        records = score_model(
+            model, list(benchmarks), weights=weights, random_init=random_init, layers=_split_layers(layers),
+            visual_degrees=visual_degrees, device=device, seed=seed, data_mirrors=data_mirrors,
+            leaderboard=leaderboard_path, save=not no_save, batch_size=batch_size, progress=progress,
+        )
+    if as_json:
+        render.print_json([
+            {"model": r.model, "benchmark": r.benchmark, "version": r.benchmark_version, "raw": r.raw,
+             "ceiling": r.ceiling, "ceiled": r.ceiled, "error": r.error, "layer": r.layer, "region": r.region,
+             "random_init": r.random_init, "weights_digest": r.weights_digest, "id": r.id}
+            for r in records
+        ])
+        return
+    first = records[0]
+    table = Table(title=f"{first.model_label}  ·  weights {first.weights_digest[:12]}  ·  {first.device}")
+    for column in ("benchmark", "region", "raw", "ceiling", "ceiled", "error", "layer"):
+        table.add_column(column, justify="right" if column in ("raw", "ceiling", "ceiled", "error") else "left")
+    for r in records:
+        table.add_row(f"{r.benchmark} v{r.benchmark_version}", r.region, render.number(r.raw),
+                      render.number(r.ceiling), render.number(r.ceiled), render.number(r.error), r.layer or "–")
+    render.stdout.print(table)
+    where = "not saved (--no-save)" if no_save else f"saved as records {', '.join(str(r.id) for r in records)}"
+    render.stdout.print(f"{len(records)} score(s) in {time.perf_counter() - start:.1f} s; {where}.")
