@@ -46,7 +46,9 @@ def parse_manifest(raw: dict, origin: Path | str = "<manifest>") -> Manifest:
     """Build a Manifest from parsed TOML, checking the fields a fetch relies on."""
     try:
         files = tuple(
-            DataFile(path=str(f["path"]), sha256=str(f["sha256"]).lower(), size=int(f["size"]), url=str(f.get("url", "")))
+            DataFile(
+                path=str(f["path"]), sha256=str(f["sha256"]).lower(), size=int(f["size"]), url=str(f.get("url", ""))
+            )
             for f in raw["files"]
         )
         manifest = Manifest(

@@ -87,7 +87,8 @@ def list_models(pattern: str = "*") -> list[str]:
     if arch_pattern and source == "torchvision":
         import torchvision
 
-        return [f"torchvision:{n}" for n in sorted(torchvision.models.list_models()) if fnmatch.fnmatch(n, arch_pattern)]
+        names = sorted(torchvision.models.list_models())
+        return [f"torchvision:{n}" for n in names if fnmatch.fnmatch(n, arch_pattern)]
     return sorted(n for n in builtin_models() if fnmatch.fnmatch(n, pattern))
 
 
@@ -174,7 +175,8 @@ def _parse(identifier: str) -> tuple[ModelSpec | None, str, str]:
         return None, source, arch
     builtins = builtin_models()
     if identifier not in builtins:
-        raise unknown("model", identifier, builtins, "See `brainbench models list`, or use timm:NAME / torchvision:NAME.")
+        hint = "See `brainbench models list`, or use timm:NAME / torchvision:NAME."
+        raise unknown("model", identifier, builtins, hint)
     spec = builtins[identifier]
     return spec, spec.source, spec.architecture
 

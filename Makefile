@@ -1,0 +1,36 @@
+# brainbench: `make install` then `make demo`; `make test` runs the test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch/torchvision are pinned to wheels that install offline on the project's machines; override for others.
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+# The offline data mirror, when present beside the checkout (tests and the demo use it).
+export BRAINBENCH_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
+
+.PHONY: install test demo lint bench clean
+
+install: $(BIN)/brainbench
+
+$(BIN)/brainbench: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH_SPEC)
+	$(BIN)/python -m pip install -q -e '.[test,demo]'
+	@touch $@
+
+test: install
+	$(BIN)/python -m pytest -q
+
+demo: install
+	$(BIN)/brainbench score efficientnet_lite0 -b Kiani2007.IT-rsa -b Kriegeskorte2008.IT-rsa
+	$(BIN)/brainbench score timm:resnet18 --random-init -b Kiani2007.IT-rsa -b Kriegeskorte2008.IT-rsa
+	$(BIN)/brainbench leaderboard
+
+lint: install
+	$(BIN)/ruff check brainbench tests bench
+
+bench: install
+	$(BIN)/python bench/rsa_speed.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
