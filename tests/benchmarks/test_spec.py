@@ -1,0 +1,43 @@
+"""Benchmark definitions: the shipped TOMLs, id conventions, pattern resolution."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from brainbench.benchmarks.kinds import KINDS
+from brainbench.benchmarks.spec import list_benchmarks, parse_benchmark, resolve_benchmarks
+from brainbench.data.manifest import list_manifests
+from brainbench.errors import BrainbenchError, UnknownNameError
+
+
+def test_shipped_benchmarks_are_well_formed():
+    specs = list_benchmarks()
+    assert {"Kiani2007.IT-rsa", "Kriegeskorte2008.IT-rsa"} <= set(specs)
+    datasets = {m.name for m in list_manifests()}
+    for benchmark_id, spec in specs.items():
+        dataset, region, metric = re.fullmatch(r"([A-Za-z]+\d{4})\.(\w+)-(\w+)", benchmark_id).groups()
+        assert spec.region == region and spec.kind in KINDS and spec.dataset in datasets
+        assert spec.version >= 1 and spec.stimulus_degrees > 0
+
+
+def test_patterns_resolve_in_order_without_repeats():
+    assert [s.id for s in resolve_benchmarks(["Kriegeskorte2008.*", "*.IT-rsa"])] == [
+        "Kriegeskorte2008.IT-rsa", "Kiani2007.IT-rsa",
+    ]
+
+
+def test_unknown_benchmark_suggests_close_ids():
+    with pytest.raises(UnknownNameError, match="Kiani2007.IT-rsa"):
+        resolve_benchmarks(["Kiani2007.IT-rs"])
+
+
+def test_bad_definitions_are_refused():
+    good = {"id": "X2000.IT-rsa", "version": 1, "kind": "rsa", "region": "IT", "dataset": "d", "assembly": "a",
+            "stimulus_degrees": 8}
+    assert parse_benchmark(good).id == "X2000.IT-rsa"
+    with pytest.raises(BrainbenchError, match="malformed"):
+        parse_benchmark({k: v for k, v in good.items() if k != "version"})
+    with pytest.raises(BrainbenchError, match="region 'V9'"):
+        parse_benchmark({**good, "region": "V9"})

@@ -1,0 +1,56 @@
+"""Activation extraction against a direct forward pass of the same module."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from brainbench.data.stimuli import in_memory_stimuli
+from brainbench.models.activations import extract_activations
+from brainbench.models.preprocessing import Preprocessing, to_batch
+from brainbench.models.registry import Model
+
+
+def _model() -> Model:
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+    return Model("tiny", "test:tiny", module.eval(), Preprocessing(16), ["0", "2", "4"], 8.0, "d" * 64, "test", False)
+
+
+def _stimuli(n: int = 7):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(n, 20, 20, 3), dtype=np.uint8)
+    metadata = pd.DataFrame({"stimulus_id": [f"s{i}" for i in range(n)], "category": ["a"] * n}).set_index("stimulus_id")
+    return in_memory_stimuli("test", images, metadata)
+
+
+def test_activations_equal_a_direct_forward_pass():
+    model, stimuli = _model(), _stimuli()
+    done = []
+    acts = extract_activations(model, stimuli, 8.0, device="cpu", batch_size=3, progress=done.append)
+    assert sum(done) == len(stimuli) and done == [3, 3, 1]
+    x = to_batch(list(stimuli.images()), model.preprocessing)
+    with torch.no_grad():
+        conv = model.module[0](x)
+        pooled = model.module[2](model.module[1](conv))
+        logits = model.module(x)
+    assert acts["0"].shape == (7, 4 * 7 * 7)
+    torch.testing.assert_close(acts["0"], conv.flatten(1))
+    torch.testing.assert_close(acts["2"], pooled.flatten(1))
+    torch.testing.assert_close(acts["4"], logits)
+
+
+def test_batch_size_does_not_change_activations():
+    model, stimuli = _model(), _stimuli()
+    one = extract_activations(model, stimuli, 8.0, device="cpu", batch_size=1)
+    all_ = extract_activations(model, stimuli, 8.0, device="cpu", batch_size=64)
+    for layer in one:
+        torch.testing.assert_close(one[layer], all_[layer], atol=1e-5, rtol=1e-5)
+
+
+def test_hooks_are_removed_after_extraction():
+    model = _model()
+    extract_activations(model, _stimuli(), 8.0, device="cpu")
+    assert all(not m._forward_hooks for m in model.module.modules())
