@@ -50,8 +50,10 @@ def benchmarks_list(as_json: bool) -> None:
                             "dataset": s.dataset, "description": s.description} for s in specs])
         return
     table = Table(title="benchmarks")
-    for column in ("benchmark", "version", "kind", "region", "dataset", "description"):
+    table.add_column("benchmark", no_wrap=True)
+    for column in ("version", "kind", "region", "dataset"):
         table.add_column(column)
+    table.add_column("description", overflow="fold")
     for s in specs:
         table.add_row(s.id, str(s.version), s.kind, s.region, s.dataset, s.description)
     render.stdout.print(table)

