@@ -35,16 +35,16 @@ def _upper(m: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 def test_stratified_halves_partition_and_balance():
-    splits = stratified_halves(STRATA + ["c0"], n_splits=5, seed=1)
-    labels = np.asarray(STRATA + ["c0"])
+    splits = stratified_halves([*STRATA, "c0"], n_splits=5, seed=1)
+    labels = np.asarray([*STRATA, "c0"])
     for a, b in splits:
         assert sorted(np.concatenate([a, b]).tolist()) == list(range(N + 1))
         assert abs(len(a) - len(b)) <= 1
         for stratum in np.unique(labels):
             assert abs((labels[a] == stratum).sum() - (labels[b] == stratum).sum()) <= 1
-    again = stratified_halves(STRATA + ["c0"], n_splits=5, seed=1)
+    again = stratified_halves([*STRATA, "c0"], n_splits=5, seed=1)
     assert all(np.array_equal(x[0], y[0]) for x, y in zip(splits, again, strict=True))
-    assert not np.array_equal(splits[0][0], stratified_halves(STRATA + ["c0"], 5, seed=2)[0][0])
+    assert not np.array_equal(splits[0][0], stratified_halves([*STRATA, "c0"], 5, seed=2)[0][0])
     with pytest.raises(ValueError):
         stratified_halves(["a", "a", "b"], 1, 0)
 
@@ -76,7 +76,7 @@ def test_nili_ceiling_on_held_out_halves():
     names, model_rdms = layer_rdms(activations, torch.device("cpu"))
     result = rsa_score(names, model_rdms, torch.from_numpy(subjects), STRATA, n_splits=2, seed=0,
                        ceiling="nili_upper")
-    a, b = stratified_halves(STRATA, 2, 0)[0]
+    _a, b = stratified_halves(STRATA, 2, 0)[0]
     ranks = np.stack([rankdata(_upper(s, b)) for s in subjects])  # Nili: rank-transform, then average
     upper = np.mean([spearmanr(r, ranks.mean(0))[0] for r in ranks])
     lower = np.mean([spearmanr(ranks[i], np.delete(ranks, i, 0).mean(0))[0] for i in range(4)])

@@ -17,7 +17,7 @@ def test_shipped_benchmarks_are_well_formed():
     assert {"Kiani2007.IT-rsa", "Kriegeskorte2008.IT-rsa"} <= set(specs)
     datasets = {m.name for m in list_manifests()}
     for benchmark_id, spec in specs.items():
-        dataset, region, metric = re.fullmatch(r"([A-Za-z]+\d{4})\.(\w+)-(\w+)", benchmark_id).groups()
+        _dataset, region, _metric = re.fullmatch(r"([A-Za-z]+\d{4})\.(\w+)-(\w+)", benchmark_id).groups()
         assert spec.region == region and spec.kind in KINDS and spec.dataset in datasets
         assert spec.version >= 1 and spec.stimulus_degrees > 0
 
@@ -29,7 +29,7 @@ def test_patterns_resolve_in_order_without_repeats():
 
 
 def test_unknown_benchmark_suggests_close_ids():
-    with pytest.raises(UnknownNameError, match="Kiani2007.IT-rsa"):
+    with pytest.raises(UnknownNameError, match=r"Kiani2007\.IT-rsa"):
         resolve_benchmarks(["Kiani2007.IT-rs"])
 
 

@@ -15,14 +15,17 @@ from brainbench.models.registry import Model
 
 def _model() -> Model:
     torch.manual_seed(0)
-    module = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+    module = nn.Sequential(
+        nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 3)
+    )
     return Model("tiny", "test:tiny", module.eval(), Preprocessing(16), ["0", "2", "4"], 8.0, "d" * 64, "test", False)
 
 
 def _stimuli(n: int = 7):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(n, 20, 20, 3), dtype=np.uint8)
-    metadata = pd.DataFrame({"stimulus_id": [f"s{i}" for i in range(n)], "category": ["a"] * n}).set_index("stimulus_id")
+    ids = [f"s{i}" for i in range(n)]
+    metadata = pd.DataFrame({"stimulus_id": ids, "category": ["a"] * n}).set_index("stimulus_id")
     return in_memory_stimuli("test", images, metadata)
 
 
