@@ -27,11 +27,10 @@ def pearson(x: Tensor, y: Tensor, dim: int = -1) -> Tensor:
     x, y: broadcastable shapes with equal size n ≥ 2 along `dim`.
     Returns the broadcast shape without `dim`, values in [-1, 1].
     """
-    x, y = torch.broadcast_tensors(_as_float(x), _as_float(y))
-    dtype = torch.promote_types(x.dtype, y.dtype)
-    x, y = x.to(dtype), y.to(dtype)
-    xc = x - x.mean(dim, keepdim=True)
-    yc = y - y.mean(dim, keepdim=True)
+    dtype = torch.promote_types(_as_float(x).dtype, _as_float(y).dtype)
+    # Centre and normalise each input at its own shape; only the final product broadcasts.
+    xc = x.to(dtype) - x.to(dtype).mean(dim, keepdim=True)
+    yc = y.to(dtype) - y.to(dtype).mean(dim, keepdim=True)
     xc = xc / torch.linalg.vector_norm(xc, dim=dim, keepdim=True)
     yc = yc / torch.linalg.vector_norm(yc, dim=dim, keepdim=True)
     return (xc * yc).sum(dim).clamp(-1.0, 1.0)

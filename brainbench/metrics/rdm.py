@@ -43,7 +43,8 @@ def upper_triangle(rdm: Tensor) -> Tensor:
     if rdm.ndim < 2 or rdm.shape[-2] != n:
         raise ValueError(f"expected square matrices (..., n, n), got shape {tuple(rdm.shape)}")
     rows, cols = torch.triu_indices(n, n, offset=1, device=rdm.device)
-    return rdm[..., rows, cols]
+    # One gather over the flattened matrix is several times faster than 2-D advanced indexing.
+    return rdm.flatten(-2).index_select(-1, rows * n + cols)
 
 
 def compare_vectors(a: Tensor, b: Tensor, method: str = "spearman") -> Tensor:

@@ -1,0 +1,5 @@
+"""``python -m brainbench`` runs the command-line interface."""
+
+from brainbench.cli.main import main
+
+main()
