@@ -61,6 +61,10 @@ def score(
     for spec in specs:
         if spec.kind not in KINDS:
             raise BrainbenchError(f"Benchmark {spec.id} has kind '{spec.kind}', which this brainbench cannot run.")
+    board = None
+    if save:  # fail before the work, not after it, when the leaderboard file is unusable
+        board = leaderboard if isinstance(leaderboard, Leaderboard) else Leaderboard(leaderboard)
+        board.check()
     torch_device = resolve_device(device)
     resolved = model if isinstance(model, Model) else resolve_model(
         model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
@@ -91,8 +95,7 @@ def score(
         dataset = datasets[spec.dataset]
         outcome = KINDS[spec.kind](spec, dataset, activations, torch_device)
         records.append(_record(resolved, spec, dataset, outcome, seed, torch_device, started, start, timings))
-    if save:
-        board = leaderboard if isinstance(leaderboard, Leaderboard) else Leaderboard(leaderboard)
+    if board is not None:
         ids = board.append(records)
         for record, record_id in zip(records, ids, strict=True):
             record.id = record_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -50,6 +51,9 @@ def _download(file: DataFile, target: Path, progress: Callable[[DataFile], objec
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as tmp:
         bar = progress(file) if progress else False
         downloader = pooch.HTTPDownloader(progressbar=bar, timeout=60)
+        logger = pooch.get_logger()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # pooch's "Downloading data from … to file <temporary>" line
         try:
             fetched = pooch.retrieve(
                 file.url, known_hash=f"sha256:{file.sha256}", fname=Path(file.path).name, path=tmp,
@@ -64,6 +68,10 @@ def _download(file: DataFile, target: Path, progress: Callable[[DataFile], objec
                 f"Cannot download {file.path} from {file.url} ({type(exc).__name__}); "
                 "if this machine is offline, set BRAINBENCH_DATA_MIRROR or pass --data-mirror DIR."
             ) from exc
+        finally:  # pooch closes the bar only after a complete download; a failure would leave it drawing
+            logger.setLevel(level)
+            if bar and hasattr(bar, "close"):
+                bar.close()
         os.replace(fetched, target)
 
 
@@ -103,7 +111,8 @@ def fetch_file(
             f"run `brainbench data fetch {manifest.name}` again."
         )
     for mirror in mirrors:
-        for candidate in (mirror / manifest.mirror_folder / file.path, mirror / manifest.name / file.path):
+        for folder in dict.fromkeys((manifest.mirror_folder or manifest.name, manifest.name)):
+            candidate = mirror / folder / file.path
             if not candidate.is_file():
                 continue
             if not _matches(candidate, file):

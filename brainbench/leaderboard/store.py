@@ -115,6 +115,13 @@ class Leaderboard:
                 raise
         return ids
 
+    def check(self) -> None:
+        """Raise BrainbenchError now if the file exists but is not a leaderboard this brainbench can use."""
+        if self.path.exists():
+            with self._connect(readonly=True) as conn:
+                if _tables(conn):
+                    self._check(conn)
+
     def records(self, model: str | None = None, benchmark: str | None = None) -> list[ScoreRecord]:
         """All stored records, oldest first, optionally only those of ``model`` and/or ``benchmark``."""
         if not self.path.exists():

@@ -55,5 +55,6 @@ def check_layers(module: nn.Module, layers: list[str]) -> list[str]:
     known = set(names)
     for layer in layers:
         if layer not in known:
-            raise unknown("layer", layer, names, "Layer names are the torch module names (model.named_modules()).")
+            candidates = ", ".join(default_layers(module))
+            raise unknown("layer", layer, names, f"This model's default candidate layers: {candidates}.")
     return layers

@@ -1,0 +1,336 @@
+"""Fetching: cache → mirror → download, always checksum-verified; served locally, never from the internet."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pooch
+import pytest
+
+from brainbench import paths
+from brainbench.data import DataFile, Manifest, fetch_dataset, verify_dataset
+from brainbench.data.fetch import cache_path, fetch_file
+from brainbench.errors import DataError
+
+CONTENT = {
+    "a.txt": b"first file of the tiny dataset\n",
+    "sub/b.bin": bytes(range(256)) * 8,
+}
+
+
+class Server:
+    """A local HTTP server of ``files`` (``{url path without '/': bytes}``) that records every request."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = dict(CONTENT)
+        self.requests: list[str] = []
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                served.requests.append(self.path)
+                body = served.files.get(self.path.lstrip("/"))
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+            def log_message(self, *args: object) -> None:  # keep the test output clean
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path}"
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    served = Server()
+    served.thread.start()
+    try:
+        yield served
+    finally:
+        served.httpd.shutdown()
+        served.httpd.server_close()
+        served.thread.join(timeout=5)
+
+
+def tiny_manifest(base_url: str, content: dict[str, bytes] = CONTENT) -> Manifest:
+    files = tuple(
+        DataFile(path=path, sha256=hashlib.sha256(body).hexdigest(), size=len(body), url=f"{base_url}/{path}")
+        for path, body in content.items()
+    )
+    return Manifest(name="tiny", title="A tiny test dataset", loader="none", files=files, mirror_folder="tiny_mirror")
+
+
+@pytest.fixture
+def manifest(server: Server) -> Manifest:
+    return tiny_manifest(server.base)
+
+
+def cache_tree(home: Path) -> list[str]:
+    """Every file and folder under the data cache, relative to it (hidden temporaries included)."""
+    root = home / "data"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
+
+
+def cached_files(home: Path) -> list[str]:
+    root = home / "data"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir()) if root.exists() else []
+
+
+def make_mirror(root: Path, folder: str, content: dict[str, bytes] = CONTENT) -> Path:
+    for path, body in content.items():
+        target = root / folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    return root
+
+
+@pytest.fixture
+def pooch_log() -> Iterator[list[logging.LogRecord]]:
+    """What pooch logs (it writes to stderr on its own), recorded."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        assert logger.level == level, "fetching must restore pooch's log level"
+
+
+def closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RecordingBar:
+    """pooch's progress-bar protocol, recording what was done to it."""
+
+    def __init__(self, file: DataFile) -> None:
+        self.file = file
+        self.total: int | None = None
+        self.done = 0
+        self.closed = False
+
+    def update(self, n: int) -> None:
+        self.done += n
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_download_lands_in_the_cache_verified(
+    home: Path, server: Server, manifest: Manifest, pooch_log: list[logging.LogRecord]
+) -> None:
+    bars: list[RecordingBar] = []
+
+    def progress(file: DataFile) -> RecordingBar:
+        bars.append(RecordingBar(file))
+        return bars[-1]
+
+    fetched = fetch_dataset(manifest, mirrors=[], progress=progress)
+
+    assert {path: f.origin for path, f in fetched.items()} == {"a.txt": "download", "sub/b.bin": "download"}
+    for path, body in CONTENT.items():
+        assert fetched[path].path == home / "data" / "tiny" / path == cache_path(manifest, fetched[path].file)
+        assert fetched[path].path.read_bytes() == body
+    assert sorted(server.requests) == ["/a.txt", "/sub/b.bin"]
+    assert cache_tree(home) == ["tiny", "tiny/a.txt", "tiny/sub", "tiny/sub/b.bin"]  # no temporaries left
+    assert verify_dataset(manifest) == {"a.txt": "ok", "sub/b.bin": "ok"}
+    assert [b.file.path for b in bars] == ["a.txt", "sub/b.bin"]
+    assert all(b.closed and b.done == b.file.size for b in bars)
+    assert pooch_log == []  # no stray "Downloading data from … to file <temporary>" lines on stderr
+
+
+def test_second_fetch_comes_from_the_cache(home: Path, server: Server, manifest: Manifest) -> None:
+    fetch_dataset(manifest, mirrors=[])
+    server.requests.clear()
+    server.files.clear()  # the server could not serve them any more
+
+    fetched = fetch_dataset(manifest, mirrors=[])
+
+    assert {f.origin for f in fetched.values()} == {"cache"}
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("bad", ["a.txt", "sub/b.bin"])
+@pytest.mark.parametrize("same_size", [True, False])
+def test_download_with_wrong_bytes_is_not_kept(
+    home: Path, server: Server, manifest: Manifest, bad: str, same_size: bool
+) -> None:
+    body = CONTENT[bad]
+    server.files[bad] = bytes([body[0] ^ 1]) + body[1:] if same_size else body + b"extra"
+    bars: list[RecordingBar] = []
+
+    with pytest.raises(DataError, match="does not match its sha256") as caught:
+        fetch_dataset(manifest, mirrors=[], progress=lambda f: bars.append(RecordingBar(f)) or bars[-1])
+
+    assert bad in str(caught.value)
+    good = [f"tiny/{p}" for p in CONTENT if p != bad and list(CONTENT).index(p) < list(CONTENT).index(bad)]
+    assert cached_files(home) == good  # only files verified before the bad one; no partial copy
+    assert not [p for p in cache_tree(home) if Path(p).name.startswith(".")]
+    assert all(b.closed for b in bars)
+
+
+def test_mirror_takes_precedence_over_download(home: Path, tmp_path: Path, server: Server, manifest: Manifest) -> None:
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    mirror = make_mirror(tmp_path / "mirror", manifest.mirror_folder)
+
+    fetched = fetch_dataset(manifest, mirrors=[empty, mirror])
+
+    assert {f.origin for f in fetched.values()} == {"mirror"}
+    assert server.requests == []
+    for path, body in CONTENT.items():
+        copy = fetched[path].path
+        assert copy == home / "data" / "tiny" / path and not copy.is_symlink()
+        assert copy.read_bytes() == body
+    assert cache_tree(home) == ["tiny", "tiny/a.txt", "tiny/sub", "tiny/sub/b.bin"]
+    assert {f.origin for f in fetch_dataset(manifest, mirrors=[mirror]).values()} == {"cache"}
+
+
+def test_mirror_folder_named_after_the_dataset_also_counts(home: Path, tmp_path: Path, manifest: Manifest) -> None:
+    mirror = make_mirror(tmp_path / "mirror", manifest.name)
+    fetched = fetch_dataset(manifest, mirrors=[mirror], allow_download=False)
+    assert {f.origin for f in fetched.values()} == {"mirror"}
+
+
+def test_mirrors_default_to_the_environment(
+    home: Path, tmp_path: Path, server: Server, manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror = make_mirror(tmp_path / "mirror", manifest.mirror_folder)
+    monkeypatch.setenv("BRAINBENCH_DATA_MIRROR", f"{tmp_path / 'nowhere'}:{mirror}")
+
+    fetched = fetch_dataset(manifest)
+
+    assert {f.origin for f in fetched.values()} == {"mirror"}
+    assert server.requests == []
+
+
+def test_corrupted_mirror_file_is_an_error_naming_it(
+    home: Path, tmp_path: Path, server: Server, manifest: Manifest
+) -> None:
+    mirror = make_mirror(tmp_path / "mirror", manifest.mirror_folder, {**CONTENT, "sub/b.bin": b"not the data"})
+
+    with pytest.raises(DataError, match="does not match the sha256") as caught:
+        fetch_dataset(manifest, mirrors=[mirror])
+
+    assert str(mirror / "tiny_mirror" / "sub" / "b.bin") in str(caught.value)
+    assert "tiny/sub/b.bin" in str(caught.value)
+    assert server.requests == []  # a bad mirror copy is reported, not silently replaced by a download
+    assert cached_files(home) == ["tiny/a.txt"]
+
+
+@pytest.mark.parametrize("same_size", [True, False])
+def test_corrupted_cached_file_is_an_error_and_removed(
+    home: Path, server: Server, manifest: Manifest, same_size: bool
+) -> None:
+    fetch_dataset(manifest, mirrors=[])
+    cached = home / "data" / "tiny" / "a.txt"
+    cached.write_bytes(b"X" * len(CONTENT["a.txt"]) if same_size else b"truncated")
+    assert verify_dataset(manifest)["a.txt"] == "corrupt"
+    server.requests.clear()
+
+    with pytest.raises(DataError, match=r"Cached tiny/a\.txt failed its sha256 check and was removed"):
+        fetch_dataset(manifest, mirrors=[])
+
+    assert not cached.exists()
+    assert server.requests == []
+    refetched = fetch_dataset(manifest, mirrors=[])  # the advice in the message works
+    assert refetched["a.txt"].origin == "download" and cached.read_bytes() == CONTENT["a.txt"]
+
+
+def test_offline_without_a_mirror_names_the_mirror_variable(
+    home: Path, tmp_path: Path, server: Server, manifest: Manifest
+) -> None:
+    with pytest.raises(DataError, match="BRAINBENCH_DATA_MIRROR") as caught:
+        fetch_dataset(manifest, mirrors=[tmp_path / "nowhere"], allow_download=False)
+    assert "tiny/a.txt is not in the cache or any mirror" in str(caught.value)
+    assert server.requests == []
+    assert cached_files(home) == []
+
+
+def test_unreachable_server_names_the_mirror_variable(home: Path, pooch_log: list[logging.LogRecord]) -> None:
+    manifest = tiny_manifest(f"http://127.0.0.1:{closed_port()}")
+    bars: list[RecordingBar] = []
+
+    with pytest.raises(DataError, match="BRAINBENCH_DATA_MIRROR") as caught:
+        fetch_dataset(manifest, mirrors=[], progress=lambda f: bars.append(RecordingBar(f)) or bars[-1])
+
+    assert "Cannot download a.txt" in str(caught.value)
+    assert cached_files(home) == []
+    assert not [p for p in cache_tree(home) if Path(p).name.startswith(".")]
+    assert bars and all(b.closed for b in bars)  # a failed download leaves no progress bar drawing
+    assert pooch_log == []  # the error is the one line the user sees
+
+
+def test_missing_file_on_the_server_is_a_data_error(home: Path, server: Server, manifest: Manifest) -> None:
+    del server.files["sub/b.bin"]
+    with pytest.raises(DataError, match=r"Cannot download sub/b\.bin .*HTTPError"):
+        fetch_dataset(manifest, mirrors=[])
+    assert cached_files(home) == ["tiny/a.txt"]
+
+
+def test_file_without_url_must_come_from_cache_or_mirror(home: Path, tmp_path: Path) -> None:
+    body = CONTENT["a.txt"]
+    file = DataFile("a.txt", hashlib.sha256(body).hexdigest(), len(body))
+    manifest = Manifest(name="tiny", title="t", loader="none", files=(file,))
+    with pytest.raises(DataError, match="not in the cache or any mirror"):
+        fetch_file(manifest, file, mirrors=[], allow_download=True)
+    mirror = make_mirror(tmp_path / "mirror", "tiny", {"a.txt": body})
+    assert fetch_file(manifest, file, mirrors=[mirror]).origin == "mirror"
+
+
+def test_verify_dataset_statuses(home: Path, server: Server, manifest: Manifest) -> None:
+    assert verify_dataset(manifest) == {"a.txt": "missing", "sub/b.bin": "missing"}
+    fetch_dataset(manifest, mirrors=[])
+    assert verify_dataset(manifest) == {"a.txt": "ok", "sub/b.bin": "ok"}
+
+    corrupt = home / "data" / "tiny" / "sub" / "b.bin"
+    corrupt.write_bytes(b"\0" * len(CONTENT["sub/b.bin"]))
+    (home / "data" / "tiny" / "a.txt").unlink()
+
+    assert verify_dataset(manifest) == {"a.txt": "missing", "sub/b.bin": "corrupt"}
+    assert corrupt.exists()  # left for inspection
+
+
+def test_mirror_dirs_reads_colon_separated_environment(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert paths.mirror_dirs() == []
+    assert paths.mirror_dirs(["x", tmp_path]) == [Path("x"), tmp_path]
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("BRAINBENCH_DATA_MIRROR", "/srv/a::/srv/b:~/c:")
+    assert paths.mirror_dirs() == [Path("/srv/a"), Path("/srv/b"), tmp_path / "c"]
+    assert paths.mirror_dirs(("/first",)) == [Path("/first"), Path("/srv/a"), Path("/srv/b"), tmp_path / "c"]
+
+
+def test_cache_lives_under_brainbench_home(home: Path) -> None:
+    assert paths.home() == home
+    assert paths.data_cache() == home / "data"
+    assert paths.default_leaderboard() == home / "leaderboard.sqlite"
