@@ -72,10 +72,10 @@ def test_unknown_model_source(cli: Cli, leaderboard: Path) -> None:
     assert_untouched(leaderboard)
 
 
-@pytest.mark.parametrize("benchmark", ["Kiani2007.IT-rs", "kiani2007.IT-rsa"])
-def test_unknown_benchmark_suggests_the_close_id(cli: Cli, leaderboard: Path, benchmark: str) -> None:
-    line = assert_one_line_error(cli("score", *MODEL, "-b", benchmark, "--leaderboard", leaderboard))
-    assert f"Unknown benchmark '{benchmark}'" in line and "Did you mean Kiani2007.IT-rsa" in line
+@pytest.mark.parametrize("benchmark_id", ["Kiani2007.IT-rs", "kiani2007.IT-rsa"])
+def test_unknown_benchmark_suggests_the_close_id(cli: Cli, leaderboard: Path, benchmark_id: str) -> None:
+    line = assert_one_line_error(cli("score", *MODEL, "-b", benchmark_id, "--leaderboard", leaderboard))
+    assert f"Unknown benchmark '{benchmark_id}'" in line and "Did you mean Kiani2007.IT-rsa" in line
     assert_untouched(leaderboard)
 
 
