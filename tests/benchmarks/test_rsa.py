@@ -98,3 +98,18 @@ def test_no_ceiling_for_one_group_rdm():
 def test_constant_layer_is_a_clear_error():
     with pytest.raises(BrainbenchError, match="constant responses"):
         layer_rdms({"dead": torch.zeros(N, 5)}, torch.device("cpu"))
+
+
+def test_kendall_tau_a_comparison_matches_scipy_on_tie_free_rdms():
+    """τa equals scipy's τb when neither vector has ties (continuous RDM entries)."""
+    from scipy.stats import kendalltau
+
+    activations, subjects = _data(n_subjects=2)
+    names, model_rdms = layer_rdms(activations, torch.device("cpu"))
+    result = rsa_score(names, model_rdms, torch.from_numpy(subjects), STRATA, comparison="kendall_tau_a",
+                       n_splits=1, seed=0)
+    _, b = stratified_halves(STRATA, 1, 0)[0]
+    reference = {k: squareform(pdist(v.double().numpy(), "correlation")) for k, v in activations.items()}
+    chosen = reference[result.fold_layers[0]]
+    expected = np.mean([kendalltau(_upper(chosen, b), _upper(s, b))[0] for s in subjects])
+    assert result.fold_scores[0] == pytest.approx(expected, abs=1e-9)
