@@ -1,21 +1,33 @@
-"""Benchmark kinds: each joins a dataset, a model's activations and a metric into one outcome."""
+"""Benchmark kinds: each joins a dataset, what a model computes on its stimuli, and a metric."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from brainbench.benchmarks.neural import run_neural
 from brainbench.benchmarks.rsa import layer_rdms, rsa_score, subject_rdms
 from brainbench.benchmarks.spec import BenchmarkSpec
 from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 
-#: (stimuli, stimulus_degrees) → {layer: (n_stimuli, n_features)}; memoised by the caller.
-GetActivations = Callable[[StimulusSet, float], dict[str, torch.Tensor]]
+
+@dataclass(frozen=True)
+class ModelProbe:
+    """What a benchmark may ask of the model; the scorer memoises both across benchmarks.
+
+    ``activations(stimuli, degrees)``: ``{layer: (n, features)}`` for every candidate layer;
+    ``grams(stimuli, degrees, layers)``: ``{layer: (n, n) float64 X Xᵀ}`` (memory-bounded passes).
+    """
+
+    layers: list[str]
+    device: torch.device
+    activations: Callable[[StimulusSet, float], dict[str, torch.Tensor]]
+    grams: Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -28,15 +40,16 @@ class Outcome:
     error: float | None
     layer: str | None
     details: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, dict[str, float]] = field(default_factory=dict)  # layer → raw / ceiled / selection values
 
 
-def run_rsa(spec: BenchmarkSpec, dataset: Dataset, activations: GetActivations, device: torch.device) -> Outcome:
+def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
     """RSA of every candidate layer vs the data RDMs; the layer chosen on held-out halves."""
     if spec.assembly not in dataset.assemblies:
         raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
     assembly = dataset.assemblies[spec.assembly]
     stimuli = dataset.stimuli.subset([str(s) for s in assembly.stimulus_a.values])
-    layers, model_rdms = layer_rdms(activations(stimuli, spec.stimulus_degrees), device)
+    layers, model_rdms = layer_rdms(probe.activations(stimuli, spec.stimulus_degrees), probe.device)
     stratify = spec.layer_selection.get("stratify")
     strata = list(stimuli.metadata[stratify]) if stratify else ["all"] * len(stimuli)
     ceiling_method = spec.ceiling.get("method", "none")
@@ -51,6 +64,10 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, activations: GetActivations, 
         if ceiling_method == "none"
         else f"Nili et al. 2014 {ceiling_method.split('_')[1]} bound over {assembly.sizes.get('subject', 0)} subjects"
     )
+    layer_profile = {
+        layer: {"raw": value, "ceiled": value / result.ceiling if result.ceiling else value}
+        for layer, value in result.layer_profile.items()
+    }
     return Outcome(
         raw=result.raw,
         ceiling=result.ceiling,
@@ -70,9 +87,17 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, activations: GetActivations, 
             "layer_profile": result.layer_profile,
             "n_stimuli": len(stimuli),
         },
+        profile=layer_profile,
     )
 
 
-KINDS: dict[str, Callable[[BenchmarkSpec, Dataset, GetActivations, torch.device], Outcome]] = {
+def run_neural_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
+    """Cross-validated neural predictivity (see benchmarks/neural.py)."""
+    fields, layer_profile = run_neural(spec, dataset, probe.grams, probe.layers, probe.device, profile=profile)
+    return Outcome(**fields, profile=layer_profile)
+
+
+KINDS: dict[str, Callable[..., Outcome]] = {
     "rsa": run_rsa,
+    "neural": run_neural_kind,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,13 +13,13 @@ import torch
 
 import brainbench
 from brainbench import paths
-from brainbench.benchmarks.kinds import KINDS
+from brainbench.benchmarks.kinds import KINDS, ModelProbe, Outcome
 from brainbench.benchmarks.spec import BenchmarkSpec, resolve_benchmarks
 from brainbench.data import Dataset, load_dataset
-from brainbench.data.stimuli import StimulusSet, content_digest
+from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 from brainbench.leaderboard import Leaderboard, ScoreRecord
-from brainbench.models.activations import extract_activations
+from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activations, layer_grams
 from brainbench.models.device import resolve_device
 from brainbench.models.registry import Model, resolve_model
 
@@ -36,6 +37,77 @@ def _environment() -> dict[str, str]:
     return {"python": platform.python_version(), "torch": torch.__version__, "timm": timm.__version__}
 
 
+@dataclass
+class _Session:
+    """One model on one device: resolved data sets and memoised activations/Grams shared by benchmarks."""
+
+    model: Model
+    device: torch.device
+    mirrors: list[Path]
+    batch_size: int
+    memory_budget: int
+    progress: ProgressFactory | None
+
+    def __post_init__(self) -> None:
+        self.datasets: dict[str, Dataset] = {}
+        self._activations: dict[tuple, dict[str, torch.Tensor]] = {}
+        self._grams: dict[tuple, dict[str, torch.Tensor]] = {}
+        self.seconds: dict[str, float] = {}
+
+    def dataset(self, name: str) -> Dataset:
+        if name not in self.datasets:
+            self.datasets[name] = load_dataset(name, mirrors=self.mirrors)
+        return self.datasets[name]
+
+    def _timed(self, key: str, start: float) -> None:
+        self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - start
+
+    def activations(self, stimuli: StimulusSet, degrees: float) -> dict[str, torch.Tensor]:
+        key = (stimuli.identifier, tuple(stimuli.stimulus_ids), degrees)
+        if key not in self._activations:
+            start = time.perf_counter()
+            label = f"{self.model.identifier}: activations ({len(stimuli)} images)"
+            advance = self.progress(label, len(stimuli)) if self.progress else None
+            self._activations[key] = extract_activations(
+                self.model, stimuli, degrees, device=self.device, batch_size=self.batch_size, progress=advance
+            )
+            self._timed("activations", start)
+        return self._activations[key]
+
+    def grams(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None) -> dict[str, torch.Tensor]:
+        key = (stimuli.identifier, tuple(stimuli.stimulus_ids), degrees)
+        have = self._grams.setdefault(key, {})
+        wanted = list(layers or self.model.layers)
+        missing = [layer for layer in wanted if layer not in have]
+        if missing:
+            start = time.perf_counter()
+            have |= layer_grams(self.model, stimuli, degrees, missing, device=self.device,
+                                batch_size=self.batch_size, memory_budget=self.memory_budget, progress=self.progress)
+            self._timed("activations_and_grams", start)
+        return {layer: have[layer] for layer in wanted}
+
+    def probe(self) -> ModelProbe:
+        return ModelProbe(self.model.layers, self.device, self.activations, self.grams)
+
+
+def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
+             batch_size, max_memory_gb, progress) -> _Session:
+    torch_device = resolve_device(device)
+    resolved = model if isinstance(model, Model) else resolve_model(
+        model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
+    )
+    budget = int(max_memory_gb * 2**30) if max_memory_gb else DEFAULT_MEMORY_BUDGET
+    return _Session(resolved, torch_device, paths.mirror_dirs(list(data_mirrors)), batch_size, budget, progress)
+
+
+def _specs(benchmarks: Sequence[str]) -> list[BenchmarkSpec]:
+    specs = resolve_benchmarks(benchmarks)
+    for spec in specs:
+        if spec.kind not in KINDS:
+            raise BrainbenchError(f"Benchmark {spec.id} has kind '{spec.kind}', which this brainbench cannot run.")
+    return specs
+
+
 def score(
     model: str | Model,
     benchmarks: Sequence[str],
@@ -50,51 +122,29 @@ def score(
     leaderboard: Leaderboard | str | Path | None = None,
     save: bool = True,
     batch_size: int = 32,
+    max_memory_gb: float | None = None,
     progress: ProgressFactory | None = None,
 ) -> list[ScoreRecord]:
     """Score ``model`` on each benchmark (ids or wildcard patterns) and append the records.
 
     Everything is computed before anything is written: a failure leaves the leaderboard untouched.
-    Returns the records in benchmark order (with ids when saved).
+    ``max_memory_gb`` bounds the activations held at once (default 4 GiB). Returns the records in
+    benchmark order (with ids when saved).
     """
-    specs = resolve_benchmarks(benchmarks)
-    for spec in specs:
-        if spec.kind not in KINDS:
-            raise BrainbenchError(f"Benchmark {spec.id} has kind '{spec.kind}', which this brainbench cannot run.")
+    specs = _specs(benchmarks)
     board = None
     if save:  # fail before the work, not after it, when the leaderboard file is unusable
         board = leaderboard if isinstance(leaderboard, Leaderboard) else Leaderboard(leaderboard)
         board.check()
-    torch_device = resolve_device(device)
-    resolved = model if isinstance(model, Model) else resolve_model(
-        model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
-    )
-    mirrors = paths.mirror_dirs(list(data_mirrors))
-    datasets: dict[str, Dataset] = {}
-    cached: dict[tuple[str, float], dict[str, torch.Tensor]] = {}
-    timings: dict[str, float] = {}
-
-    def activations(stimuli: StimulusSet, degrees: float) -> dict[str, torch.Tensor]:
-        key = (content_digest(stimuli), degrees)
-        if key not in cached:
-            start = time.perf_counter()
-            advance = progress(f"{resolved.identifier}: activations ({len(stimuli)} images)", len(stimuli)) \
-                if progress else None
-            cached[key] = extract_activations(
-                resolved, stimuli, degrees, device=torch_device, batch_size=batch_size, progress=advance
-            )
-            timings["activations"] = time.perf_counter() - start
-        return cached[key]
-
+    session = _session(model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
+                       batch_size, max_memory_gb, progress)
     records = []
     for spec in specs:
         started, start = _now(), time.perf_counter()
-        timings.clear()
-        if spec.dataset not in datasets:
-            datasets[spec.dataset] = load_dataset(spec.dataset, mirrors=mirrors)
-        dataset = datasets[spec.dataset]
-        outcome = KINDS[spec.kind](spec, dataset, activations, torch_device)
-        records.append(_record(resolved, spec, dataset, outcome, seed, torch_device, started, start, timings))
+        session.seconds.clear()
+        dataset = session.dataset(spec.dataset)
+        outcome = KINDS[spec.kind](spec, dataset, session.probe())
+        records.append(_record(session, spec, dataset, outcome, seed, started, start))
     if board is not None:
         ids = board.append(records)
         for record, record_id in zip(records, ids, strict=True):
@@ -102,9 +152,30 @@ def score(
     return records
 
 
-def _record(model: Model, spec: BenchmarkSpec, dataset: Dataset, outcome, seed: int, device: torch.device,
-            started: str, start: float, timings: dict[str, float]) -> ScoreRecord:
-    total = time.perf_counter() - start
+def layer_profile(
+    model: str | Model,
+    benchmark: str,
+    **options,
+) -> tuple[Outcome, BenchmarkSpec]:
+    """Every candidate layer of ``model`` scored on ``benchmark`` (nothing is written).
+
+    Returns the outcome (with the committed layer) whose ``profile`` maps each layer to its values.
+    Options as for :func:`score` (weights, random_init, layers, device, data_mirrors, …).
+    """
+    specs = _specs([benchmark])
+    if len(specs) != 1:
+        raise BrainbenchError(f"'{benchmark}' names {len(specs)} benchmarks; give exactly one.")
+    spec = specs[0]
+    session = _session(model, options.get("weights"), options.get("random_init", False), options.get("layers"),
+                       options.get("visual_degrees"), options.get("device"), options.get("seed", 0),
+                       options.get("data_mirrors", ()), options.get("batch_size", 32), options.get("max_memory_gb"),
+                       options.get("progress"))
+    return KINDS[spec.kind](spec, session.dataset(spec.dataset), session.probe(), profile=True), spec
+
+
+def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: Outcome, seed: int,
+            started: str, start: float) -> ScoreRecord:
+    model = session.model
     return ScoreRecord(
         model=model.identifier,
         weights_digest=model.weights_digest,
@@ -119,7 +190,7 @@ def _record(model: Model, spec: BenchmarkSpec, dataset: Dataset, outcome, seed: 
         layer=outcome.layer,
         brainbench_version=brainbench.__version__,
         seed=seed,
-        device=str(device),
+        device=str(session.device),
         started_at=started,
         finished_at=_now(),
         details={
@@ -131,7 +202,8 @@ def _record(model: Model, spec: BenchmarkSpec, dataset: Dataset, outcome, seed: 
             },
             "benchmark_parameters": spec.parameters(),
             "dataset": {"name": dataset.manifest.name, "checksums": dataset.manifest.checksums},
-            "seconds": {**timings, "total": total},
+            "seconds": {**session.seconds, "total": time.perf_counter() - start},
+            "memory_budget_gib": session.memory_budget / 2**30,
             "environment": _environment(),
         },
     )

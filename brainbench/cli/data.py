@@ -24,8 +24,9 @@ def data_list(as_json: bool) -> None:
     for m in list_manifests():
         status = verify_dataset(m)
         cached = sum(s == "ok" for s in status.values())
+        known = all(f.size for f in m.files)  # Brain-Score's data publish no sizes
         rows.append({"name": m.name, "title": m.title, "files": len(m.files),
-                     "bytes": sum(f.size for f in m.files), "cached_files": cached})
+                     "bytes": sum(f.size for f in m.files) if known else None, "cached_files": cached})
     if as_json:
         render.print_json(rows)
         return
@@ -33,7 +34,8 @@ def data_list(as_json: bool) -> None:
     for column in ("dataset", "files", "MB", "cached", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["name"], str(r["files"]), f"{r['bytes'] / 1e6:.1f}", f"{r['cached_files']}/{r['files']}",
+        size = "?" if r["bytes"] is None else f"{r['bytes'] / 1e6:.1f}"
+        table.add_row(r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}",
                       r["title"])
     render.stdout.print(table)
 

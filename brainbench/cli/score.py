@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import click
 from rich.table import Table
@@ -11,29 +12,44 @@ from brainbench.benchmarks.scoring import score as score_model
 from brainbench.cli import options, render
 
 
-def _split_layers(values: tuple[str, ...]) -> list[str] | None:
+def split_layers(values: tuple[str, ...]) -> list[str] | None:
+    """``--layers`` values, comma-separated or repeated, as one list (None when not given)."""
     layers = [name.strip() for value in values for name in value.split(",") if name.strip()]
     return layers or None
+
+
+def model_options(command: Callable) -> Callable:
+    """The options that say which model, with which weights, on which device."""
+    for option in reversed((
+        click.option("--layers", multiple=True, help="Candidate layers (comma-separated or repeated); "
+                     "default: a sensible set per architecture family."),
+        click.option("--weights", type=click.Path(dir_okay=False), help="A state_dict file to load into the model."),
+        click.option("--random-init", is_flag=True, help="Use the untrained, randomly initialised network (recorded)."),
+        click.option("--visual-degrees", type=float, help="The model's field of view in degrees (default: 8)."),
+        click.option("--device", default="auto", show_default=True,
+                     help="auto (CUDA > MPS > CPU), cpu, cuda, cuda:N, mps."),
+        click.option("--seed", default=0, show_default=True, help="Seed for random initialisation and any sampling."),
+        click.option("--batch-size", default=32, show_default=True, help="Images per forward pass."),
+        click.option("--max-memory", type=float, help="GiB of activations held at once (default 4); layers are "
+                     "processed in as many passes as this needs."),
+    )):
+        command = option(command)
+    return command
 
 
 @click.command()
 @click.argument("model")
 @click.option("-b", "--benchmark", "benchmarks", multiple=True, required=True,
               help="Benchmark id or wildcard pattern (e.g. Kiani2007.IT-rsa, 'Kriegeskorte2008.*'); repeatable.")
-@click.option("--layers", multiple=True, help="Candidate layers (comma-separated or repeated); default per family.")
-@click.option("--weights", type=click.Path(dir_okay=False), help="A state_dict file to load into the model.")
-@click.option("--random-init", is_flag=True, help="Score the untrained, randomly initialised network (recorded).")
-@click.option("--visual-degrees", type=float, help="The model's field of view in degrees (default: 8).")
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA > MPS > CPU), cpu, cuda, cuda:N, mps.")
-@click.option("--seed", default=0, show_default=True, help="Seed for random initialisation and any sampling.")
-@click.option("--batch-size", default=32, show_default=True, help="Images per forward pass.")
+@model_options
 @click.option("--no-save", is_flag=True, help="Do not write the records to the leaderboard.")
 @options.data_mirror
 @options.leaderboard_path
 @options.as_json
 def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weights: str | None,
           random_init: bool, visual_degrees: float | None, device: str, seed: int, batch_size: int,
-          no_save: bool, data_mirrors: tuple[str, ...], leaderboard_path: str | None, as_json: bool) -> None:
+          max_memory: float | None, no_save: bool, data_mirrors: tuple[str, ...], leaderboard_path: str | None,
+          as_json: bool) -> None:
     """Score MODEL on benchmarks and append the records to the leaderboard.
 
     MODEL is a built-in name (brainbench models list), timm:NAME or torchvision:NAME.
@@ -43,9 +59,10 @@ def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weig
     start = time.perf_counter()
     with render.progress_bars() as progress:
         records = score_model(
-            model, list(benchmarks), weights=weights, random_init=random_init, layers=_split_layers(layers),
+            model, list(benchmarks), weights=weights, random_init=random_init, layers=split_layers(layers),
             visual_degrees=visual_degrees, device=device, seed=seed, data_mirrors=data_mirrors,
-            leaderboard=leaderboard_path, save=not no_save, batch_size=batch_size, progress=progress,
+            leaderboard=leaderboard_path, save=not no_save, batch_size=batch_size, max_memory_gb=max_memory,
+            progress=progress,
         )
     if as_json:
         render.print_json([

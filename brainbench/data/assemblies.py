@@ -10,8 +10,32 @@ import xarray as xr
 
 from brainbench.data.manifest import Manifest
 from brainbench.data.stimuli import StimulusSet
+from brainbench.errors import DataError
 
 RDM_DIMS = ("stimulus_a", "stimulus_b")
+NEURAL_DIMS = ("presentation", "neuroid", "time_bin")  # Brain-Score's NeuroidAssembly: time_bin is optional
+
+
+def check_neural_assembly(assembly: xr.DataArray, origin: str = "the assembly") -> None:
+    """Raise DataError unless ``assembly`` is ``presentation × neuroid [× time_bin]`` with a
+    ``stimulus_id`` coordinate along ``presentation`` and some coordinate along every other
+    dimension (Brain-Score's NeuroidAssembly layout: e.g. ``neuroid_id``, ``time_bin_start``)."""
+    missing = [d for d in NEURAL_DIMS[:2] if d not in assembly.dims]
+    extra = [str(d) for d in assembly.dims if d not in NEURAL_DIMS]
+    if missing or extra:
+        problems = ([f"no {' or '.join(missing)} dimension"] if missing else []) + (
+            [f"unexpected dimension(s) {', '.join(extra)}"] if extra else []
+        )
+        raise DataError(
+            f"{origin} has dimensions ({', '.join(map(str, assembly.dims))}): {'; '.join(problems)}; "
+            "a neural assembly needs presentation × neuroid (× time_bin)."
+        )
+    if "stimulus_id" not in assembly.coords or assembly["stimulus_id"].dims != ("presentation",):
+        raise DataError(f"{origin} has no stimulus_id (or legacy image_id) coordinate along presentation.")
+    for dim in assembly.dims:
+        if not any(assembly[c].dims == (dim,) for c in assembly.coords):
+            example = {"neuroid": " (e.g. neuroid_id)", "time_bin": " (e.g. time_bin_start)"}.get(str(dim), "")
+            raise DataError(f"{origin} has no coordinate along its {dim} dimension{example}.")
 
 
 def rdm_assembly(

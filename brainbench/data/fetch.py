@@ -21,17 +21,25 @@ from brainbench.errors import DataError
 _CHUNK = 1 << 20
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes (``algorithm``: any hashlib name, e.g. 'sha256' or 'sha1')."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         while block := handle.read(_CHUNK):
             digest.update(block)
     return digest.hexdigest()
 
 
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return file_digest(path, "sha256")
+
+
 def _matches(path: Path, expected: DataFile) -> bool:
-    return path.is_file() and path.stat().st_size == expected.size and sha256_of(path) == expected.sha256
+    """Whether ``path`` holds exactly ``expected``: its size (when published) and its strongest hash."""
+    if not path.is_file() or (expected.size and path.stat().st_size != expected.size):
+        return False
+    return file_digest(path, expected.algorithm) == expected.digest
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
@@ -56,12 +64,12 @@ def _download(file: DataFile, target: Path, progress: Callable[[DataFile], objec
         logger.setLevel(logging.WARNING)  # pooch's "Downloading data from … to file <temporary>" line
         try:
             fetched = pooch.retrieve(
-                file.url, known_hash=f"sha256:{file.sha256}", fname=Path(file.path).name, path=tmp,
+                file.url, known_hash=f"{file.algorithm}:{file.digest}", fname=Path(file.path).name, path=tmp,
                 downloader=downloader,
             )
         except ValueError as exc:  # pooch: hash mismatch; its temporary copy is already gone
             raise DataError(
-                f"Downloaded {file.path} from {file.url} does not match its sha256 checksum; it was not kept."
+                f"Downloaded {file.path} from {file.url} does not match its {file.algorithm} checksum; it was not kept."
             ) from exc
         except (requests.RequestException, OSError) as exc:
             raise DataError(
@@ -107,7 +115,7 @@ def fetch_file(
             return FetchedFile(file, target, "cache")
         target.unlink()
         raise DataError(
-            f"Cached {manifest.name}/{file.path} failed its sha256 check and was removed; "
+            f"Cached {manifest.name}/{file.path} failed its {file.algorithm} check and was removed; "
             f"run `brainbench data fetch {manifest.name}` again."
         )
     for mirror in mirrors:
@@ -117,7 +125,7 @@ def fetch_file(
                 continue
             if not _matches(candidate, file):
                 raise DataError(
-                    f"Mirror file {candidate} does not match the sha256 of {manifest.name}/{file.path}; "
+                    f"Mirror file {candidate} does not match the {file.algorithm} of {manifest.name}/{file.path}; "
                     "replace it with the published file."
                 )
             _copy_atomically(candidate, target)

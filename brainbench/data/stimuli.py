@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import io
+import weakref
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
+
+from brainbench.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,38 @@ def in_memory_stimuli(identifier: str, images: np.ndarray, metadata: pd.DataFram
         raise ValueError(f"expected ({len(metadata)}, H, W, 3) images, got {images.shape}")
     row = {stimulus_id: i for i, stimulus_id in enumerate(metadata.index)}
     return StimulusSet(identifier, metadata, lambda stimulus_id: Image.fromarray(images[row[stimulus_id]]))
+
+
+class _ZipImages:
+    """``stimulus_id → RGB image`` read lazily from one zip file, kept open while the set is in use."""
+
+    def __init__(self, zip_path: Path, members: Mapping[str, str]) -> None:
+        self.zip_path = Path(zip_path)
+        self.members = dict(members)
+        self._archive: zipfile.ZipFile | None = None
+
+    def __call__(self, stimulus_id: str) -> Image.Image:
+        member = self.members[stimulus_id]  # an id not in the set is a KeyError, as for any StimulusSet
+        try:
+            if self._archive is None:
+                self._archive = zipfile.ZipFile(self.zip_path)
+                weakref.finalize(self, self._archive.close)
+            with Image.open(io.BytesIO(self._archive.read(member))) as image:
+                return image.convert("RGB")
+        except (zipfile.BadZipFile, UnidentifiedImageError, OSError, KeyError, EOFError, ValueError) as exc:
+            reason = " ".join(str(exc).split())
+            raise DataError(
+                f"Stimulus {stimulus_id} ({member} in {self.zip_path.name}) is not a readable image ({reason}); "
+                "re-fetch the dataset."
+            ) from exc
+
+
+def zip_stimuli(identifier: str, zip_path: Path, metadata: pd.DataFrame, members: Mapping[str, str]) -> StimulusSet:
+    """A StimulusSet whose images are read lazily from ``zip_path``.
+
+    ``members`` maps each stimulus id of ``metadata`` to its file name inside the zip.
+    """
+    return StimulusSet(identifier, metadata, _ZipImages(zip_path, members))
 
 
 def content_digest(stimuli: StimulusSet) -> str:

@@ -1,18 +1,35 @@
-"""Activations: one batched, gradient-free pass over the stimuli, recording every candidate layer."""
+"""Activations: batched, gradient-free passes over the stimuli, recording candidate layers.
+
+Two ways out: ``extract_activations`` returns the features themselves (small layers, RSA), and
+``layer_grams`` returns each layer's stimulus × stimulus Gram matrix, which is all that exact
+linear regression needs — computed pass by pass under a memory budget, so that a layer with
+hundreds of thousands of features per image never meets the others in memory.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from brainbench.data.stimuli import StimulusSet
+from brainbench.errors import BrainbenchError
+from brainbench.metrics.regression import gram
 from brainbench.models.device import resolve_device
 from brainbench.models.preprocessing import place_on_screen, to_batch
 from brainbench.models.registry import Model
 
 Progress = Callable[[int], None]
+ProgressFactory = Callable[[str, int], Progress]
+DEFAULT_MEMORY_BUDGET = 4 * 2**30  # bytes of activations held at once (float32 features)
+_BYTES = 4
+
+
+class _StopForward(Exception):
+    """Raised by the deepest hooked layer: the rest of the network is not needed for this pass."""
 
 
 def _first_tensor(output: object) -> torch.Tensor:
@@ -24,6 +41,58 @@ def _first_tensor(output: object) -> torch.Tensor:
     raise TypeError(f"layer output of type {type(output).__name__} holds no tensor")
 
 
+def _device(device: str | torch.device | None) -> torch.device:
+    return device if isinstance(device, torch.device) else resolve_device(device)
+
+
+def _run(
+    model: Model, stimuli: StimulusSet, stimulus_degrees: float, layers: Sequence[str], device: torch.device,
+    batch_size: int, progress: Progress | None, stop_early: bool,
+) -> dict[str, torch.Tensor]:
+    """One pass: ``{layer: (n_stimuli, n_features) float32 CPU tensor}``, preallocated (no concatenation copy)."""
+    modules = dict(model.module.named_modules())
+    n = len(stimuli)
+    out: dict[str, torch.Tensor] = {}
+    rows = slice(0, 0)
+    pending: set[str] = set()
+
+    def hook_for(layer: str) -> Callable[[nn.Module, object, object], None]:
+        def hook(_module: nn.Module, _inputs: object, output: object) -> None:
+            if layer not in pending:  # a module called twice in one forward keeps its first output
+                return
+            features = _first_tensor(output).detach().flatten(1)
+            if layer not in out:
+                out[layer] = torch.empty((n, features.shape[1]), dtype=torch.float32)
+            out[layer][rows] = features.to("cpu", torch.float32)
+            pending.discard(layer)
+            if stop_early and not pending:
+                raise _StopForward
+
+        return hook
+
+    handles = [modules[layer].register_forward_hook(hook_for(layer)) for layer in layers]
+    model.module.to(device)
+    try:
+        ids = stimuli.stimulus_ids
+        with torch.inference_mode():
+            for start in range(0, n, batch_size):
+                chunk = ids[start : start + batch_size]
+                rows = slice(start, start + len(chunk))
+                pending = set(layers)
+                images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
+                with contextlib.suppress(_StopForward):
+                    model.module(to_batch(images, model.preprocessing).to(device))
+                if pending:
+                    names = ", ".join(sorted(pending))
+                    raise BrainbenchError(f"Layer(s) {names} produced no output in a forward pass.")
+                if progress:
+                    progress(len(chunk))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return out
+
+
 def extract_activations(
     model: Model,
     stimuli: StimulusSet,
@@ -33,35 +102,101 @@ def extract_activations(
     batch_size: int = 32,
     progress: Progress | None = None,
 ) -> dict[str, torch.Tensor]:
-    """``{layer: (n_stimuli, n_features) float32 CPU tensor}`` in ``stimuli.stimulus_ids`` order.
+    """``{layer: (n_stimuli, n_features) float32 CPU tensor}`` in ``stimuli.stimulus_ids`` order, one pass.
 
     Each image spans ``stimulus_degrees`` of visual angle and is placed in the model's field of
     ``model.visual_degrees`` before preprocessing. Features are a layer's output flattened per image
     (channels × positions). ``progress`` is called with the number of images done after each batch.
     """
     layers = list(layers or model.layers)
-    device = device if isinstance(device, torch.device) else resolve_device(device)
+    return _run(model, stimuli, stimulus_degrees, layers, _device(device), batch_size, progress, stop_early=False)
+
+
+@dataclass(frozen=True)
+class LayerSize:
+    """A layer's features per image and its position in the forward pass."""
+
+    name: str
+    n_features: int
+    order: int
+
+
+def layer_sizes(model: Model, layers: Sequence[str], device: str | torch.device | None = None) -> list[LayerSize]:
+    """Features per image of each layer, in execution order, from one forward pass of a gray image."""
     modules = dict(model.module.named_modules())
-    captured: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
+    seen: dict[str, tuple[int, int]] = {}
 
     def hook_for(layer: str) -> Callable[[nn.Module, object, object], None]:
         def hook(_module: nn.Module, _inputs: object, output: object) -> None:
-            captured[layer].append(_first_tensor(output).detach().flatten(1).to("cpu", torch.float32, copy=True))
+            if layer not in seen:
+                seen[layer] = (_first_tensor(output)[0].numel(), len(seen))
 
         return hook
 
     handles = [modules[layer].register_forward_hook(hook_for(layer)) for layer in layers]
-    model.module.to(device)
+    size = model.preprocessing.input_size
+    target = _device(device)
+    model.module.to(target)
     try:
-        ids = stimuli.stimulus_ids
         with torch.inference_mode():
-            for start in range(0, len(ids), batch_size):
-                chunk = ids[start : start + batch_size]
-                images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
-                model.module(to_batch(images, model.preprocessing).to(device))
-                if progress:
-                    progress(len(chunk))
+            model.module(torch.zeros((1, 3, size, size), device=target))
     finally:
         for handle in handles:
             handle.remove()
-    return {layer: torch.cat(parts) for layer, parts in captured.items()}
+    missing = [layer for layer in layers if layer not in seen]
+    if missing:
+        raise BrainbenchError(f"Layer(s) {', '.join(missing)} produced no output in a forward pass.")
+    return sorted((LayerSize(name, *seen[name]) for name in layers), key=lambda s: s.order)
+
+
+def plan_passes(sizes: Sequence[LayerSize], n_stimuli: int, budget_bytes: int) -> list[list[str]]:
+    """Group layers (in execution order) into passes whose activations fit ``budget_bytes`` together.
+
+    A layer that alone exceeds the budget is an error naming it, its size and the fixes.
+    """
+    passes: list[list[str]] = []
+    held = 0
+    for size in sizes:
+        need = n_stimuli * size.n_features * _BYTES
+        if need > budget_bytes:
+            raise BrainbenchError(
+                f"Layer {size.name} needs {need / 2**30:.1f} GiB for {n_stimuli} stimuli "
+                f"({size.n_features} features each), more than the memory budget of {budget_bytes / 2**30:.1f} GiB; "
+                "raise --max-memory or leave the layer out with --layers."
+            )
+        if passes and held + need <= budget_bytes:
+            passes[-1].append(size.name)
+            held += need
+        else:
+            passes.append([size.name])
+            held = need
+    return passes
+
+
+def layer_grams(
+    model: Model,
+    stimuli: StimulusSet,
+    stimulus_degrees: float,
+    layers: Sequence[str] | None = None,
+    device: str | torch.device | None = None,
+    batch_size: int = 32,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    progress: ProgressFactory | None = None,
+) -> dict[str, torch.Tensor]:
+    """``{layer: (n_stimuli, n_stimuli) float64 Gram matrix X Xᵀ}`` of uncentred features.
+
+    Layers are grouped into as few passes as the memory budget allows; each pass stops the forward
+    pass after its deepest layer, and a pass's features are freed once their Grams are computed
+    (on ``device``).
+    """
+    target = _device(device)
+    layers = list(layers or model.layers)
+    passes = plan_passes(layer_sizes(model, layers, target), len(stimuli), memory_budget)
+    grams: dict[str, torch.Tensor] = {}
+    for i, group in enumerate(passes, 1):
+        label = f"{model.identifier}: activations, pass {i}/{len(passes)} ({len(stimuli)} images)"
+        advance = progress(label, len(stimuli)) if progress else None
+        features = _run(model, stimuli, stimulus_degrees, group, target, batch_size, advance, stop_early=True)
+        for layer in group:
+            grams[layer] = gram(features.pop(layer).to(target)).cpu()
+    return {layer: grams[layer] for layer in layers}

@@ -88,12 +88,18 @@ def test_manifest_missing_a_top_level_field(drop: str) -> None:
         parse_manifest(raw, "broken.toml")
 
 
-@pytest.mark.parametrize("drop", ["path", "sha256", "size"])
+@pytest.mark.parametrize("drop", ["path", "sha256"])
 def test_manifest_file_missing_a_field(drop: str) -> None:
     raw = raw_manifest()
     del raw["files"][0][drop]
     with pytest.raises(BrainbenchError, match=r"broken\.toml is malformed"):
         parse_manifest(raw, "broken.toml")
+
+
+def test_manifest_file_size_is_optional() -> None:
+    raw = raw_manifest()
+    del raw["files"][0]["size"]
+    assert parse_manifest(raw).files[0].size == 0  # 0: not published; only the hash is checked
 
 
 def test_manifest_bad_size() -> None:

@@ -6,14 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from brainbench.data.assemblies import Dataset
-from brainbench.data.loaders import kriegeskorte2008
+from brainbench.data.loaders import brainscore, cowley2023, kriegeskorte2008
 from brainbench.data.manifest import Manifest
 from brainbench.errors import BrainbenchError
 
 Loader = Callable[[Manifest, dict[str, Path]], Dataset]
 
 LOADERS: dict[str, Loader] = {
+    "brainscore": brainscore.load,
     "kriegeskorte2008": kriegeskorte2008.load,
+    "cowley2023": cowley2023.load,
 }
 
 

@@ -1,0 +1,271 @@
+"""Benchmark kind 'neural': cross-validated linear predictivity of recorded neurons from a model layer.
+
+The flow follows Brain-Score's neural benchmarks: repetitions averaged per stimulus, a regression
+(PLS-25 or ridge) fitted on 90% of the stimuli and Pearson r per neuroid on the other 10%, median
+over neuroids, mean over 10 splits; the noise ceiling is the split-half internal consistency of the
+repetitions; ceiled = r² / ceiling. The layer is committed on stimuli disjoint from the scored ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from brainbench.benchmarks.spec import BenchmarkSpec
+from brainbench.data.assemblies import Dataset
+from brainbench.data.stimuli import StimulusSet
+from brainbench.errors import BrainbenchError
+from brainbench.metrics.predictivity import (
+    CEILED_FORMULA,
+    ceil_explained_variance,
+    cross_validated_predictivity,
+    internal_consistency,
+)
+from brainbench.metrics.splits import brainscore_splits, stratified_halves
+
+#: (stimuli, stimulus_degrees, layers or None for all) → {layer: (n, n) float64 Gram}; memoised by the caller.
+GetGrams = Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class NeuralData:
+    """Trial-averaged responses of one assembly, and its repetitions when it has them."""
+
+    stimulus_ids: list[str]  # unique, in Brain-Score's averaged order (see _brainscore_order)
+    responses: torch.Tensor  # (n_stimuli, n_neuroids)
+    repetitions: torch.Tensor | None  # (n_repetition_values, n_stimuli, n_neuroids), NaN where absent
+    repetition_values: list[Any]
+    strata: list[Any] | None  # per stimulus, for stratified splits
+
+
+def select_time_bin(
+    assembly: xr.DataArray, time_bin: Sequence[int] | None = None, time_window: Sequence[int] | None = None
+) -> xr.DataArray:
+    """``presentation × neuroid``: the time bin asked for (start, end in ms), the mean of the bins inside
+    ``time_window`` (as Brain-Score averages FreemanZiemba2013's 1-ms bins over 50–200 ms), or the only bin."""
+    if "time_bin" not in assembly.dims:
+        return assembly
+    has_bounds = "time_bin_start" in assembly.coords and "time_bin_end" in assembly.coords
+    if time_window is not None and has_bounds:
+        inside = (assembly.time_bin_start.values >= time_window[0]) & (assembly.time_bin_end.values <= time_window[1])
+        if not inside.any():
+            raise BrainbenchError(f"The assembly has no time bins inside {time_window[0]}–{time_window[1]} ms.")
+        return assembly.isel(time_bin=np.flatnonzero(inside)).mean("time_bin", keep_attrs=True)
+    if time_bin is not None and has_bounds:
+        match = (assembly.time_bin_start.values == time_bin[0]) & (assembly.time_bin_end.values == time_bin[1])
+        if not match.any():
+            raise BrainbenchError(f"The assembly has no time bin {time_bin[0]}–{time_bin[1]} ms.")
+        return assembly.isel(time_bin=int(np.flatnonzero(match)[0]))
+    if assembly.sizes["time_bin"] != 1:
+        raise BrainbenchError("The assembly has several time bins; name one (time_bin = [start, end]).")
+    return assembly.isel(time_bin=0)
+
+
+def select_region(assembly: xr.DataArray, region: str) -> xr.DataArray:
+    """The neuroids of ``region`` when the assembly mixes regions (a ``region`` coordinate on ``neuroid``)."""
+    if "region" not in assembly.coords or assembly["region"].dims != ("neuroid",):
+        return assembly
+    keep = np.asarray(assembly["region"].values).astype(str) == region
+    if not keep.any():
+        raise BrainbenchError(f"The assembly has no neuroids of region {region}.")
+    return assembly.isel(neuroid=np.flatnonzero(keep))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _brainscore_order(assembly: xr.DataArray, first_rows: np.ndarray) -> np.ndarray:
+    """Order of the unique stimuli (given by their first rows) after Brain-Score's repetition averaging.
+
+    Brain-Score averages with a group-by over every presentation coordinate but ``repetition``, which
+    sorts the stimuli by the tuple of those coordinates in the assembly's coordinate order (so, by
+    ``stimulus_id`` when it is the first). Cross-validation splits are drawn over this order, so
+    matching it is what makes scores agree split by split.
+    """
+    names = [n for n, c in assembly.coords.items() if c.dims == ("presentation",) and n != "repetition"]
+    keys = [tuple(_plain(assembly[n].values[row]) for n in names) for row in first_rows]
+    try:
+        return np.asarray(sorted(range(len(keys)), key=keys.__getitem__))
+    except TypeError:  # mixed types in a coordinate: compare as text
+        return np.asarray(sorted(range(len(keys)), key=lambda i: tuple(str(v) for v in keys[i])))
+
+
+def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_halves: bool = False) -> NeuralData:
+    """Average repetitions per ``stimulus_id`` and stack them, stimuli in Brain-Score's averaged order.
+
+    ``alternate_halves`` relabels repetition r as r mod 2 (Brain-Score's Cowley ceiling: even vs odd
+    trials), so each split-half holds about half of every stimulus's trials.
+    """
+    for needed, dim in (("stimulus_id", "presentation"), ("neuroid_id", "neuroid")):
+        if dim not in assembly.dims:
+            raise BrainbenchError(f"The assembly has no '{dim}' dimension (dims: {', '.join(assembly.dims)}).")
+        if needed not in assembly.coords and needed != "neuroid_id":
+            raise BrainbenchError(f"The assembly has no '{needed}' coordinate on '{dim}'.")
+    assembly = assembly.transpose("presentation", "neuroid")
+    values = np.asarray(assembly.values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise BrainbenchError("The assembly's responses contain NaN or infinite values; clean them first.")
+    stimulus_of_row = np.asarray([str(s) for s in assembly.stimulus_id.values])
+    ids, first, inverse = np.unique(stimulus_of_row, return_index=True, return_inverse=True)
+    order = _brainscore_order(assembly, first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    row_stimulus = rank[inverse]
+    n, q = len(ids), values.shape[1]
+    sums = np.zeros((n, q))
+    np.add.at(sums, row_stimulus, values)
+    counts = np.bincount(row_stimulus, minlength=n)[:, None]
+    averaged = sums / counts
+
+    repetitions, repetition_values = None, []
+    if "repetition" in assembly.coords:
+        reps = np.asarray(assembly.repetition.values)
+        reps = reps % 2 if alternate_halves else reps
+        repetition_values = sorted(set(reps.tolist()))
+        if len(repetition_values) >= 2:
+            stacked = np.full((len(repetition_values), n, q), np.nan)
+            counts_r = np.zeros((len(repetition_values), n))
+            sums_r = np.zeros((len(repetition_values), n, q))
+            index = {v: i for i, v in enumerate(repetition_values)}
+            r_idx = np.asarray([index[v] for v in reps.tolist()])
+            np.add.at(sums_r, (r_idx, row_stimulus), values)
+            np.add.at(counts_r, (r_idx, row_stimulus), 1)
+            present = counts_r > 0
+            stacked[present] = sums_r[present] / counts_r[present][:, None]
+            repetitions = torch.from_numpy(stacked)
+    strata = None
+    if stratify:
+        if stratify not in assembly.coords:
+            raise BrainbenchError(f"The assembly has no '{stratify}' coordinate to stratify the splits by.")
+        column = np.asarray(assembly[stratify].values)
+        strata = [column[int(np.flatnonzero(row_stimulus == i)[0])] for i in range(n)]
+    return NeuralData([str(s) for s in ids[order]], torch.from_numpy(averaged), repetitions, repetition_values, strata)
+
+
+def _splits(spec: BenchmarkSpec, n: int, strata: list[Any] | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    params = spec.metric
+    try:
+        return brainscore_splits(
+            n, n_splits=int(params.get("n_splits", 10)), train_size=float(params.get("train_size", 0.9)),
+            stratify=strata, random_state=int(params.get("random_state", 1)),
+        )
+    except ValueError as exc:
+        raise BrainbenchError(f"Benchmark {spec.id}: cannot draw the cross-validation splits ({exc}).") from exc
+
+
+def _predictivity(spec: BenchmarkSpec, grams: torch.Tensor, data: NeuralData, device: torch.device):
+    """Predictivity of stacked layer Grams (L, n, n) for the neuroids of ``data``."""
+    params = spec.metric
+    method = params.get("regression", "pls")
+    return cross_validated_predictivity(
+        grams.to(device), data.responses.to(device), _splits(spec, len(data.stimulus_ids), data.strata),
+        method=method, n_components=int(params.get("n_components", 25)), alphas=params.get("alphas"),
+    )
+
+
+def _subset(data: NeuralData, index: np.ndarray) -> NeuralData:
+    idx = torch.as_tensor(index)
+    return NeuralData(
+        [data.stimulus_ids[i] for i in index], data.responses[idx],
+        None if data.repetitions is None else data.repetitions[:, idx], data.repetition_values,
+        None if data.strata is None else [data.strata[i] for i in index],
+    )
+
+
+def _assembly(spec: BenchmarkSpec, dataset: Dataset, name: str) -> xr.DataArray:
+    if name not in dataset.assemblies:
+        raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{name}'.")
+    assembly = select_time_bin(dataset.assemblies[name], spec.metric.get("time_bin"), spec.metric.get("time_window"))
+    return select_region(assembly, spec.region)
+
+
+def run_neural(
+    spec: BenchmarkSpec, dataset: Dataset, grams: GetGrams, layers: Sequence[str], device: torch.device,
+    profile: bool = False,
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Commit a layer on the selection stimuli, score it on the scored stimuli, ceil it.
+
+    Returns (outcome fields, per-layer profile). Selection, per ``spec.layer_selection``:
+    ``assembly = NAME`` (another recording: disjoint stimuli and neurons), or ``method =
+    "stratified_half"`` (one seeded half of the scored assembly's stimuli, stratified by the
+    benchmark's stratification coordinate; scoring then uses the other half only).
+    With ``profile``, every layer is also scored on the scored stimuli (for ``brainbench layers``).
+    """
+    stratify = spec.metric.get("stratify") or None
+    ceiling_params = spec.ceiling
+    scored = neural_data(_assembly(spec, dataset, spec.assembly), stratify,
+                         alternate_halves=ceiling_params.get("repetitions") == "alternate")
+    selection_params = spec.layer_selection
+    stimuli = dataset.stimuli
+    degrees = spec.stimulus_degrees
+    if "assembly" in selection_params:
+        selection = neural_data(_assembly(spec, dataset, selection_params["assembly"]), stratify)
+        selection_note = f"assembly {selection_params['assembly']} ({len(selection.stimulus_ids)} stimuli)"
+    elif selection_params.get("method") == "stratified_half":
+        seed = int(selection_params.get("seed", 0))
+        strata = scored.strata or ["all"] * len(scored.stimulus_ids)
+        half_a, half_b = stratified_halves(strata, 1, seed)[0]
+        selection, scored = _subset(scored, half_a), _subset(scored, half_b)
+        selection_note = f"stratified half (seed {seed}) of {spec.assembly}: {len(half_a)} stimuli"
+    else:
+        raise BrainbenchError(f"Benchmark {spec.id} does not say how to select its layer ([layer_selection]).")
+
+    selection_grams = grams(stimuli.subset(selection.stimulus_ids), degrees, layers)
+    stacked = torch.stack([selection_grams[layer] for layer in layers])
+    selection_scores = _predictivity(spec, stacked, selection, device)
+    selection_raw = [float(v) for v in selection_scores.raw]
+    best = layers[int(np.nanargmax(selection_raw))]
+
+    scored_layers = list(layers) if profile else [best]
+    scored_grams = grams(stimuli.subset(scored.stimulus_ids), degrees, scored_layers)
+    result = _predictivity(spec, torch.stack([scored_grams[layer] for layer in scored_layers]), scored, device)
+    at = scored_layers.index(best)
+    raw = float(result.raw[at])
+
+    ceiling, ceiling_splits, ceiling_note = None, [], "none: the assembly has a single repetition; raw reported"
+    if scored.repetitions is not None:
+        consistency = internal_consistency(
+            scored.repetitions.to(device), scored.repetition_values,
+            n_splits=int(ceiling_params.get("n_splits", 10)), random_state=int(ceiling_params.get("random_state", 1)),
+        )
+        ceiling = float(consistency.ceiling)
+        ceiling_splits = [float(v) for v in consistency.split_medians]
+        halves = "even/odd trials" if ceiling_params.get("repetitions") == "alternate" else "repetitions"
+        ceiling_note = f"internal consistency: split-half over {halves}, Spearman-Brown corrected, median over neuroids"
+    ceiled = ceil_explained_variance(raw, ceiling) if ceiling else raw
+    layer_profile = {
+        layer: {"selection_raw": selection_raw[i]} for i, layer in enumerate(layers)
+    }
+    if profile:
+        for i, layer in enumerate(scored_layers):
+            value = float(result.raw[i])
+            ceiled_value = ceil_explained_variance(value, ceiling) if ceiling else value
+            layer_profile[layer] |= {"raw": value, "ceiled": ceiled_value}
+    fields = {
+        "raw": raw,
+        "ceiling": ceiling,
+        "ceiled": ceiled,
+        "error": float(result.error[at]),
+        "layer": best,
+        "details": {
+            "regression": spec.metric.get("regression", "pls"),
+            "split_medians": [float(v) for v in result.split_medians[at]],
+            "ceiling_split_medians": ceiling_splits,
+            "ceiling_method": ceiling_note,
+            "ceiled_formula": CEILED_FORMULA if ceiling else "raw (no ceiling)",
+            "layer_map": {spec.region: best},
+            "layer_selection": selection_note,
+            "layer_profile": layer_profile,
+            "n_stimuli": len(scored.stimulus_ids),
+            "n_neuroids": int(scored.responses.shape[1]),
+            **({"alphas": [float(a) for a in result.alphas[at]]} if getattr(result, "alphas", None) is not None
+               else {}),
+        },
+    }
+    return fields, layer_profile

@@ -1,0 +1,302 @@
+"""Neural predictivity as Brain-Score scores it: cross-validated regression → Pearson r → median → mean.
+
+Brain-Score 2.4.2 references (paths under ``brainscore_vision/``):
+
+- ``metrics/regression_correlation/metric.py`` ``CrossRegressedCorrelation``: per split, fit the
+  regression on the train stimuli, predict the test stimuli, ``scipy.stats.pearsonr`` per neuroid
+  (``metric_helpers/xarray_utils.py`` ``XarrayCorrelation``), ``aggregate`` = median over neuroids
+  (xarray ``median``: NaN-skipping, the mean of the two middle values for an even count).
+- ``metric_helpers/transformations.py`` ``Split.aggregate``: the score is the mean over splits
+  (NaN-skipping) and its ``error`` is ``standard_error_of_the_mean`` = ``values.std('split') /
+  sqrt(n_splits)`` — xarray's ``std`` has ddof=0, so the error is the population standard deviation of
+  the split medians over √n_splits (not the ddof=1 SEM).
+- ``metrics/internal_consistency/ceiling.py`` ``InternalConsistency``: split-half consistency over
+  repetitions, Spearman–Brown corrected per neuroid, median over neuroids, mean over splits.
+- ``benchmark_helpers/neural_common.py`` ``NeuralBenchmark.__call__`` → ``explained_variance``:
+  ceiled = (aggregate raw r)² / ceiling; the aggregate (mean over splits of the median over neuroids)
+  is squared, not each neuroid's r; the ceiled score keeps the raw score's ``error`` unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from brainbench.metrics.regression import _double_centre, _pls_core, kernel_ridge_cv_predict
+from brainbench.metrics.splits import repetition_halves
+
+CEILED_FORMULA = "r**2 / ceiling (Brain-Score explained variance)"
+"""How `ceil_explained_variance` turns a raw score and a ceiling into a ceiled score."""
+
+REGRESSION_METHODS = ("pls", "ridge")
+"""Regressions accepted by `cross_validated_predictivity`."""
+
+# Budget for the float64 temporaries of one batch of splits × layers (bytes).
+_MEMORY_BUDGET = 2**30
+
+
+@dataclass(frozen=True)
+class Predictivity:
+    """Cross-validated neural predictivity of one or more layers (leading dims …).
+
+    split_medians: (…, n_splits) median over neuroids of the held-out Pearson r, per split.
+    per_neuroid: (…, n_splits, n_neuroids) held-out Pearson r (NaN where a neuroid or its prediction is
+    constant over the split's test stimuli).
+    raw: (…) mean over splits of the split medians (Brain-Score's raw score).
+    error: (…) Brain-Score's error: std over splits (ddof=0) of the split medians / √n_splits.
+    alphas: (…, n_splits, n_neuroids) ridge penalty chosen per split and neuroid (None for PLS).
+    """
+
+    split_medians: Tensor
+    per_neuroid: Tensor
+    raw: Tensor
+    error: Tensor
+    alphas: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """Split-half internal consistency of repeated recordings (Brain-Score's ceiling).
+
+    split_medians: (n_splits,) median over neuroids of the Spearman–Brown-corrected split-half r.
+    per_neuroid: (n_splits, n_neuroids) corrected r per split (NaN for a neuroid constant in a half).
+    ceiling: mean of split_medians over splits; error: std over splits (ddof=0) / √n_splits.
+    """
+
+    split_medians: Tensor
+    per_neuroid: Tensor
+    ceiling: float
+    error: float
+
+
+def nanmedian(x: Tensor, dim: int = -1) -> Tensor:
+    """Median along `dim` ignoring NaNs, as numpy.nanmedian: the mean of the two middle values for an
+    even count, NaN when a slice is all NaN (torch.nanmedian returns the lower middle value instead)."""
+    x = x.movedim(dim, -1)
+    valid = (~torch.isnan(x)).sum(-1, keepdim=True)
+    ordered = torch.sort(torch.nan_to_num(x, nan=float("inf")), dim=-1).values
+    lo = ((valid - 1).clamp_min(0)) // 2
+    hi = valid // 2
+    hi = torch.minimum(hi, (valid - 1).clamp_min(0))
+    med = (ordered.gather(-1, lo) + ordered.gather(-1, hi)) / 2
+    return med.squeeze(-1).masked_fill(valid.squeeze(-1) == 0, float("nan"))
+
+
+def _nanmean(x: Tensor, dim: int = -1) -> Tensor:
+    return torch.nanmean(x, dim=dim)
+
+
+def _split_error(split_medians: Tensor) -> Tensor:
+    """Brain-Score's error over the last dim: NaN-skipping std with ddof=0, over √(number of splits)."""
+    n = split_medians.shape[-1]
+    valid = ~torch.isnan(split_medians)
+    mean = torch.nanmean(split_medians, dim=-1, keepdim=True)
+    dev = torch.where(valid, split_medians - mean, torch.zeros_like(split_medians))
+    var = (dev * dev).sum(-1) / valid.sum(-1)
+    return torch.sqrt(var) / np.sqrt(n)
+
+
+def _pearson_columns(x: Tensor, y: Tensor, valid: Tensor | None = None) -> Tensor:
+    """Pearson r along dim -2 (stimuli) per column, as scipy.stats.pearsonr: NaN for a constant column.
+
+    x, y: broadcastable (…, n, q). valid: optional boolean (…, n, q) — only rows valid in a column count
+    (pairwise-complete); fewer than 2 valid rows gives NaN.
+    """
+    if valid is None:
+        x, y = torch.broadcast_tensors(x.to(torch.float64), y.to(torch.float64))
+        low_x, high_x = torch.aminmax(x, dim=-2)
+        low_y, high_y = torch.aminmax(y, dim=-2)
+        bad = (low_x == high_x) | (low_y == high_y)
+        xc = x - x.mean(-2, keepdim=True)
+        yc = y - y.mean(-2, keepdim=True)
+        num = (xc * yc).sum(-2)
+        r = num / torch.sqrt(xc.square_().sum(-2) * yc.square_().sum(-2))
+        return r.clamp(-1.0, 1.0).masked_fill(bad, float("nan"))
+    x, y = torch.broadcast_tensors(x.to(torch.float64), y.to(torch.float64))
+    valid = valid.expand_as(x)
+    w = valid.to(torch.float64)
+    x0 = torch.where(valid, x, 0.0)
+    y0 = torch.where(valid, y, 0.0)
+    count = w.sum(-2, keepdim=True)
+    xc = (x0 - (x0 * w).sum(-2, keepdim=True) / count) * w
+    yc = (y0 - (y0 * w).sum(-2, keepdim=True) / count) * w
+    r = (xc * yc).sum(-2) / torch.sqrt((xc * xc).sum(-2) * (yc * yc).sum(-2))
+    inf = float("inf")
+
+    def constant(v: Tensor) -> Tensor:
+        top = torch.where(valid, v, -inf).amax(-2)
+        bottom = torch.where(valid, v, inf).amin(-2)
+        return top == bottom
+
+    bad = constant(x) | constant(y) | (count.squeeze(-2) < 2)
+    return r.clamp(-1.0, 1.0).masked_fill(bad, float("nan"))
+
+
+def _is_centred(k: Tensor) -> bool:
+    """Whether Gram matrices (L, n, n) are already centred over their n stimuli (row means ≈ 0)."""
+    scale = k.diagonal(dim1=-2, dim2=-1).abs().mean(-1)
+    return bool((k.mean(-1).abs().amax(-1) <= 1e-6 * scale).all())
+
+
+def _as_index(split: Sequence[object], n: int) -> Tensor:
+    index = torch.as_tensor(np.asarray(split, dtype=np.int64))
+    if index.ndim != 1 or index.numel() == 0 or int(index.min()) < 0 or int(index.max()) >= n:
+        raise ValueError(f"split indices must be a non-empty 1-D list of stimulus indices in [0, {n})")
+    return index
+
+
+def cross_validated_predictivity(
+    gram: Tensor,
+    responses: Tensor,
+    splits: Sequence[tuple[Sequence[int], Sequence[int]]],
+    method: str = "pls",
+    n_components: int = 25,
+    alphas: Sequence[float] | np.ndarray | Tensor | None = None,
+    *,
+    alpha_per_target: bool = True,
+    n_targets_batch: int | None = None,
+) -> Predictivity:
+    """Brain-Score's cross-regressed correlation of model features with neural responses, from Gram matrices.
+
+    gram: (…, n, n) Gram matrix of each layer's features over the n stimuli (`regression.gram`; leading
+    dims, e.g. layers, are solved in one batch); responses: (n, q) repetition-averaged neural responses
+    (stimuli in the same order); splits: [(train_idx, test_idx), …] (`splits.brainscore_splits`).
+    method: 'pls' (scikit-learn ``PLSRegression(n_components, scale=False)``, Brain-Score's ``pls``) or
+    'ridge' (`kernel_ridge_cv_predict`: LOO-chosen penalty from `alphas` per neuroid, or one per split
+    with ``alpha_per_target=False`` as Brain-Score's ``ridgecv``).
+
+    Per split: fit on train, predict test, Pearson r per neuroid over the test stimuli (a neuroid whose
+    responses or predictions are constant over them gets NaN, as scipy's pearsonr), median over
+    neuroids ignoring NaN (numpy.nanmedian). raw = NaN-skipping mean over splits; error = Brain-Score's
+    std(ddof=0)/√n_splits. All arithmetic in float64 on the gram's device.
+    PLS layers with fewer features than n_components are not detected here (scikit-learn raises): the
+    caller must check.
+    """
+    if method not in REGRESSION_METHODS:
+        raise ValueError(f"unknown regression '{method}'; choose one of {', '.join(REGRESSION_METHODS)}")
+    n = gram.shape[-1]
+    if gram.ndim < 2 or gram.shape[-2] != n:
+        raise ValueError(f"expected gram matrices (…, n, n), got shape {tuple(gram.shape)}")
+    y = responses if responses.ndim == 2 else responses.unsqueeze(-1)
+    if y.ndim != 2 or y.shape[0] != n:
+        raise ValueError(f"responses must be (n_stimuli={n}, n_neuroids), got shape {tuple(responses.shape)}")
+    if len(splits) == 0:
+        raise ValueError("no splits given")
+    dev, f64 = gram.device, torch.float64
+    lead = gram.shape[:-2]
+    k_all = gram.reshape(-1, n, n)
+    y = y.to(device=dev, dtype=f64)
+    train = [_as_index(a, n) for a, _ in splits]
+    test = [_as_index(b, n) for _, b in splits]
+    q = y.shape[1]
+
+    r = torch.empty(k_all.shape[0], len(splits), q, dtype=f64, device=dev)
+    chosen = torch.empty_like(r) if method == "ridge" else None
+    if method == "pls":
+        # Splits of equal sizes are solved together (Brain-Score's always are).
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (a, b) in enumerate(zip(train, test, strict=True)):
+            groups.setdefault((len(a), len(b)), []).append(i)
+        for (n_train, _), members in groups.items():
+            if not 1 <= n_components <= n_train:
+                raise ValueError(f"PLS needs 1 ≤ n_components ≤ n_train = {n_train}, got {n_components}")
+            tr = torch.stack([train[i] for i in members]).to(dev)
+            te = torch.stack([test[i] for i in members]).to(dev)
+            per_layer = 8 * n * (n + len(members) * (2 * q + n_components))
+            step = max(1, _MEMORY_BUDGET // max(per_layer, 1))
+            for lo in range(0, k_all.shape[0], step):
+                k = k_all[lo : lo + step].to(f64)
+                if not _is_centred(k):  # centring is only for accuracy: the regression is invariant to it
+                    k = _double_centre(k)
+                pred = _pls_core(k, y.unsqueeze(0), tr, te, n_components, 500, 1e-06)  # (L, S, n_te, q)
+                r[lo : lo + step, members] = _pearson_columns(pred, y[te])
+    else:
+        for i, (a, b) in enumerate(zip(train, test, strict=True)):
+            a, b = a.to(dev), b.to(dev)
+            step = max(1, _MEMORY_BUDGET // (8 * 4 * len(a) * len(a)))
+            for lo in range(0, k_all.shape[0], step):
+                k = k_all[lo : lo + step]
+                k_tr = k[:, a][:, :, a]
+                k_te = k[:, b][:, :, a]
+                pred, alpha = kernel_ridge_cv_predict(
+                    k_tr, k_te, y[a], alphas, n_targets_batch=n_targets_batch, alpha_per_target=alpha_per_target
+                )
+                r[lo : lo + step, i] = _pearson_columns(pred, y[b])
+                chosen[lo : lo + step, i] = alpha  # type: ignore[index]
+    split_medians = nanmedian(r, -1)
+    return Predictivity(
+        split_medians=split_medians.reshape(*lead, len(splits)),
+        per_neuroid=r.reshape(*lead, len(splits), q),
+        raw=_nanmean(split_medians, -1).reshape(lead),
+        error=_split_error(split_medians).reshape(lead),
+        alphas=None if chosen is None else chosen.reshape(*lead, len(splits), q),
+    )
+
+
+def internal_consistency(
+    responses: Tensor, repetitions: Sequence[object], n_splits: int = 10, random_state: int = 1
+) -> Consistency:
+    """Brain-Score's internal-consistency ceiling: split-half reliability over repetitions.
+
+    responses: (n_repetitions, n, q) — trial responses of n stimuli × q neuroids, one slice per
+    repetition, NaN where a stimulus (or neuroid) lacks that repetition; repetitions: the repetition
+    value of each slice (length n_repetitions). Halves of repetition values are drawn by
+    `splits.repetition_halves` (ShuffleSplit(train_size=0.5) over the sorted unique values, seed
+    ``random_state``). Per split: each half is averaged over its repetitions ignoring NaN; Pearson r per
+    neuroid across stimuli; Spearman–Brown 2r/(1+r); median over neuroids (NaN-skipping).
+    ceiling = mean over splits; error = std(ddof=0) over splits / √n_splits.
+
+    Deviation: a stimulus with no response in one half (all its trials there NaN) is left out of that
+    neuroid's correlation for that split (pairwise-complete); Brain-Score has no NaN padding — a
+    stimulus missing from a half makes its alignment assertion fail. With complete data the results
+    are Brain-Score's. Raises ValueError for fewer than 2 distinct repetition values (no ceiling).
+    """
+    if responses.ndim != 3:
+        raise ValueError(f"responses must be (n_repetitions, n_stimuli, n_neuroids), got {tuple(responses.shape)}")
+    labels = np.asarray(repetitions)
+    if labels.shape != (responses.shape[0],):
+        raise ValueError(f"{labels.size} repetition values for {responses.shape[0]} repetition slices")
+    halves = repetition_halves(labels, n_splits=n_splits, random_state=random_state)
+    dev, f64 = responses.device, torch.float64
+    n_rep, n, q = responses.shape
+    dtype = responses.dtype if responses.dtype in (torch.float32, torch.float64) else torch.float32
+    flat = responses.to(dtype).reshape(n_rep, n * q)
+    selections = [
+        torch.as_tensor(np.stack([np.isin(labels, h[which]) for h in halves]), dtype=dtype, device=dev)
+        for which in (0, 1)
+    ]
+    # Half means as one (splits × repetitions) @ (repetitions × stimuli·neuroids) product each, in the
+    # responses' precision; a NaN anywhere sends the whole computation through the NaN-aware path.
+    means = [(select @ flat) / select.sum(-1, keepdim=True) for select in selections]
+    if bool(torch.isnan(means[0].sum()) | torch.isnan(means[1].sum())):
+        valid = ~torch.isnan(flat)
+        clean = torch.where(valid, flat, 0.0)
+        counts = valid.to(dtype)
+        means = [(select @ clean) / (select @ counts) for select in selections]  # 0/0 → NaN: no trial
+    first, second = (mean.reshape(-1, n, q).to(f64) for mean in means)
+    complete = ~(torch.isnan(first) | torch.isnan(second))
+    r = _pearson_columns(first, second, None if bool(complete.all()) else complete)
+    corrected = 2 * r / (1 + r)
+    split_medians = nanmedian(corrected, -1)
+    return Consistency(
+        split_medians=split_medians,
+        per_neuroid=corrected,
+        ceiling=float(_nanmean(split_medians, -1)),
+        error=float(_split_error(split_medians)),
+    )
+
+
+def ceil_explained_variance(raw: float, ceiling: float) -> float:
+    """Brain-Score's ceiled neural score: raw² / ceiling (`CEILED_FORMULA`).
+
+    raw: the aggregate raw score (mean over splits of the median Pearson r over neuroids); ceiling: the
+    internal-consistency ceiling (Spearman–Brown-corrected split-half r, aggregated the same way). As
+    Brain-Score 2.4.2's ``explained_variance`` (``benchmark_helpers/neural_common.py``): the aggregate r
+    is squared, not each neuroid's, and nothing is clipped (a raw r above √ceiling gives a score > 1).
+    Works on floats and on tensors alike.
+    """
+    return raw**2 / ceiling

@@ -1,0 +1,465 @@
+"""Exact linear regressions in kernel (Gram) form: scikit-learn's PLS and ridge with leave-one-out penalties.
+
+Both regressions depend on the features X only through inner products, so a layer with 800k features per
+image needs nothing but its n×n Gram matrix K = X Xᵀ (`gram`). Every solver here is torch in, torch out,
+on the tensors' device, computed in float64, and batched over any leading dims (splits × layers) so that
+one call keeps a GPU busy.
+
+- `kernel_pls_predict` / `pls_predict`: predictions equal to scikit-learn's
+  ``PLSRegression(n_components, scale=False)`` (NIPALS, regression deflation, power-method weights) —
+  the regression of Brain-Score's ``pls`` metrics.
+- `kernel_ridge_cv_predict`: ridge with an unpenalised intercept whose penalty is chosen by efficient
+  leave-one-out CV on the training data, as scikit-learn's ``RidgeCV(alphas)`` (Rifkin & Lippert 2007):
+  all penalties solved from one eigendecomposition of the centred training Gram matrix.
+
+Every function is invariant to a shift of all features by a constant vector (intercepts are fitted), so
+the Gram matrix of the features centred over all stimuli (``gram(x, center=True)``) gives the same
+results with less rounding; prefer it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+_EPS = float(np.finfo(np.float64).eps)
+
+BRAINSCORE_ALPHAS: tuple[float, ...] = tuple(
+    float(a)
+    for a in [
+        *[0.01, 0.1, 0.5, 1.0],
+        *np.linspace(1e1, 1e2, 4, endpoint=False),
+        *np.linspace(1e2, 1e3, 18, endpoint=False),
+        *np.linspace(1e3, 1e4, 18, endpoint=False),
+        *np.linspace(1e4, 1e5, 18, endpoint=False),
+        *np.linspace(1e5, 1e6, 18, endpoint=False),
+        *np.linspace(1e6, 1e7, 19),
+    ]
+)
+"""Brain-Score 2.4.2's ridge penalty grid (``metrics/regression_correlation/metric.py``, ``ALPHA_LIST``):
+99 values from 0.01 to 1e7, dense per decade."""
+
+DEFAULT_ALPHAS: tuple[float, ...] = BRAINSCORE_ALPHAS
+"""The default ridge grid: Brain-Score's own (`BRAINSCORE_ALPHAS`), unscaled, so that a penalty chosen here
+is one Brain-Score could have chosen. Its cost grows with its length (99 solves from one
+eigendecomposition); pass e.g. ``10.0 ** np.arange(-2, 8)`` for a coarse, 10× cheaper grid."""
+
+
+# ----------------------------------------------------------------------------------------------- Gram matrices
+
+
+def gram(features: Tensor, chunk_features: int = 65536, center: bool = False) -> Tensor:
+    """Gram matrix X Xᵀ of the stimuli's feature vectors, accumulated over chunks of features.
+
+    features: (n, p) — or (n, …), flattened to (n, p) — of any float dtype, on any device.
+    Each chunk of ``chunk_features`` columns is multiplied in float32 (float64 when the features are
+    float64) on the features' device and accumulated in float64, so no p-sized float64 copy is made.
+    center: subtract each feature's mean over the n stimuli first, i.e. return (X − 1x̄ᵀ)(X − 1x̄ᵀ)ᵀ.
+    The regressions in this module give the same results either way (they fit intercepts) but the
+    centred Gram matrix loses far less to rounding when features have large means (e.g. after a ReLU).
+    Returns (n, n) float64 on the features' device, symmetric.
+    """
+    if chunk_features < 1:
+        raise ValueError("chunk_features must be at least 1")
+    x = features.reshape(features.shape[0], -1)
+    dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    n, p = x.shape
+    out = torch.zeros(n, n, dtype=torch.float64, device=x.device)
+    for start in range(0, p, chunk_features):
+        chunk = x[:, start : start + chunk_features].to(dtype)
+        if center:
+            chunk = chunk - chunk.mean(0, keepdim=True)
+        out += (chunk @ chunk.T).to(torch.float64)
+    return (out + out.T) / 2
+
+
+def _double_centre(k: Tensor) -> Tensor:
+    """C K C for C = I − 11ᵀ/n over the last two dims (a new float64 tensor)."""
+    k = k.to(torch.float64)
+    rows, cols, total = k.mean(-1), k.mean(-2), k.mean((-2, -1))
+    return k - (rows.unsqueeze(-1) + (cols - total.unsqueeze(-1)).unsqueeze(-2))
+
+
+# ----------------------------------------------------------------------------------------------------------- PLS
+
+
+def _matvec(m: Tensor, c: Tensor) -> Tensor:
+    """M c for symmetric m (B, q, q) and c (B, q) → (B, q), as the row product cᵀM (a one-row batched
+    product is several times faster than a one-column one on CPUs)."""
+    return (c.unsqueeze(-2) @ m).squeeze(-2)
+
+
+def _power_direction(m: Tensor, start: Tensor, max_iter: int, tol: float, chunk: int = 8) -> Tensor:
+    """scikit-learn's NIPALS power method (``_get_first_singular_vectors_power_method``, mode A) in target space.
+
+    With M = Yₖᵀ Kₖ Yₖ (…, q, q), the x-weights of iteration i are w_i ∝ Xₖᵀ Yₖ c_i with c_0 the first
+    non-zero target column and c_{i+1} ∝ M c_i (scikit-learn's rescalings are positive, so they do not
+    change the direction; its ``+ eps`` guards are negligible unless a norm is ~1e-16). Iteration i ≥ 1
+    stops when ‖ŵ_i − ŵ_{i−1}‖² = 2 − 2 cos_M(c_i, c_{i−1}) < tol, as scikit-learn's check on unit
+    x-weights (iteration 0 is compared with the constant 100 and never stops when q > 1); without a
+    stop, the last iteration (max_iter − 1) is returned, as scikit-learn does (it also warns).
+    With unit c_i = M c_{i−1} / ‖M c_{i−1}‖, cos_M = ‖M c_{i−1}‖ / √(c_iᵀM c_i · c_{i−1}ᵀM c_{i−1}).
+    Iterations run ``chunk`` at a time between checks; each element keeps its own first stop.
+    start: (…,) index of c_0. Returns c of the stopping iteration (…, q), unnormalised.
+    """
+    shape, q = m.shape[:-1], m.shape[-1]
+    m = m.reshape(-1, q, q)
+    c = torch.nn.functional.one_hot(start.reshape(-1), q).to(m.dtype)
+    if q == 1 or max_iter <= 1:
+        return c.reshape(shape)
+    result = c.clone()
+    active = torch.arange(m.shape[0], device=m.device)  # rows of the full batch still iterated
+    pending = torch.ones_like(active, dtype=torch.bool)  # active rows that have not stopped yet
+    u = _matvec(m, c)
+    cmc = (c * u).sum(-1)  # c_iᵀ M c_i
+    done = 0
+    while done < max_iter - 1:
+        steps = min(chunk, max_iter - 1 - done)
+        iterates, cos = [], []
+        for _ in range(steps):
+            norm = torch.linalg.vector_norm(u, dim=-1)
+            c = u / norm.unsqueeze(-1)
+            u = _matvec(m, c)
+            cmc_next = (c * u).sum(-1)
+            cos.append(norm / torch.sqrt(cmc_next * cmc))
+            iterates.append(c)
+            cmc = cmc_next
+        done += steps
+        stop = 2 - 2 * torch.stack(cos, -1) < tol  # (B, steps)
+        stopped = stop.any(-1)
+        first = torch.where(stopped, stop.to(torch.int8).argmax(-1), steps - 1)
+        if done >= max_iter - 1:  # the last iteration answers for those that never stopped
+            stopped = torch.ones_like(stopped)
+        stopped = stopped & pending
+        if bool(stopped.any()):
+            result[active[stopped]] = torch.stack(iterates, 1)[stopped, first[stopped]]
+            pending = pending & ~stopped
+            n_pending = int(pending.sum())
+            if n_pending == 0:
+                break
+            if 2 * n_pending <= pending.numel():  # drop the stopped rows once they are half the batch
+                m, u, cmc, active, pending = m[pending], u[pending], cmc[pending], active[pending], pending[pending]
+    return result.reshape(shape)
+
+
+def _ytmul(y: Tensor, v: Tensor) -> Tensor:
+    """Yᵀ v for y (1 | L, n, q) and v (L, S, n) → (L, S, q), without copying a shared Y."""
+    if y.shape[0] == 1:
+        return (v.reshape(-1, v.shape[-1]) @ y[0]).reshape(*v.shape[:-1], y.shape[2])
+    return v @ y
+
+
+def _ytmat(y: Tensor, h: Tensor) -> Tensor:
+    """Yᵀ H for y (1 | L, n, q) and h (L, S, n, r) → (L, S, q, r)."""
+    if y.shape[0] == 1:
+        return (h.mT @ y[0]).mT
+    return y.unsqueeze(1).mT @ h
+
+
+# Recompute M = Yₖᵀ Kc Yₖ from scratch once its trace falls below this fraction of its last exact value.
+_REFRESH = 1e-4
+
+
+def _recompute_m(
+    k: Tensor, y: Tensor, y_mean: Tensor, mask: Tensor, scores: Tensor, loadings: Tensor, keep: Tensor
+) -> Tensor:
+    """Yₖᵀ Kc Yₖ (L, S, q, q) with Yₖ = Ỹ − T Cᵀ formed explicitly, one layer at a time."""
+    out = []
+    for layer in range(k.shape[0]):
+        yl = y[0] if y.shape[0] == 1 else y[layer]  # (n, q)
+        yk = mask.unsqueeze(-1) * (yl - y_mean[layer].unsqueeze(-2)) - scores[layer] @ loadings[layer].mT
+        yk = yk * keep[layer].unsqueeze(-2)  # (S, n, q)
+        n_splits, n, q = yk.shape
+        hk = (k[layer] @ yk.permute(1, 0, 2).reshape(n, -1)).reshape(n, n_splits, q).permute(1, 0, 2)
+        out.append(yk.mT @ hk)  # yk is centred and zero on test rows, so Ỹᵀ K Ỹ = Ỹᵀ Kc Ỹ
+    m = torch.stack(out)
+    return (m + m.mT) / 2
+
+
+def _pls_core(
+    k: Tensor, y: Tensor, train: Tensor, test: Tensor, n_components: int, max_iter: int, tol: float
+) -> Tensor:
+    """Kernel NIPALS PLS2 over S splits sharing one n×n Gram matrix per layer.
+
+    k: (L, n, n) float64 symmetric (centred over all n for accuracy); y: (1 | L, n, q) float64 targets;
+    train: (S, n_tr), test: (S, n_te) long indices into n. Returns test predictions (L, S, n_te, q).
+
+    With Ỹ the split's centred training targets (zero on its test rows) and Kc its centred training
+    Gram matrix, scikit-learn's deflated Xₖ = Πₖ X (Πₖ: projection off the earlier x-scores) and
+    Yₖ = Ỹ − T Cᵀ (C: y-loadings), so everything is a product of K with n-vectors: per component,
+    - direction: the power method on M = Yₖᵀ Kc Yₖ (q×q), giving xₖ-weights w = Xᵀ Yₖ a;
+    - z = Kc Yₖ a = H a − S Cᵀa with H = K Ỹ and S = K T held for all n rows, each centred by its
+      train-row mean: its train rows give the x-score t = Πₖ z, its test rows X_te w;
+    - one (L, n, n) @ (L, n, S) product s = K t (all splits at once) extends S and updates M by a
+      rank-2 correction (recomputed from scratch when M has shrunk, to keep its relative accuracy).
+    Predictions follow scikit-learn: X_te W (PᵀW)⁺ Cᵀ + ȳ with (PᵀW)_jk = t_jᵀ z_k / t_jᵀ t_j.
+    """
+    n_layers, n = k.shape[0], k.shape[-1]
+    n_splits, n_train = train.shape
+    n_test = test.shape[1]
+    q = y.shape[-1]
+    dev, f64 = k.device, torch.float64
+    mask = torch.zeros(n_splits, n, dtype=f64, device=dev).scatter_(1, train, 1.0)  # (S, n)
+    y_mean = torch.matmul(mask, y) / n_train  # (1 | L, S, q)
+
+    # Target columns that are zero after centring (all |y| < 10 eps) are zeroed, as scikit-learn does.
+    # Split by split, so that temporaries stay small (the allocator returns big blocks to the OS).
+    keep = torch.empty(y.shape[0], n_splits, q, dtype=f64, device=dev)
+    for split in range(n_splits):
+        low, high = torch.aminmax(y[:, train[split]], dim=-2)
+        centre_ = y_mean[:, split]
+        keep[:, split] = ((high - centre_ >= 10 * _EPS) | (centre_ - low >= 10 * _EPS)).to(f64)
+    start = keep.argmax(-1).expand(n_layers, n_splits)  # first non-zero column
+
+    def centre(full: Tensor) -> Tensor:
+        """Subtract, in place, the train-row mean of each column of full (L, S, n, r)."""
+        return full.sub_(torch.matmul(mask.unsqueeze(-2), full) / n_train)
+
+    # H = K Ỹ for every split: K (Y − 1ȳᵀ) from one product per layer, minus the test rows' share
+    # K[:, te] (Y − 1ȳᵀ)[te]; then centred over the train rows.
+    ky = torch.matmul(k, y[0]) if y.shape[0] == 1 else k @ y  # (L, n, q)
+    h = torch.empty(n_layers, n_splits, n, q, dtype=f64, device=dev)
+    h.copy_(ky.unsqueeze(1))
+    del ky
+    h.addcmul_(k.sum(-1)[:, None, :, None], y_mean.unsqueeze(-2), value=-1.0)
+    m = torch.empty(n_layers, n_splits, q, q, dtype=f64, device=dev)
+    for split in range(n_splits):
+        yc_test = y[:, test[split]] - y_mean[:, split].unsqueeze(-2)  # (1 | L, n_te, q)
+        h[:, split] -= k[:, test[split]].mT @ yc_test  # K[:, te] = K[te, :]ᵀ
+    centre(h)
+    for split in range(n_splits):  # Ỹᵀ Kc Ỹ = (Y on train rows)ᵀ H: H's train rows sum to zero
+        y_train = y[:, train[split]]  # (1 | L, n_tr, q)
+        m[:, split] = y_train.mT @ h[:, split, train[split]]
+    keep = keep.expand(n_layers, n_splits, q)
+    m = (m + m.mT) / 2 * keep.unsqueeze(-1) * keep.unsqueeze(-2)
+    y_mean = y_mean.expand(n_layers, n_splits, q)
+
+    scores = torch.zeros(n_layers, n_splits, n, n_components, dtype=f64, device=dev)  # T (train rows)
+    products = torch.zeros_like(scores)  # S = K T, centred, all rows
+    loadings = torch.zeros(n_layers, n_splits, q, n_components, dtype=f64, device=dev)  # C (y-loadings)
+    test_proj = torch.zeros(n_layers, n_splits, n_test, n_components, dtype=f64, device=dev)
+    ptw = torch.zeros(n_layers, n_splits, n_components, n_components, dtype=f64, device=dev)
+    norms = torch.ones(n_layers, n_splits, n_components, dtype=f64, device=dev)  # tᵀt
+    gather_test = test.expand(n_layers, n_splits, -1)
+    reference = m.diagonal(dim1=-2, dim2=-1).sum(-1)  # trace of M when last computed from scratch
+    for comp in range(n_components):
+        if comp and bool((m.diagonal(dim1=-2, dim2=-1).sum(-1) < _REFRESH * reference).any()):
+            # The rank-2 updates carry an absolute error ~eps·‖M0‖; once M has shrunk by _REFRESH,
+            # recompute it from the deflated targets (one n×n by n×q product per split).
+            m = _recompute_m(k, y, y_mean, mask, scores[..., :comp], loadings[..., :comp], keep)
+            reference = m.diagonal(dim1=-2, dim2=-1).sum(-1)
+        a = _power_direction(m, start, max_iter, tol) * keep
+        quad = (a * (m @ a.unsqueeze(-1)).squeeze(-1)).sum(-1, keepdim=True)
+        a = a / torch.sqrt(quad.abs().clamp_min(torch.finfo(torch.float64).tiny))  # unit x-weights
+        t_prev, s_prev, c_prev, tt_prev = (
+            scores[..., :comp], products[..., :comp], loadings[..., :comp], norms[..., :comp]
+        )
+        z_full = (a.unsqueeze(-2) @ h.mT).squeeze(-2)  # H a as a row product: (L, S, n)
+        if comp:
+            z_full = z_full - (s_prev @ (c_prev.mT @ a.unsqueeze(-1))).squeeze(-1)
+        test_proj[..., comp] = torch.gather(z_full, -1, gather_test)
+        z = z_full * mask
+        t = z
+        if comp:
+            g = (z.unsqueeze(-2) @ t_prev).squeeze(-2) / tt_prev  # (L, S, comp)
+            ptw[..., :comp, comp] = g
+            t = z - (t_prev @ g.unsqueeze(-1)).squeeze(-1)
+            t = t - (t_prev @ ((t.unsqueeze(-2) @ t_prev).squeeze(-2) / tt_prev).unsqueeze(-1)).squeeze(-1)
+        tt = (t * t).sum(-1)
+        ptw[..., comp, comp] = (t * z).sum(-1) / tt
+        s_full = centre((t @ k).unsqueeze(-1)).squeeze(-1)  # K symmetric: t K = (K t)ᵀ
+        s = s_full * mask
+        c = _ytmul(y, t) / tt.unsqueeze(-1) * keep
+        e = _ytmul(y, s)
+        if comp:
+            e = e - (c_prev @ (s.unsqueeze(-2) @ t_prev).mT).squeeze(-1)
+        e = e * keep
+        ts = (t * s).sum(-1)[..., None, None]
+        cc, ec = c.unsqueeze(-1), e.unsqueeze(-1)
+        m = m - ec @ cc.mT - cc @ ec.mT + ts * (cc @ cc.mT)
+        m = (m + m.mT) / 2
+        scores[..., comp], products[..., comp], loadings[..., comp], norms[..., comp] = t, s_full, c, tt
+    rotation = torch.linalg.pinv(ptw)
+    return test_proj @ rotation @ loadings.mT + y_mean.unsqueeze(-2)
+
+
+def _check_components(n_components: int, n_train: int, n_features: int | None = None) -> None:
+    bound = n_train if n_features is None else min(n_train, n_features)
+    if not 1 <= n_components <= bound:
+        raise ValueError(
+            f"PLS needs 1 ≤ n_components ≤ min(n_train, n_features) = {bound}, got {n_components}; "
+            "reduce n_components"
+        )
+
+
+def kernel_pls_predict(
+    gram_train: Tensor,
+    gram_test_train: Tensor,
+    y_train: Tensor,
+    n_components: int = 25,
+    max_iter: int = 500,
+    tol: float = 1e-06,
+) -> Tensor:
+    """Predictions of scikit-learn's ``PLSRegression(n_components, scale=False)`` from Gram matrices.
+
+    gram_train: (…, n_tr, n_tr) = X_tr X_trᵀ; gram_test_train: (…, n_te, n_tr) = X_te X_trᵀ (both
+    uncentred, or centred with any common feature offset); y_train: (…, n_tr, q) or (n_tr, q) shared.
+    Leading dims broadcast and are solved in one batch. Returns (…, n_te, q) float64 predictions equal
+    (to rounding) to ``PLSRegression(n_components, scale=False).fit(X_tr, Y_tr).predict(X_te)``:
+    X and Y centred with the training means, NIPALS with scikit-learn's power method (``max_iter``,
+    ``tol``, start on the first non-zero target column), regression deflation, and
+    ``X_te W (PᵀW)⁺ Qᵀ + ȳ``.
+
+    Not reproduced: scikit-learn's check ``n_components ≤ n_features`` (no feature count here — the
+    caller must reject layers with fewer features than components); its zeroing of target columns that
+    become all-zero only after deflation, and its early stop when all residual targets are zero (both
+    need Y to be fully explained by fewer components than asked for); its ConvergenceWarning.
+    """
+    n_train = gram_train.shape[-1]
+    n_test = gram_test_train.shape[-2]
+    if gram_train.shape[-2] != n_train or gram_test_train.shape[-1] != n_train:
+        raise ValueError(
+            f"expected gram_train (…, n_tr, n_tr) and gram_test_train (…, n_te, n_tr), got "
+            f"{tuple(gram_train.shape)} and {tuple(gram_test_train.shape)}"
+        )
+    _check_components(n_components, n_train)
+    squeeze = y_train.ndim == 1
+    y = y_train.unsqueeze(-1) if squeeze else y_train
+    batch = torch.broadcast_shapes(gram_train.shape[:-2], gram_test_train.shape[:-2], y.shape[:-2])
+    dev, f64 = gram_train.device, torch.float64
+    n_all = n_train + n_test
+    k = torch.zeros(*batch, n_all, n_all, dtype=f64, device=dev)
+    k[..., :n_train, :n_train] = gram_train.to(f64)
+    k[..., n_train:, :n_train] = gram_test_train.to(f64)
+    k[..., :n_train, n_train:] = gram_test_train.to(f64).mT
+    k = k.reshape(-1, n_all, n_all)
+    n_batch = k.shape[0]
+    y_full = torch.zeros(*y.shape[:-2], n_all, y.shape[-1], dtype=f64, device=dev)
+    y_full[..., :n_train, :] = y.to(f64)
+    if y.ndim == 2:
+        y_full = y_full.unsqueeze(0)
+    else:
+        y_full = y_full.expand(*batch, n_all, y.shape[-1]).reshape(n_batch, n_all, y.shape[-1])
+    # Centre over the training rows only (the test-test block is zero and never used).
+    k = k - k[..., :n_train].mean(-1, keepdim=True)
+    k = k - k[..., :n_train, :].mean(-2, keepdim=True)
+    k = (k + k.mT) / 2
+    train = torch.arange(n_train, device=dev).unsqueeze(0)
+    test = torch.arange(n_train, n_all, device=dev).unsqueeze(0)
+    out = _pls_core(k, y_full, train, test, n_components, max_iter, tol)[:, 0]
+    out = out.reshape(*batch, n_test, y.shape[-1])
+    return out.squeeze(-1) if squeeze else out
+
+
+def pls_predict(
+    x_train: Tensor, y_train: Tensor, x_test: Tensor, n_components: int = 25, max_iter: int = 500, tol: float = 1e-06
+) -> Tensor:
+    """`kernel_pls_predict` from features: x_train (n_tr, p), y_train (n_tr, q), x_test (n_te, p) → (n_te, q).
+
+    Checks ``n_components ≤ min(n_tr, p)`` as scikit-learn does. Meant for small p (it forms p-sized
+    products in float64); for wide layers, build `gram` once and call `kernel_pls_predict`.
+    """
+    _check_components(n_components, x_train.shape[0], x_train[0].numel())
+    x = torch.cat([x_train.reshape(x_train.shape[0], -1), x_test.reshape(x_test.shape[0], -1)]).to(torch.float64)
+    x = x - x[: x_train.shape[0]].mean(0, keepdim=True)
+    n_train = x_train.shape[0]
+    k_train = x[:n_train] @ x[:n_train].T
+    return kernel_pls_predict(k_train, x[n_train:] @ x[:n_train].T, y_train, n_components, max_iter, tol)
+
+
+# --------------------------------------------------------------------------------------------------------- ridge
+
+
+def kernel_ridge_cv_predict(
+    gram_train: Tensor,
+    gram_test_train: Tensor,
+    y_train: Tensor,
+    alphas: Tensor | np.ndarray | list[float] | tuple[float, ...] | None = None,
+    n_targets_batch: int | None = None,
+    alpha_per_target: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """Ridge predictions with the penalty chosen by efficient leave-one-out CV on the training stimuli.
+
+    gram_train: (…, n_tr, n_tr) = X_tr X_trᵀ; gram_test_train: (…, n_te, n_tr) = X_te X_trᵀ;
+    y_train: (…, n_tr, q) or (n_tr, q) shared; alphas: 1-D grid (default `DEFAULT_ALPHAS`, Brain-Score's).
+    Returns (predictions (…, n_te, q) float64, chosen alpha (…, q) float64).
+
+    Equals scikit-learn's ``RidgeCV(alphas, alpha_per_target=alpha_per_target).fit(X_tr, Y_tr)``
+    (fit_intercept=True, default scoring, its ``_RidgeGCV``): X and Y centred with the training means,
+    K = eigendecomposition of the centred training Gram matrix (one per batch element), and for each
+    alpha the LOO errors c / d with c = (K + αI)⁻¹ y and d = diag((K + αI)⁻¹) − ((K + αI)⁻¹ 1) / n_tr —
+    scikit-learn's intercept correction, which scores each left-out stimulus against the intercept
+    fitted with it. The score is the mean squared LOO error per target (``alpha_per_target=True``) or
+    over all targets (``False``: one alpha for all, as Brain-Score's ``ridgecv`` metrics use); ties go
+    to the first alpha of the grid. Eigenvalues below n_tr·eps·λ_max are treated as exact zeros (the
+    null space is solved in closed form), which changes results only at rounding level.
+    Targets are processed ``n_targets_batch`` at a time (default: all) to bound memory.
+    """
+    n_train = gram_train.shape[-1]
+    if gram_train.shape[-2] != n_train or gram_test_train.shape[-1] != n_train:
+        raise ValueError(
+            f"expected gram_train (…, n_tr, n_tr) and gram_test_train (…, n_te, n_tr), got "
+            f"{tuple(gram_train.shape)} and {tuple(gram_test_train.shape)}"
+        )
+    if n_train < 2:
+        raise ValueError("ridge leave-one-out needs at least 2 training stimuli")
+    dev, f64 = gram_train.device, torch.float64
+    grid = torch.as_tensor(np.asarray(DEFAULT_ALPHAS if alphas is None else alphas, dtype=np.float64)).to(dev)
+    if grid.ndim != 1 or grid.numel() == 0 or bool((grid <= 0).any()):
+        raise ValueError("alphas must be a non-empty 1-D grid of positive penalties")
+    squeeze = y_train.ndim == 1
+    y = (y_train.unsqueeze(-1) if squeeze else y_train).to(f64)
+
+    k = gram_train.to(f64)
+    col_mean = k.mean(-2, keepdim=True)  # (…, 1, n_tr): x̄ᵀ X_trᵀ
+    kc = _double_centre(k)
+    g = gram_test_train.to(f64)
+    gc = g - col_mean - g.mean(-1, keepdim=True) + k.mean((-2, -1), keepdim=True)
+    y_mean = y.mean(-2, keepdim=True)
+    yc = y - y_mean
+    eigvals, eigvecs = torch.linalg.eigh(kc)
+    # Keep the numerically non-zero spectrum (the same count for the whole batch).
+    tol = eigvals[..., -1:].clamp_min(0) * n_train * _EPS
+    rank = int((eigvals > tol).sum(-1).max().clamp_min(1))
+    lam, vec = eigvals[..., -rank:], eigvecs[..., -rank:]
+    vec_sq = vec * vec
+    vt1 = vec.sum(-2)  # (…, r): Qᵀ1
+
+    inv_a = 1.0 / grid  # (A,)
+    shift = 1.0 / (lam.unsqueeze(-1) + grid) - inv_a  # (…, r, A): 1/(λ+α) − 1/α
+    # d for every alpha: diag(G⁻¹) − (G⁻¹1)/n_tr,  G⁻¹ = 1/α I + Q_r diag(shift) Q_rᵀ.
+    diag = inv_a + vec_sq @ shift  # (…, n_tr, A)
+    ginv1 = inv_a + vec @ (shift * vt1.unsqueeze(-1))
+    d = diag - ginv1 / n_train
+
+    q = y.shape[-1]
+    batch = torch.broadcast_shapes(kc.shape[:-2], gc.shape[:-2], y.shape[:-2])
+    step = q if n_targets_batch is None else max(1, int(n_targets_batch))
+    scores = []  # (…, A, q_b) mean squared LOO errors
+    for lo in range(0, q, step):
+        yb = yc[..., lo : lo + step]
+        vty = vec.mT @ yb  # (…, r, q_b)
+        errs = []
+        for i in range(grid.numel()):
+            c = yb * inv_a[i] + vec @ (shift[..., i].unsqueeze(-1) * vty)
+            errs.append(((c / d[..., i].unsqueeze(-1)) ** 2).mean(-2))
+        scores.append(torch.stack(errs, -2))
+    mse = torch.cat(scores, -1).expand(*batch, grid.numel(), q)
+    if alpha_per_target:
+        best = torch.argmin(mse, dim=-2)  # first minimum = first maximal score
+    else:
+        best = torch.argmin(mse.mean(-1), dim=-1).unsqueeze(-1).expand(*batch, q)
+    chosen = grid[best]  # (…, q)
+    # Dual coefficients at each target's alpha, then predictions.
+    preds = []
+    for lo in range(0, q, step):
+        yb = yc[..., lo : lo + step]
+        ab = chosen[..., lo : lo + step].unsqueeze(-2)  # (…, 1, q_b)
+        weights = 1.0 / (lam.unsqueeze(-1) + ab) - 1.0 / ab  # (…, r, q_b)
+        c = yb / ab + vec @ (weights * (vec.mT @ yb))
+        preds.append(gc @ c)
+    pred = torch.cat(preds, -1) + y_mean
+    if squeeze:
+        return pred.squeeze(-1), chosen.squeeze(-1)
+    return pred, chosen

@@ -1,0 +1,104 @@
+"""The 'neural' benchmark kind end to end on synthetic data: layer commitment, score, ceiling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import xarray as xr
+from scipy.stats import pearsonr
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.model_selection import ShuffleSplit
+
+from brainbench.benchmarks.kinds import ModelProbe, run_neural_kind
+from brainbench.benchmarks.spec import parse_benchmark
+from brainbench.data.assemblies import Dataset
+from brainbench.data.manifest import DataFile, Manifest
+from brainbench.data.stimuli import in_memory_stimuli
+from brainbench.errors import BrainbenchError
+
+N_SEL, N_SCORED, Q, REPS = 80, 100, 8, 4
+
+
+def _dataset(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = N_SEL + N_SCORED
+    ids = [f"s{i:03d}" for i in range(n)]
+    latent = rng.standard_normal((n, 4))
+    features = {
+        "noise": rng.standard_normal((n, 30)),
+        "good": latent @ rng.standard_normal((4, 30)) + 0.3 * rng.standard_normal((n, 30)),
+        "weak": latent @ rng.standard_normal((4, 30)) + 3.0 * rng.standard_normal((n, 30)),
+    }
+
+    def assembly(rows: range, reps: int, neuroids: int, name: str) -> xr.DataArray:
+        signal = latent[list(rows)] @ rng.standard_normal((4, neuroids))
+        trials = signal[None] + rng.standard_normal((reps, len(rows), neuroids))
+        r_idx, s_idx = np.divmod(np.arange(reps * len(rows)), len(rows))
+        coords = {"stimulus_id": ("presentation", [ids[rows[i]] for i in s_idx])}
+        if reps > 1:
+            coords["repetition"] = ("presentation", r_idx)
+        coords |= {"neuroid_id": ("neuroid", [f"{name}{j}" for j in range(neuroids)]),
+                   "region": ("neuroid", ["V4"] * neuroids)}
+        return xr.DataArray(trials[r_idx, s_idx], dims=("presentation", "neuroid"), coords=coords), trials
+
+    selection, _ = assembly(range(N_SEL), 1, 6, "a")
+    scored, trials = assembly(range(N_SEL, n), REPS, Q, "b")
+    metadata = pd.DataFrame({"stimulus_id": ids}).set_index("stimulus_id")
+    stimuli = in_memory_stimuli("synthetic", np.zeros((n, 4, 4, 3), np.uint8), metadata)
+    manifest = Manifest("synthetic", "synthetic", "none", (DataFile("x", "0" * 64, 1),))
+    dataset = Dataset(manifest, stimuli, {"scored": scored, "selection": selection})
+    return dataset, features, trials, ids
+
+
+def _probe(features: dict[str, np.ndarray], ids: list[str]) -> ModelProbe:
+    row = {s: i for i, s in enumerate(ids)}
+
+    def grams(stimuli, degrees, layers):
+        index = [row[s] for s in stimuli.stimulus_ids]
+        return {name: torch.from_numpy(features[name][index] @ features[name][index].T) for name in layers or features}
+
+    return ModelProbe(list(features), torch.device("cpu"), lambda *a: {}, grams)
+
+
+def _spec(**selection):
+    return parse_benchmark({
+        "id": "Synthetic2000.V4-pls", "version": 1, "kind": "neural", "region": "V4", "dataset": "synthetic",
+        "assembly": "scored", "stimulus_degrees": 8,
+        "metric": {"regression": "pls", "n_components": 5, "n_splits": 10, "train_size": 0.9, "random_state": 1},
+        "layer_selection": selection, "ceiling": {"method": "internal_consistency"},
+    })
+
+
+def test_layer_committed_on_another_assembly_and_scored_against_sklearn():
+    dataset, features, trials, ids = _dataset()
+    outcome = run_neural_kind(_spec(assembly="selection"), dataset, _probe(features, ids), profile=True)
+    assert outcome.layer == "good"
+    profile = outcome.profile
+    assert profile["good"]["selection_raw"] > profile["weak"]["selection_raw"] > profile["noise"]["selection_raw"]
+    # Independent reference: sklearn PLS on the same splits (stimuli sorted by id = their order here).
+    x, y = features["good"][N_SEL:], trials.mean(0)
+    medians = []
+    for train, test in ShuffleSplit(n_splits=10, train_size=0.9, random_state=1).split(x):
+        predicted = PLSRegression(n_components=5, scale=False).fit(x[train], y[train]).predict(x[test])
+        medians.append(np.median([pearsonr(predicted[:, j], y[test, j])[0] for j in range(Q)]))
+    np.testing.assert_allclose(outcome.details["split_medians"], medians, atol=1e-6)
+    assert outcome.raw == pytest.approx(np.mean(medians), abs=1e-6)
+    assert outcome.ceiling is not None and 0 < outcome.ceiling < 1
+    assert outcome.ceiled == pytest.approx(outcome.raw**2 / outcome.ceiling)
+    assert profile["good"]["raw"] == pytest.approx(outcome.raw)
+    assert outcome.details["layer_map"] == {"V4": "good"} and outcome.details["n_stimuli"] == N_SCORED
+
+
+def test_layer_committed_on_a_stratified_half():
+    dataset, features, _, ids = _dataset()
+    outcome = run_neural_kind(_spec(method="stratified_half", seed=3), dataset, _probe(features, ids))
+    assert outcome.layer == "good" and outcome.details["n_stimuli"] == N_SCORED // 2
+    assert "stratified half" in outcome.details["layer_selection"]
+
+
+def test_missing_selection_rule_is_an_error():
+    dataset, features, _, ids = _dataset()
+    with pytest.raises(BrainbenchError, match="layer_selection"):
+        run_neural_kind(_spec(), dataset, _probe(features, ids))

@@ -1,0 +1,176 @@
+"""Cross-validated predictivity and internal consistency against loops over scikit-learn, scipy and numpy."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+from brainbench.metrics.predictivity import (
+    CEILED_FORMULA,
+    ceil_explained_variance,
+    cross_validated_predictivity,
+    internal_consistency,
+    nanmedian,
+)
+from brainbench.metrics.regression import gram
+
+
+def _neural_data(n: int, p: int, q: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((n, 6))
+    x = latent @ rng.standard_normal((6, p)) + 2 * rng.standard_normal((n, p)) + 1
+    y = latent @ rng.standard_normal((6, q)) + 2 * rng.standard_normal((n, q))
+    return x, y
+
+
+def _pearson_or_nan(a: np.ndarray, b: np.ndarray) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns and returns NaN for constant input
+        return float(scipy.stats.pearsonr(a, b)[0])
+
+
+def _reference(x: np.ndarray, y: np.ndarray, splits, fit_predict) -> tuple[np.ndarray, np.ndarray]:
+    """Brain-Score's loop: fit, predict, pearsonr per neuroid, median over neuroids (NaN-skipping)."""
+    per_neuroid = []
+    for train, test in splits:
+        pred = fit_predict(x[train], y[train], x[test])
+        per_neuroid.append([_pearson_or_nan(y[test][:, j], pred[:, j]) for j in range(y.shape[1])])
+    per_neuroid = np.array(per_neuroid)
+    return per_neuroid, np.nanmedian(per_neuroid, axis=1)
+
+
+def _pls(x_tr, y_tr, x_te):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return PLSRegression(n_components=25, scale=False).fit(x_tr, y_tr).predict(x_te)
+
+
+def test_pls_predictivity_matches_sklearn_scipy_numpy_loop_for_each_layer():
+    x1, y = _neural_data(240, 120, 10, seed=0)
+    x2, _ = _neural_data(240, 700, 10, seed=1)
+    y[:, 4] = 3.0  # a silent neuroid: NaN r in every split, ignored by the median
+    objects = np.repeat(np.arange(12), 20)
+    splits = list(StratifiedShuffleSplit(10, train_size=0.9, random_state=1).split(np.zeros(240), objects))
+    grams = torch.stack([gram(torch.from_numpy(x1)), gram(torch.from_numpy(x2), center=True)])
+    got = cross_validated_predictivity(grams, torch.from_numpy(y), splits, method="pls")
+    assert got.split_medians.shape == (2, 10) and got.per_neuroid.shape == (2, 10, 10) and got.raw.shape == (2,)
+    assert got.alphas is None
+    for layer, x in enumerate((x1, x2)):
+        per_neuroid, medians = _reference(x, y, splits, _pls)
+        np.testing.assert_allclose(got.per_neuroid[layer].numpy(), per_neuroid, atol=1e-9)
+        assert torch.isnan(got.per_neuroid[layer, :, 4]).all()
+        np.testing.assert_allclose(got.split_medians[layer].numpy(), medians, atol=1e-9)
+        assert got.raw[layer].item() == pytest.approx(medians.mean(), abs=1e-9)
+        # Brain-Score's error: xarray std over splits (ddof=0) / sqrt(n_splits).
+        assert got.error[layer].item() == pytest.approx(medians.std(ddof=0) / np.sqrt(10), abs=1e-9)
+
+
+def test_ridge_predictivity_matches_ridgecv_loop_with_chosen_alphas():
+    x, y = _neural_data(150, 300, 6, seed=2)
+    splits = list(ShuffleSplit(5, train_size=0.9, random_state=1).split(np.zeros(150)))
+    alphas = np.logspace(-1, 6, 15)
+    got = cross_validated_predictivity(gram(torch.from_numpy(x)), torch.from_numpy(y), splits, "ridge", alphas=alphas)
+    models = []
+
+    def fit_predict(x_tr, y_tr, x_te):
+        models.append(RidgeCV(alphas=alphas, alpha_per_target=True).fit(x_tr, y_tr))
+        return models[-1].predict(x_te)
+
+    per_neuroid, medians = _reference(x, y, splits, fit_predict)
+    np.testing.assert_allclose(got.per_neuroid.numpy(), per_neuroid, atol=1e-9)
+    np.testing.assert_allclose(got.split_medians.numpy(), medians, atol=1e-9)
+    np.testing.assert_array_equal(got.alphas.numpy(), np.stack([m.alpha_ for m in models]))
+    one = cross_validated_predictivity(
+        gram(torch.from_numpy(x)), torch.from_numpy(y), splits, "ridge", alphas=alphas, alpha_per_target=False
+    )
+    assert all(len(set(row.tolist())) == 1 for row in one.alphas)
+
+
+def test_predictivity_rejects_bad_inputs():
+    x, y = _neural_data(40, 30, 3, seed=3)
+    k = gram(torch.from_numpy(x))
+    splits = [(np.arange(30), np.arange(30, 40))]
+    with pytest.raises(ValueError, match="unknown regression"):
+        cross_validated_predictivity(k, torch.from_numpy(y), splits, method="lasso")
+    with pytest.raises(ValueError, match="responses"):
+        cross_validated_predictivity(k, torch.from_numpy(y[:20]), splits)
+    with pytest.raises(ValueError, match="n_components"):
+        cross_validated_predictivity(k, torch.from_numpy(y), splits, n_components=31)
+
+
+def _numpy_consistency(trials: np.ndarray, repetitions: np.ndarray) -> np.ndarray:
+    """Split-half consistency by hand: halves of sorted unique repetition values (ShuffleSplit, seed 1),
+    nanmean per half, pearsonr per neuroid over stimuli present in both, Spearman–Brown, nanmedian."""
+    values = np.unique(repetitions)
+    medians = []
+    for a, b in ShuffleSplit(10, train_size=0.5, random_state=1).split(np.zeros(len(values))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # mean of an all-NaN slice
+            half1 = np.nanmean(trials[np.isin(repetitions, values[a])], axis=0)
+            half2 = np.nanmean(trials[np.isin(repetitions, values[b])], axis=0)
+        corrected = []
+        for j in range(trials.shape[2]):
+            ok = ~(np.isnan(half1[:, j]) | np.isnan(half2[:, j]))
+            r = _pearson_or_nan(half1[ok, j], half2[ok, j])
+            corrected.append(2 * r / (1 + r))
+        medians.append(np.nanmedian(corrected))
+    return np.array(medians)
+
+
+def test_internal_consistency_matches_numpy_by_hand():
+    rng = np.random.default_rng(4)
+    signal = rng.standard_normal((80, 11))
+    trials = signal[None] + 1.5 * rng.standard_normal((9, 80, 11))
+    trials[:, :, 7] = 1.0  # a constant neuroid: NaN, skipped by the median
+    repetitions = np.array([8, 0, 3, 1, 2, 6, 4, 5, 7])  # labels in any order
+    got = internal_consistency(torch.from_numpy(trials), repetitions)
+    want = _numpy_consistency(trials, repetitions)
+    np.testing.assert_allclose(got.split_medians.numpy(), want, atol=1e-12)
+    assert got.ceiling == pytest.approx(want.mean(), abs=1e-12)
+    assert got.error == pytest.approx(want.std(ddof=0) / np.sqrt(10), abs=1e-12)
+    assert got.per_neuroid.shape == (10, 11) and torch.isnan(got.per_neuroid[:, 7]).all()
+
+
+def test_internal_consistency_with_nan_padded_repetitions():
+    rng = np.random.default_rng(5)
+    signal = rng.standard_normal((60, 8))
+    trials = (signal[None] + rng.standard_normal((6, 60, 8))).astype(np.float32)
+    trials[3:, :10] = np.nan  # stimuli 0-9 have only 3 repetitions
+    trials[[0, 2, 4], 10:14] = np.nan  # stimuli 10-13 lack repetitions 0, 2 and 4
+    trials[1, 20, 2] = np.nan  # one missing trial of one neuroid
+    repetitions = np.arange(6)
+    got = internal_consistency(torch.from_numpy(trials), repetitions)
+    want = _numpy_consistency(trials.astype(np.float64), repetitions)
+    np.testing.assert_allclose(got.split_medians.numpy(), want, atol=1e-6)
+    assert np.isfinite(got.ceiling)
+
+
+def test_internal_consistency_needs_two_repetitions():
+    trials = torch.randn(3, 20, 4, dtype=torch.float64)
+    with pytest.raises(ValueError, match="a single repetition: no ceiling"):
+        internal_consistency(trials, [1, 1, 1])
+    with pytest.raises(ValueError, match="repetition values"):
+        internal_consistency(trials, [0, 1])
+
+
+def test_nanmedian_is_numpys():
+    x = np.array([[3.0, np.nan, 1.0, 2.0, 10.0], [np.nan] * 5, [4.0, 1.0, np.nan, np.nan, -np.inf]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.nanmedian(x, axis=1)
+    np.testing.assert_array_equal(nanmedian(torch.from_numpy(x)).numpy(), want)
+    np.testing.assert_array_equal(nanmedian(torch.from_numpy(x.T), dim=0).numpy(), want)
+
+
+def test_ceiled_score_is_brainscore_explained_variance():
+    assert ceil_explained_variance(0.5, 0.8) == pytest.approx(0.25 / 0.8)
+    assert ceil_explained_variance(0.9, 0.64) == pytest.approx(0.81 / 0.64)  # not clipped at 1
+    assert "r**2 / ceiling" in CEILED_FORMULA

@@ -1,0 +1,205 @@
+"""Kernel PLS and ridge against scikit-learn's PLSRegression and RidgeCV fitted on the features."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import RidgeCV
+
+from brainbench.metrics.regression import (
+    BRAINSCORE_ALPHAS,
+    DEFAULT_ALPHAS,
+    gram,
+    kernel_pls_predict,
+    kernel_ridge_cv_predict,
+    pls_predict,
+)
+
+
+def _data(n: int, p: int, q: int, seed: int, offset: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """Features and targets sharing a 6-d latent, plus noise; features with a common offset."""
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((n, 6))
+    x = latent @ rng.standard_normal((6, p)) + rng.standard_normal((n, p)) + offset
+    y = latent @ rng.standard_normal((6, q)) + rng.standard_normal((n, q))
+    return x, y
+
+
+def _sklearn_pls(x_tr, y_tr, x_te, n_components=25, **kwargs) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = PLSRegression(n_components=n_components, scale=False, **kwargs).fit(x_tr, y_tr)
+    return model.predict(x_te)
+
+
+def _grams(x: np.ndarray, n_train: int) -> tuple[torch.Tensor, torch.Tensor]:
+    k = gram(torch.from_numpy(x))
+    return k[:n_train, :n_train], k[n_train:, :n_train]
+
+
+def _median_r(pred: np.ndarray, y: np.ndarray) -> float:
+    return float(np.nanmedian([scipy.stats.pearsonr(y[:, j], pred[:, j])[0] for j in range(y.shape[1])]))
+
+
+def test_gram_matches_xxt_in_chunks_centred_or_not():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((7, 3, 5, 4)) + 2  # (n, …) is flattened
+    flat = x.reshape(7, -1)
+    got = gram(torch.from_numpy(x), chunk_features=7)
+    assert got.dtype == torch.float64 and got.shape == (7, 7)
+    np.testing.assert_allclose(got.numpy(), flat @ flat.T, rtol=1e-12)
+    centred = flat - flat.mean(0)
+    np.testing.assert_allclose(gram(torch.from_numpy(x), 11, center=True).numpy(), centred @ centred.T, atol=1e-10)
+    got32 = gram(torch.from_numpy(x.astype(np.float32)), chunk_features=16)
+    np.testing.assert_allclose(got32.numpy(), flat @ flat.T, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("n", "p", "q"), [(150, 40, 9), (90, 400, 9), (80, 300, 1), (60, 2000, 30)])
+def test_kernel_pls_equals_sklearn_plsregression(n, p, q):
+    x, y = _data(n, p, q, seed=n + p)
+    n_train = int(0.85 * n)
+    want = _sklearn_pls(x[:n_train], y[:n_train], x[n_train:])
+    got = kernel_pls_predict(*_grams(x, n_train), torch.from_numpy(y[:n_train]))
+    assert got.dtype == torch.float64 and got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-7, atol=1e-7 * np.abs(want).max())
+    assert abs(_median_r(got.numpy(), y[n_train:]) - _median_r(want, y[n_train:])) < 1e-9
+
+
+def test_kernel_pls_follows_the_power_method_iteration_by_iteration():
+    # A loose tolerance and an iteration cap stop scikit-learn's power method early: the answer then
+    # depends on exactly which iterate it returns, not only on the dominant singular vector.
+    x, y = _data(100, 60, 12, seed=3)
+    for kwargs in ({"max_iter": 2}, {"max_iter": 3}, {"tol": 1e-2}):
+        want = _sklearn_pls(x[:85], y[:85], x[85:], n_components=6, **kwargs)
+        got = kernel_pls_predict(*_grams(x, 85), torch.from_numpy(y[:85]), n_components=6, **kwargs)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-8, atol=1e-8)
+    converged = _sklearn_pls(x[:85], y[:85], x[85:], n_components=6)
+    capped = kernel_pls_predict(*_grams(x, 85), torch.from_numpy(y[:85]), n_components=6, max_iter=2)
+    assert np.abs(capped.numpy() - converged).max() > 1e-4  # the check above could tell the iterates apart
+
+
+def test_kernel_pls_zeroes_a_constant_target_like_sklearn():
+    x, y = _data(120, 50, 6, seed=4)
+    y[:, 0] = 2.5  # constant: zero after centring; scikit-learn starts its power method on column 1
+    want = _sklearn_pls(x[:100], y[:100], x[100:], n_components=10)
+    got = kernel_pls_predict(*_grams(x, 100), torch.from_numpy(y[:100]), n_components=10)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-8, atol=1e-8)
+
+
+def test_pls_predict_from_features_and_float32_input():
+    x, y = _data(140, 300, 8, seed=5)
+    want = _sklearn_pls(x[:120], y[:120], x[120:])
+    got = pls_predict(torch.from_numpy(x[:120]), torch.from_numpy(y[:120]), torch.from_numpy(x[120:]))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-7, atol=1e-7)
+    # float32 features and targets, Gram accumulated from float32 chunks: close, not identical.
+    x32 = torch.from_numpy(x.astype(np.float32))
+    k = gram(x32, chunk_features=128, center=True)
+    got32 = kernel_pls_predict(k[:120, :120], k[120:, :120], torch.from_numpy(y[:120].astype(np.float32)))
+    assert got32.dtype == torch.float64
+    assert abs(_median_r(got32.numpy(), y[120:]) - _median_r(want, y[120:])) < 1e-3
+    np.testing.assert_allclose(got32.numpy(), want, atol=1e-2 * np.abs(want).max())
+
+
+def test_kernel_pls_batches_leading_dims_and_shared_targets():
+    x1, y = _data(100, 80, 5, seed=6)
+    x2, _ = _data(100, 200, 5, seed=7)
+    splits = [np.arange(85), np.random.default_rng(0).permutation(100)[:85]]
+    k_tr, k_te, y_tr, want = [], [], [], []
+    for x in (x1, x2):
+        rows_tr, rows_te = [], []
+        for train in splits:
+            test = np.setdiff1d(np.arange(100), train)
+            k = gram(torch.from_numpy(x))
+            rows_tr.append(k[train][:, train])
+            rows_te.append(k[test][:, train])
+            want.append(_sklearn_pls(x[train], y[train], x[test], n_components=12))
+        k_tr.append(torch.stack(rows_tr))
+        k_te.append(torch.stack(rows_te))
+    y_tr = torch.stack([torch.from_numpy(y[train]) for train in splits])  # (splits, n_tr, q) broadcast over layers
+    got = kernel_pls_predict(torch.stack(k_tr), torch.stack(k_te), y_tr, n_components=12)
+    assert got.shape == (2, 2, 15, 5)
+    np.testing.assert_allclose(got.reshape(4, 15, 5).numpy(), np.stack(want), rtol=1e-7, atol=1e-7)
+    # One target vector, shared by a batch of grams.
+    shared = kernel_pls_predict(torch.stack(k_tr)[:, 0], torch.stack(k_te)[:, 0], torch.from_numpy(y[:85, 2]), 12)
+    assert shared.shape == (2, 15)
+    np.testing.assert_allclose(shared[0].numpy(), _sklearn_pls(x1[:85], y[:85, 2], x1[85:], 12), rtol=1e-7, atol=1e-7)
+
+
+def test_pls_component_bounds():
+    x, y = _data(30, 10, 2, seed=8)
+    with pytest.raises(ValueError, match="n_components"):
+        pls_predict(torch.from_numpy(x[:20]), torch.from_numpy(y[:20]), torch.from_numpy(x[20:]), n_components=11)
+    k_tr, k_te = _grams(x, 20)
+    with pytest.raises(ValueError, match="n_components"):
+        kernel_pls_predict(k_tr, k_te, torch.from_numpy(y[:20]), n_components=21)
+
+
+ALPHAS = np.logspace(-2, 6, 17)
+
+
+@pytest.mark.parametrize(("n", "p", "q"), [(120, 30, 7), (90, 500, 7), (70, 200, 1)])
+def test_kernel_ridge_equals_sklearn_ridgecv_per_target(n, p, q):
+    x, y = _data(n, p, q, seed=10 + n)
+    n_train = n - 15
+    model = RidgeCV(alphas=ALPHAS, alpha_per_target=True).fit(x[:n_train], y[:n_train])
+    y_tr = torch.from_numpy(y[:n_train] if q > 1 else y[:n_train, 0])
+    pred, alpha = kernel_ridge_cv_predict(*_grams(x, n_train), y_tr, ALPHAS)
+    np.testing.assert_array_equal(alpha.numpy(), np.broadcast_to(model.alpha_, alpha.shape))
+    want = model.predict(x[n_train:])
+    np.testing.assert_allclose(pred.numpy(), want if q > 1 else want.ravel(), rtol=1e-7, atol=1e-8)
+
+
+def test_kernel_ridge_one_alpha_for_all_targets_and_target_batches():
+    x, y = _data(100, 150, 11, seed=11)
+    model = RidgeCV(alphas=ALPHAS).fit(x[:85], y[:85])  # Brain-Score's ridgecv: one alpha per fit
+    pred, alpha = kernel_ridge_cv_predict(*_grams(x, 85), torch.from_numpy(y[:85]), ALPHAS, alpha_per_target=False)
+    assert torch.all(alpha == model.alpha_)
+    np.testing.assert_allclose(pred.numpy(), model.predict(x[85:]), rtol=1e-7, atol=1e-8)
+    whole = kernel_ridge_cv_predict(*_grams(x, 85), torch.from_numpy(y[:85]), ALPHAS)
+    batched = kernel_ridge_cv_predict(*_grams(x, 85), torch.from_numpy(y[:85]), ALPHAS, n_targets_batch=3)
+    torch.testing.assert_close(whole[0], batched[0])
+    torch.testing.assert_close(whole[1], batched[1])
+
+
+def test_kernel_ridge_batched_and_default_grid():
+    assert DEFAULT_ALPHAS == BRAINSCORE_ALPHAS
+    assert len(BRAINSCORE_ALPHAS) == 99 and BRAINSCORE_ALPHAS[0] == 0.01 and BRAINSCORE_ALPHAS[-1] == 1e7
+    assert all(b > a for a, b in itertools.pairwise(BRAINSCORE_ALPHAS))
+    x1, y = _data(80, 60, 4, seed=12)
+    x2, _ = _data(80, 300, 4, seed=13)
+    (a1, b1), (a2, b2) = _grams(x1 * 30, 70), _grams(x2 * 30, 70)  # large features: big alphas matter
+    pred, alpha = kernel_ridge_cv_predict(torch.stack([a1, a2]), torch.stack([b1, b2]), torch.from_numpy(y[:70]))
+    for i, x in enumerate((x1 * 30, x2 * 30)):
+        model = RidgeCV(alphas=BRAINSCORE_ALPHAS, alpha_per_target=True).fit(x[:70], y[:70])
+        np.testing.assert_array_equal(alpha[i].numpy(), model.alpha_)
+        np.testing.assert_allclose(pred[i].numpy(), model.predict(x[70:]), rtol=1e-7, atol=1e-8)
+
+
+def test_kernel_ridge_rejects_bad_grids():
+    x, y = _data(20, 5, 2, seed=14)
+    with pytest.raises(ValueError, match="positive"):
+        kernel_ridge_cv_predict(*_grams(x, 15), torch.from_numpy(y[:15]), [1.0, 0.0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    x, y = _data(200, 700, 20, seed=15)
+    k_tr, k_te = _grams(x, 170)
+    y_tr = torch.from_numpy(y[:170])
+    cpu = kernel_pls_predict(k_tr, k_te, y_tr)
+    gpu = kernel_pls_predict(k_tr.cuda(), k_te.cuda(), y_tr.cuda())
+    assert gpu.is_cuda
+    torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-7, atol=1e-7)
+    pred_cpu, alpha_cpu = kernel_ridge_cv_predict(k_tr, k_te, y_tr, ALPHAS)
+    pred_gpu, alpha_gpu = kernel_ridge_cv_predict(k_tr.cuda(), k_te.cuda(), y_tr.cuda(), ALPHAS)
+    torch.testing.assert_close(pred_gpu.cpu(), pred_cpu, rtol=1e-7, atol=1e-7)
+    torch.testing.assert_close(alpha_gpu.cpu(), alpha_cpu)
+    torch.testing.assert_close(gram(torch.from_numpy(x).float().cuda()).cpu(), gram(torch.from_numpy(x).float()),
+                               rtol=1e-5, atol=1e-3)
