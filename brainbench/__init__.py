@@ -19,6 +19,7 @@ _API = {
     "resolve_model": "brainbench.models.registry",
     "list_benchmarks": "brainbench.benchmarks.spec",
     "load_dataset": "brainbench.data",
+    "register_model": "brainbench.models.plugins",
 }
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "list_benchmarks",
     "list_models",
     "load_dataset",
+    "register_model",
     "resolve_model",
     "score",
 ]
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from brainbench.benchmarks.spec import list_benchmarks
     from brainbench.data import load_dataset
     from brainbench.leaderboard import Leaderboard, ScoreRecord
+    from brainbench.models.plugins import register_model
     from brainbench.models.registry import list_models, resolve_model
 
 

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from brainbench.benchmarks.spec import list_benchmarks
 from brainbench.cli import options, render
-from brainbench.models.registry import builtin_models, list_models
+from brainbench.models.registry import list_models, registered_models
 
 
 @click.group()
@@ -24,15 +24,77 @@ def models_list(pattern: str, as_json: bool) -> None:
     if as_json:
         render.print_json(names)
         return
-    builtins = builtin_models()
+    known = registered_models()
     table = Table(title=f"models matching {pattern}")
-    table.add_column("model")
-    table.add_column("description")
+    table.add_column("model", no_wrap=True)
+    table.add_column("origin")
+    table.add_column("description", overflow="fold")
     for name in names:
-        table.add_row(name, builtins[name].description if name in builtins else "")
+        spec = known.get(name)
+        table.add_row(name, spec.origin if spec else name.split(":")[0], spec.description if spec else "")
     render.stdout.print(table)
     if ":" not in pattern:
         render.stdout.print("Any timm or torchvision model is also available as timm:NAME or torchvision:NAME.")
+
+
+def _floats(value: str | None, option: str) -> list[float] | None:
+    if not value:
+        return None
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError as exc:
+        raise click.BadParameter("give three numbers, e.g. 0.485,0.456,0.406", param_hint=option) from exc
+    if len(numbers) != 3:
+        raise click.BadParameter("give three numbers, one per colour channel", param_hint=option)
+    return numbers
+
+
+@models.command("register")
+@click.argument("name")
+@click.option("--from", "entry", help="The plugin function: FILE.py:FUNCTION or package.module:FUNCTION.")
+@click.option("--timm", "timm_arch", help="A timm architecture (e.g. resnet50).")
+@click.option("--torchvision", "torchvision_arch", help="A torchvision architecture (e.g. alexnet).")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="A state_dict file to load.")
+@click.option("--layers", multiple=True, help="Candidate layers (comma-separated or repeated).")
+@click.option("--visual-degrees", type=float, help="The model's field of view in degrees (default 8).")
+@click.option("--input-size", type=int, help="Input size in pixels (square).")
+@click.option("--mean", help="Normalisation mean per channel, e.g. 0.485,0.456,0.406.")
+@click.option("--std", help="Normalisation std per channel, e.g. 0.229,0.224,0.225.")
+@click.option("--description", default="", help="One line shown by `models list`.")
+@click.option("--replace", is_flag=True, help="Overwrite an earlier registration of NAME.")
+def models_register(name: str, entry: str | None, timm_arch: str | None, torchvision_arch: str | None,
+                    weights: str | None, layers: tuple[str, ...], visual_degrees: float | None,
+                    input_size: int | None, mean: str | None, std: str | None, description: str,
+                    replace: bool) -> None:
+    """Register NAME so that `brainbench score NAME …` works; the model is built and run first.
+
+    Example: brainbench models register mynet --from my_models.py:build_mynet
+    """
+    from brainbench.cli.score import split_layers
+    from brainbench.models.registration import register
+
+    given = [(s, t) for s, t in (("plugin", entry), ("timm", timm_arch), ("torchvision", torchvision_arch)) if t]
+    if len(given) != 1:
+        raise click.UsageError("Give exactly one of --from, --timm or --torchvision.")
+    source, target = given[0]
+    path, model = register(
+        name, source, target, weights=weights, layers=split_layers(layers), visual_degrees=visual_degrees,
+        input_size=input_size, mean=_floats(mean, "--mean"), std=_floats(std, "--std"),
+        description=description, replace=replace,
+    )
+    render.stdout.print(
+        f"registered {name}: {model.architecture}, {len(model.layers)} candidate layers, "
+        f"weights {model.weights_digest[:12]} ({model.weights_origin}); entry {path}"
+    )
+
+
+@models.command("unregister")
+@click.argument("name")
+def models_unregister(name: str) -> None:
+    """Remove NAME from the user registry."""
+    from brainbench.models.registration import unregister
+
+    render.stdout.print(f"unregistered {name} ({unregister(name)} removed)")
 
 
 @click.group()

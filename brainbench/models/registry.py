@@ -1,4 +1,7 @@
-"""Resolving a model id to a ready Model: built-ins (model_registry/*.toml), ``timm:NAME``, ``torchvision:NAME``."""
+"""Resolving a model id to a ready Model.
+
+Ids: built-ins (model_registry/*.toml), plugins (see plugins.py), ``timm:NAME``, ``torchvision:NAME``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ import fnmatch
 import importlib.metadata
 import importlib.util
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -17,10 +21,17 @@ from torch import nn
 from brainbench.definitions import definition_files, read_toml
 from brainbench.errors import BrainbenchError, ModelError, unknown
 from brainbench.models.layers import check_layers, default_layers
+from brainbench.models.plugins import (
+    call_plugin,
+    decorated_models,
+    entry_point_models,
+    user_registry,
+)
 from brainbench.models.preprocessing import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 from brainbench.models.weights import load_by_name, load_by_order, read_state_dict, weights_digest
 
 SOURCES = ("timm", "torchvision")
+PLUGIN = "plugin"
 DEFAULT_VISUAL_DEGREES = 8.0
 
 
@@ -36,6 +47,8 @@ class ModelSpec:
     weights: dict = field(default_factory=dict)
     preprocessing: dict = field(default_factory=dict)
     layers: tuple[str, ...] = ()
+    entry: str | Callable[[], Any] | None = None  # plugin function (FILE.py:FUNCTION, package.module:FUNCTION)
+    origin: str = "built-in"  # built-in, user registry, entry point, decorator
 
 
 @dataclass
@@ -57,15 +70,15 @@ class Model:
         return self.identifier + (" (random-init)" if self.random_init else "")
 
 
-def _spec(path: Path) -> ModelSpec:
+def _spec(path: Path, origin: str = "built-in") -> ModelSpec:
     raw = read_toml(path)
     try:
         return ModelSpec(
-            name=raw["name"], source=raw["source"], architecture=raw["architecture"],
+            name=raw["name"], source=raw["source"], architecture=raw.get("architecture", raw.get("entry", "")),
             description=raw.get("description", ""),
             visual_degrees=float(raw.get("visual_degrees", DEFAULT_VISUAL_DEGREES)),
             weights=dict(raw.get("weights", {})), preprocessing=dict(raw.get("preprocessing", {})),
-            layers=tuple(raw.get("layers", {}).get("candidates", ())),
+            layers=tuple(raw.get("layers", {}).get("candidates", ())), entry=raw.get("entry"), origin=origin,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrainbenchError(f"Model definition {path} is malformed (missing or bad field {exc}).") from exc
@@ -75,6 +88,20 @@ def builtin_models() -> dict[str, ModelSpec]:
     """Every built-in model, by name."""
     specs = [_spec(p) for p in definition_files("model_registry")]
     return {s.name: s for s in specs}
+
+
+def registered_models() -> dict[str, ModelSpec]:
+    """Every model a name resolves to: built-ins, then the user registry, entry points and decorated
+    functions. A plugin can never shadow a built-in (registration refuses such names)."""
+    specs = builtin_models()
+    folder = user_registry()
+    found = [_spec(p, "user registry") for p in sorted(folder.glob("*.toml"))] if folder.is_dir() else []
+    found += [ModelSpec(n, PLUGIN, e, entry=e, origin="entry point") for n, e in entry_point_models().items()]
+    found += [ModelSpec(n, PLUGIN, getattr(f, "__qualname__", n), entry=f, origin="decorator")
+              for n, f in decorated_models().items()]
+    for spec in found:
+        specs.setdefault(spec.name, spec)
+    return specs
 
 
 def list_models(pattern: str = "*") -> list[str]:
@@ -89,7 +116,7 @@ def list_models(pattern: str = "*") -> list[str]:
 
         names = sorted(torchvision.models.list_models())
         return [f"torchvision:{n}" for n in names if fnmatch.fnmatch(n, arch_pattern)]
-    return sorted(n for n in builtin_models() if fnmatch.fnmatch(n, pattern))
+    return sorted(n for n in registered_models() if fnmatch.fnmatch(n, pattern))
 
 
 @contextlib.contextmanager
@@ -173,11 +200,11 @@ def _parse(identifier: str) -> tuple[ModelSpec | None, str, str]:
                 f"Model id '{identifier}' has an unknown source; use a built-in name, timm:NAME or torchvision:NAME."
             )
         return None, source, arch
-    builtins = builtin_models()
-    if identifier not in builtins:
+    known = registered_models()
+    if identifier not in known:
         hint = "See `brainbench models list`, or use timm:NAME / torchvision:NAME."
-        raise unknown("model", identifier, builtins, hint)
-    spec = builtins[identifier]
+        raise unknown("model", identifier, known, hint)
+    spec = known[identifier]
     return spec, spec.source, spec.architecture
 
 
@@ -198,38 +225,68 @@ def resolve_model(
     if weights is not None and random_init:
         raise BrainbenchError("Pass either --weights PATH or --random-init, not both.")
     spec, source, arch = _parse(identifier)
+    weights = weights if weights is not None or random_init or spec is None else spec.weights.get("path")
     use_published = weights is None and not random_init
-    builder = _build_timm if source == "timm" else _build_torchvision
     torch.manual_seed(seed)  # random init (and any randomly initialised head) is reproducible
-    module, preprocessing = builder(arch, identifier, pretrained=use_published and spec is None)
+    plugin_layers: list[str] = []
+    plugin_degrees = None
+    if source == PLUGIN:
+        built = call_plugin(spec.entry)
+        module, plugin_layers, plugin_degrees = built.module, built.layers, built.visual_degrees
+        preprocessing = _preprocessing(built.preprocessing, Preprocessing())
+        if random_init:
+            _reset_parameters(module)
+        published_origin = f"plugin {spec.architecture}"
+    else:
+        builder = _build_timm if source == "timm" else _build_torchvision
+        pretrained = use_published and (spec is None or (not spec.weights and spec.origin != "built-in"))
+        module, preprocessing = builder(arch, identifier, pretrained=pretrained)
+        published_origin = f"{source} published weights"
 
     if weights is not None:
         load_by_name(module, read_state_dict(Path(weights)), str(weights), identifier)
         origin = f"file:{Path(weights).resolve()}"
     elif random_init:
         origin = f"random-init (torch seed {seed})"
-    elif spec is not None and spec.weights:
+    elif spec is not None and spec.weights.get("python_package"):
         state, origin = _package_weights(spec)
         loader = load_by_order if spec.weights.get("match") == "order" else load_by_name
         loader(module, state, origin, identifier)
     else:
-        origin = f"{source} published weights"
+        origin = published_origin
     if spec is not None and spec.preprocessing:
-        p = spec.preprocessing
-        preprocessing = Preprocessing(
-            int(p.get("input_size", preprocessing.input_size)),
-            tuple(p.get("mean", preprocessing.mean)), tuple(p.get("std", preprocessing.std)),
-        )
+        preprocessing = _preprocessing(spec.preprocessing, preprocessing)
     module.eval()
-    chosen = list(layers) if layers else list(spec.layers if spec and spec.layers else default_layers(module))
+    defaults = (spec.layers if spec and spec.layers else None) or plugin_layers or default_layers(module)
+    chosen = list(layers) if layers else list(defaults)
     return Model(
         identifier=identifier,
         architecture=f"{source}:{arch}",
         module=module,
         preprocessing=preprocessing,
         layers=check_layers(module, chosen),
-        visual_degrees=float(visual_degrees or (spec.visual_degrees if spec else DEFAULT_VISUAL_DEGREES)),
+        visual_degrees=float(
+            visual_degrees or plugin_degrees or (spec.visual_degrees if spec else DEFAULT_VISUAL_DEGREES)
+        ),
         weights_digest=weights_digest(module),
         weights_origin=origin,
         random_init=random_init,
     )
+
+
+def _preprocessing(given: dict, fallback: Preprocessing) -> Preprocessing:
+    try:
+        return Preprocessing(
+            int(given.get("input_size", fallback.input_size)),
+            tuple(float(v) for v in given.get("mean", fallback.mean)),
+            tuple(float(v) for v in given.get("std", fallback.std)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"Bad preprocessing {given}: input_size is an integer, mean and std three numbers.") from exc
+
+
+def _reset_parameters(module: nn.Module) -> None:
+    """Re-initialise every layer that knows how (``reset_parameters``), under the caller's torch seed."""
+    for child in module.modules():
+        if hasattr(child, "reset_parameters") and child is not module:
+            child.reset_parameters()
