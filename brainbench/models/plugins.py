@@ -28,6 +28,7 @@ from typing import Any
 from torch import nn
 
 from brainbench import paths
+from brainbench.definitions import definition_files
 from brainbench.errors import BrainbenchError, ModelError
 
 ENTRY_POINT_GROUP = "brainbench.models"
@@ -55,6 +56,8 @@ def check_name(name: str) -> str:
 def register_model(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Decorator: make ``name`` resolve to the model the decorated function builds (timm-style)."""
     check_name(name)
+    if name in {path.stem for path in definition_files("model_registry")}:
+        raise BrainbenchError(f"'{name}' is a built-in model; choose another name for your model.")
 
     def decorate(function: Callable[[], Any]) -> Callable[[], Any]:
         _DECORATED[name] = function
