@@ -31,6 +31,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/rsa_speed.py
+	$(BIN)/python bench/neural_speed.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
