@@ -54,12 +54,14 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from brainbench.cli import catalog, data, evaluate, layers, leaderboard, score, visualize
+    from brainbench.cli import catalog, data, evaluate, inspect, layers, leaderboard, score, visualize
 
     cli.add_command(score.score)
     cli.add_command(evaluate.evaluate)
     cli.add_command(layers.layers)
     cli.add_command(visualize.visualize)
+    cli.add_command(inspect.rf)
+    catalog.models.add_command(inspect.show)
     cli.add_command(leaderboard.leaderboard)
     cli.add_command(data.data)
     cli.add_command(catalog.models)
