@@ -19,6 +19,7 @@ from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.regression import gram
 from brainbench.models.device import resolve_device
+from brainbench.models.hooks import StopForward, first_tensor
 from brainbench.models.preprocessing import place_on_screen, to_batch
 from brainbench.models.registry import Model
 
@@ -26,19 +27,6 @@ Progress = Callable[[int], None]
 ProgressFactory = Callable[[str, int], Progress]
 DEFAULT_MEMORY_BUDGET = 4 * 2**30  # bytes of activations held at once (float32 features)
 _BYTES = 4
-
-
-class _StopForward(Exception):
-    """Raised by the deepest hooked layer: the rest of the network is not needed for this pass."""
-
-
-def _first_tensor(output: object) -> torch.Tensor:
-    """The tensor a layer emits (the first one when it returns a tuple or list)."""
-    if isinstance(output, torch.Tensor):
-        return output
-    if isinstance(output, Sequence) and output and isinstance(output[0], torch.Tensor):
-        return output[0]
-    raise TypeError(f"layer output of type {type(output).__name__} holds no tensor")
 
 
 def _device(device: str | torch.device | None) -> torch.device:
@@ -60,13 +48,13 @@ def _run(
         def hook(_module: nn.Module, _inputs: object, output: object) -> None:
             if layer not in pending:  # a module called twice in one forward keeps its first output
                 return
-            features = _first_tensor(output).detach().flatten(1)
+            features = first_tensor(output, layer).detach().flatten(1)
             if layer not in out:
                 out[layer] = torch.empty((n, features.shape[1]), dtype=torch.float32)
             out[layer][rows] = features.to("cpu", torch.float32)
             pending.discard(layer)
             if stop_early and not pending:
-                raise _StopForward
+                raise StopForward
 
         return hook
 
@@ -80,7 +68,7 @@ def _run(
                 rows = slice(start, start + len(chunk))
                 pending = set(layers)
                 images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
-                with contextlib.suppress(_StopForward):
+                with contextlib.suppress(StopForward):
                     model.module(to_batch(images, model.preprocessing).to(device))
                 if pending:
                     names = ", ".join(sorted(pending))
@@ -129,7 +117,7 @@ def layer_sizes(model: Model, layers: Sequence[str], device: str | torch.device 
     def hook_for(layer: str) -> Callable[[nn.Module, object, object], None]:
         def hook(_module: nn.Module, _inputs: object, output: object) -> None:
             if layer not in seen:
-                seen[layer] = (_first_tensor(output)[0].numel(), len(seen))
+                seen[layer] = (first_tensor(output, layer)[0].numel(), len(seen))
 
         return hook
 

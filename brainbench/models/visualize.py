@@ -23,6 +23,7 @@ from PIL import Image
 
 from brainbench.errors import BrainbenchError
 from brainbench.models.device import resolve_device
+from brainbench.models.hooks import StopForward, first_tensor
 from brainbench.models.layers import check_layers
 from brainbench.models.preprocessing import to_batch
 from brainbench.models.registry import Model
@@ -43,18 +44,6 @@ _ANGLES = tuple(range(-10, 11)) + (0,) * 5  # degrees; an upright image is a lit
 _SPECTRUM_SD = 0.01  # initial spectrum: near-uniform gray with faint noise
 
 
-class _StopForward(Exception):
-    """Raised by the target layer's hook: the rest of the network is not needed."""
-
-
-def _first_tensor(output: object) -> torch.Tensor:
-    if isinstance(output, torch.Tensor):
-        return output
-    if isinstance(output, Sequence) and output and isinstance(output[0], torch.Tensor):
-        return output[0]
-    raise BrainbenchError(f"The layer's output (a {type(output).__name__}) holds no tensor to visualise.")
-
-
 def _channels_first(act: torch.Tensor) -> torch.Tensor:
     """A layer output as (batch, channels, *positions): conv maps as they are, ViT tokens (B, N, C) transposed."""
     return act.transpose(1, 2) if act.dim() == 3 else act
@@ -65,12 +54,12 @@ def layer_output(model: Model, layer: str, x: torch.Tensor) -> torch.Tensor:
     captured: list[torch.Tensor] = []
 
     def hook(_module: torch.nn.Module, _inputs: object, output: object) -> None:
-        captured.append(_first_tensor(output))
-        raise _StopForward
+        captured.append(first_tensor(output, layer))
+        raise StopForward
 
     handle = dict(model.module.named_modules())[layer].register_forward_hook(hook)
     try:
-        with contextlib.suppress(_StopForward):
+        with contextlib.suppress(StopForward):
             model.module(x)
     finally:
         handle.remove()
