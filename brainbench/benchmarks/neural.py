@@ -264,8 +264,7 @@ def run_neural(
             "layer_profile": layer_profile,
             "n_stimuli": len(scored.stimulus_ids),
             "n_neuroids": int(scored.responses.shape[1]),
-            **({"alphas": [float(a) for a in result.alphas[at]]} if getattr(result, "alphas", None) is not None
-               else {}),
+            **({"ridge_alphas": result.alphas[at].tolist()} if result.alphas is not None else {}),
         },
     }
     return fields, layer_profile

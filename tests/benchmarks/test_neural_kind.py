@@ -102,3 +102,13 @@ def test_missing_selection_rule_is_an_error():
     dataset, features, _, ids = _dataset()
     with pytest.raises(BrainbenchError, match="layer_selection"):
         run_neural_kind(_spec(), dataset, _probe(features, ids))
+
+
+def test_ridge_benchmark_records_its_penalties():
+    dataset, features, _, ids = _dataset()
+    spec = _spec(assembly="selection")
+    spec = type(spec)(**{**spec.__dict__, "metric": {**spec.metric, "regression": "ridge"}})
+    outcome = run_neural_kind(spec, dataset, _probe(features, ids))
+    assert outcome.layer == "good" and outcome.details["regression"] == "ridge"
+    alphas = np.asarray(outcome.details["ridge_alphas"])
+    assert alphas.shape == (10, Q) and (alphas > 0).all()
