@@ -86,10 +86,6 @@ def nanmedian(x: Tensor, dim: int = -1) -> Tensor:
     return med.squeeze(-1).masked_fill(valid.squeeze(-1) == 0, float("nan"))
 
 
-def _nanmean(x: Tensor, dim: int = -1) -> Tensor:
-    return torch.nanmean(x, dim=dim)
-
-
 def _split_error(split_medians: Tensor) -> Tensor:
     """Brain-Score's error over the last dim: NaN-skipping std with ddof=0, over √(number of splits)."""
     n = split_medians.shape[-1]
@@ -231,7 +227,7 @@ def cross_validated_predictivity(
     return Predictivity(
         split_medians=split_medians.reshape(*lead, len(splits)),
         per_neuroid=r.reshape(*lead, len(splits), q),
-        raw=_nanmean(split_medians, -1).reshape(lead),
+        raw=torch.nanmean(split_medians, -1).reshape(lead),
         error=_split_error(split_medians).reshape(lead),
         alphas=None if chosen is None else chosen.reshape(*lead, len(splits), q),
     )
@@ -248,7 +244,9 @@ def internal_consistency(
     `splits.repetition_halves` (ShuffleSplit(train_size=0.5) over the sorted unique values, seed
     ``random_state``). Per split: each half is averaged over its repetitions ignoring NaN; Pearson r per
     neuroid across stimuli; Spearman–Brown 2r/(1+r); median over neuroids (NaN-skipping).
-    ceiling = mean over splits; error = std(ddof=0) over splits / √n_splits.
+    ceiling = mean over splits; error = std(ddof=0) over splits / √n_splits. Half means are summed in
+    the responses' precision (float32 stays float32, as xarray's mean of a float32 assembly), the rest
+    in float64.
 
     Deviation: a stimulus with no response in one half (all its trials there NaN) is left out of that
     neuroid's correlation for that split (pairwise-complete); Brain-Score has no NaN padding — a
@@ -285,7 +283,7 @@ def internal_consistency(
     return Consistency(
         split_medians=split_medians,
         per_neuroid=corrected,
-        ceiling=float(_nanmean(split_medians, -1)),
+        ceiling=float(torch.nanmean(split_medians, -1)),
         error=float(_split_error(split_medians)),
     )
 
