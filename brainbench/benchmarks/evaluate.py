@@ -23,6 +23,7 @@ from brainbench.metrics.splits import brainscore_splits
 from brainbench.models.device import resolve_device
 
 METRICS = ("pls", "ridge")
+PLS_COMPONENTS = 25
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,12 @@ def evaluate_features(
         splits = brainscore_splits(len(data.stimulus_ids), n_splits=n_splits, stratify=data.strata)
     except ValueError as exc:
         raise BrainbenchError(f"Cannot draw the cross-validation splits ({exc}).") from exc
-    result = cross_validated_predictivity(gram(x.to(target))[None], data.responses.to(target), splits, method=metric)
+    if metric == "pls" and x.shape[1] < PLS_COMPONENTS:
+        raise BrainbenchError(
+            f"PLS with {PLS_COMPONENTS} components needs at least as many features; the features have {x.shape[1]}."
+        )
+    result = cross_validated_predictivity(gram(x.to(target), center=True)[None], data.responses.to(target), splits,
+                                          method=metric, n_components=PLS_COMPONENTS)
     raw, notes = float(result.raw[0]), []
     ceiling, ceiling_splits = None, []
     if data.repetitions is not None:

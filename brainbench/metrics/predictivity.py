@@ -96,19 +96,22 @@ def _split_error(split_medians: Tensor) -> Tensor:
     return torch.sqrt(var) / np.sqrt(n)
 
 
-def _pearson_columns(x: Tensor, y: Tensor, valid: Tensor | None = None) -> Tensor:
+def _pearson_columns(x: Tensor, y: Tensor, valid: Tensor | None = None, overwrite: bool = False) -> Tensor:
     """Pearson r along dim -2 (stimuli) per column, as scipy.stats.pearsonr: NaN for a constant column.
 
     x, y: broadcastable (…, n, q). valid: optional boolean (…, n, q) — only rows valid in a column count
-    (pairwise-complete); fewer than 2 valid rows gives NaN.
+    (pairwise-complete); fewer than 2 valid rows gives NaN. overwrite: x and y are float64 scratch of
+    equal shapes that may be centred in place.
     """
     if valid is None:
         x, y = torch.broadcast_tensors(x.to(torch.float64), y.to(torch.float64))
         low_x, high_x = torch.aminmax(x, dim=-2)
         low_y, high_y = torch.aminmax(y, dim=-2)
         bad = (low_x == high_x) | (low_y == high_y)
-        xc = x - x.mean(-2, keepdim=True)
-        yc = y - y.mean(-2, keepdim=True)
+        if overwrite:
+            xc, yc = x.sub_(x.mean(-2, keepdim=True)), y.sub_(y.mean(-2, keepdim=True))
+        else:
+            xc, yc = x - x.mean(-2, keepdim=True), y - y.mean(-2, keepdim=True)
         num = (xc * yc).sum(-2)
         r = num / torch.sqrt(xc.square_().sum(-2) * yc.square_().sum(-2))
         return r.clamp(-1.0, 1.0).masked_fill(bad, float("nan"))
@@ -263,21 +266,22 @@ def internal_consistency(
     n_rep, n, q = responses.shape
     dtype = responses.dtype if responses.dtype in (torch.float32, torch.float64) else torch.float32
     flat = responses.to(dtype).reshape(n_rep, n * q)
-    selections = [
-        torch.as_tensor(np.stack([np.isin(labels, h[which]) for h in halves]), dtype=dtype, device=dev)
-        for which in (0, 1)
-    ]
-    # Half means as one (splits × repetitions) @ (repetitions × stimuli·neuroids) product each, in the
-    # responses' precision; a NaN anywhere sends the whole computation through the NaN-aware path.
-    means = [(select @ flat) / select.sum(-1, keepdim=True) for select in selections]
-    if bool(torch.isnan(means[0].sum()) | torch.isnan(means[1].sum())):
+    select = torch.as_tensor(
+        np.stack([np.isin(labels, h[which]) for which in (0, 1) for h in halves]), dtype=dtype, device=dev
+    )  # (2·splits, repetitions): the first halves, then the second halves
+    # Half means from one (2·splits × repetitions) @ (repetitions × stimuli·neuroids) product, in the
+    # responses' precision; a NaN anywhere sends the computation through the NaN-aware path.
+    means = (select @ flat).div_(select.sum(-1, keepdim=True))
+    if bool(torch.isnan(means.sum())):
         valid = ~torch.isnan(flat)
-        clean = torch.where(valid, flat, 0.0)
-        counts = valid.to(dtype)
-        means = [(select @ clean) / (select @ counts) for select in selections]  # 0/0 → NaN: no trial
-    first, second = (mean.reshape(-1, n, q).to(f64) for mean in means)
+        means = (select @ torch.where(valid, flat, 0.0)).div_(select @ valid.to(dtype))  # 0/0 → NaN: no trial
+    means = means.reshape(2, -1, n, q)
+    first, second = means[0].to(f64, copy=True), means[1].to(f64, copy=True)
     complete = ~(torch.isnan(first) | torch.isnan(second))
-    r = _pearson_columns(first, second, None if bool(complete.all()) else complete)
+    if bool(complete.all()):
+        r = _pearson_columns(first, second, overwrite=True)
+    else:
+        r = _pearson_columns(first, second, complete)
     corrected = 2 * r / (1 + r)
     split_medians = nanmedian(corrected, -1)
     return Consistency(

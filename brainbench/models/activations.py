@@ -171,7 +171,7 @@ def layer_grams(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: ProgressFactory | None = None,
 ) -> dict[str, torch.Tensor]:
-    """``{layer: (n_stimuli, n_stimuli) float64 Gram matrix X Xᵀ}`` of uncentred features.
+    """``{layer: (n_stimuli, n_stimuli) float64 Gram matrix X Xᵀ}`` of the features centred over these stimuli.
 
     Layers are grouped into as few passes as the memory budget allows; each pass stops the forward
     pass after its deepest layer, and a pass's features are freed once their Grams are computed
@@ -186,5 +186,5 @@ def layer_grams(
         advance = progress(label, len(stimuli)) if progress else None
         features = _run(model, stimuli, stimulus_degrees, group, target, batch_size, advance, stop_early=True)
         for layer in group:
-            grams[layer] = gram(features.pop(layer).to(target)).cpu()
+            grams[layer] = gram(features.pop(layer).to(target), center=True).cpu()
     return {layer: grams[layer] for layer in layers}

@@ -560,12 +560,16 @@ _CONSTANT = set(_ops("empty_like", "zeros_like", "ones_like", "full_like", "rand
                      "normal_", "uniform_"))
 
 
+_INPLACE_TAG = getattr(torch.Tag, "inplace", None)  # absent before torch 2.12: fall back on the trailing '_'
+
+
 def _pointwise(func: torch._ops.OpOverload) -> bool:
     """Whether ``func`` computes each output element from the same position of its (broadcast) inputs."""
     if torch.Tag.pointwise in func.tags or func.overloadpacket in _ELEMENTWISE:
         return True
     name = func.overloadpacket.__name__
-    if torch.Tag.inplace in func.tags and name.endswith("_"):  # relu_ → relu: some in-place ops lack the tag
+    inplace = _INPLACE_TAG in func.tags if _INPLACE_TAG is not None else True
+    if inplace and name.endswith("_"):  # relu_ → relu: some in-place ops lack the pointwise tag
         functional = getattr(aten, name[:-1], None)
         overload = getattr(functional, func._overloadname, None) if functional is not None else None
         return overload is not None and _pointwise(overload)

@@ -59,6 +59,11 @@ def test_gram_matches_xxt_in_chunks_centred_or_not():
     np.testing.assert_allclose(gram(torch.from_numpy(x), 11, center=True).numpy(), centred @ centred.T, atol=1e-10)
     got32 = gram(torch.from_numpy(x.astype(np.float32)), chunk_features=16)
     np.testing.assert_allclose(got32.numpy(), flat @ flat.T, rtol=1e-5)
+    # Enough stimuli for the block-triangular product (blocks below the diagonal are mirrored).
+    wide = rng.standard_normal((301, 40))
+    blocked = gram(torch.from_numpy(wide), chunk_features=15)
+    np.testing.assert_allclose(blocked.numpy(), wide @ wide.T, rtol=1e-12, atol=1e-12)
+    assert torch.equal(blocked, blocked.T)
 
 
 @pytest.mark.parametrize(("n", "p", "q"), [(150, 40, 9), (90, 400, 9), (80, 300, 1), (60, 2000, 30)])

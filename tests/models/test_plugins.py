@@ -85,7 +85,8 @@ def test_installed_package_entry_point_is_picked_up(home, tmp_path, monkeypatch)
     assert model.architecture == "plugin:bbplug:build" and model.layers == ["0", "1", "2"]
 
 
-def test_decorator_registers_and_refuses_builtin_names(home):
+def test_decorator_registers_and_refuses_builtin_names(home, monkeypatch):
+    monkeypatch.setattr("brainbench.models.plugins._DECORATED", {})  # keep this registration to this test
     @brainbench.register_model("decorated-net")
     def build():
         return {"module": torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()), "visual_degrees": 6}
