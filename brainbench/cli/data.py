@@ -31,8 +31,10 @@ def data_list(as_json: bool) -> None:
         render.print_json(rows)
         return
     table = Table(title=f"datasets  ·  cache {paths.data_cache()}")
-    for column in ("dataset", "files", "MB", "cached", "title"):
+    table.add_column("dataset", no_wrap=True)
+    for column in ("files", "MB", "cached"):
         table.add_column(column)
+    table.add_column("title", overflow="fold")
     for r in rows:
         size = "?" if r["bytes"] is None else f"{r['bytes'] / 1e6:.1f}"
         table.add_row(r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}",

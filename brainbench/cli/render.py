@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-stdout = Console(highlight=False)
+stdout = Console(highlight=False, soft_wrap=True)  # messages keep long paths on one line; tables still fit
 stderr = Console(stderr=True, highlight=False)
 
 
