@@ -1,0 +1,433 @@
+#!/usr/bin/env python
+"""Independent reference run of Brain-Score's own metric code, for split-by-split comparison.
+
+Two subcommands:
+
+``generate OUTDIR [--seed 0]``
+    Needs only numpy, xarray and netCDF4 (any recent version; runs in the project venv or in the
+    Brain-Score venv). Writes, in Brain-Score's netCDF layout:
+
+    * ``assembly.nc`` -- neural assembly, dims ``presentation x neuroid x time_bin``
+      (2400 x 40 x 1): 400 stimuli x 6 repetitions in shuffled row order, one time bin 70-170 ms.
+      Presentation coords ``stimulus_id, repetition, object_name, category_name``; neuroid coords
+      ``neuroid_id, region, animal``; time_bin coords ``time_bin_start, time_bin_end``. All
+      MultiIndex levels are stored as plain 1-D coordinates (no dimension coordinate), the data
+      variable is called ``data`` and is zlib-compressed (complevel 9) -- exactly what
+      ``brainscore_core/supported_data_standards/brainio/packaging.py::write_netcdf`` (compress=True,
+      the default) produces: ``assembly.reset_index(list(assembly.indexes))`` then
+      ``assembly.to_dataset(name="data", promote_attrs=True).to_netcdf(..., encoding={zlib, complevel=9})``.
+    * ``features.nc`` -- "model features", dims ``presentation x neuroid`` (400 x 300), one row per
+      unique stimulus in a different (random) order than the assembly; coords ``stimulus_id``
+      (presentation), ``neuroid_id`` and ``layer`` (neuroid). Same layout (variable ``data``).
+    * ``assembly_legacy.nc`` -- the same neural data but with ``image_id`` instead of ``stimulus_id``
+      and written uncompressed via ``DataArray.to_netcdf`` (unnamed DataArray -> data variable
+      ``__xarray_dataarray_variable__``), i.e. ``write_netcdf(..., compress=False)`` / old BrainIO files.
+      Brain-Score's ``AssemblyLoader.correct_stimulus_id_name`` adds ``stimulus_id`` from ``image_id``.
+
+    Generative model: latent code z (400 x 12) = object mean (8 objects x 50 stimuli) + within-object
+    variation. Neural response of neuroid j to repetition k of stimulus i:
+    ``offset_j + gain_j * (z_i @ W)_j / sd_j + noise_ijk`` with per-neuroid trial-noise variance
+    1.0-2.0 x the signal variance (split-half ceiling ~0.8). Features = z @ A + N(0, FEATURE_NOISE_SD).
+
+``reference OUTDIR`` (run with the Brain-Score venv, /tmp/bsenv/bin/python)
+    Loads the files with xarray, builds Brain-Score assemblies exactly like
+    ``brainio.assemblies.AssemblyLoader.load`` (open_dataarray -> correct_stimulus_id_name ->
+    ``NeuronRecordingAssembly(...)`` whose ``gather_indexes`` re-creates the MultiIndexes), preprocesses
+    them like ``brainscore_vision/benchmarks/majajhong2015/benchmark.py::load_assembly`` (squeeze
+    ``time_bin``, ``sel(region=...)``, transpose, ``average_repetition``), then runs
+
+    * ``load_metric('pls',   crossvalidation_kwargs=dict(stratification_coord='object_name'))``
+    * ``load_metric('ridge', crossvalidation_kwargs=dict(stratification_coord='object_name'))``
+      (registry 'ridge' == 'ridge_cv' == CrossRegressedCorrelation with sklearn ``Ridge(alpha=1)``,
+      *not* RidgeCV; the "cv" is the 10 stratified shuffle splits)
+    * ``load_ceiling('internal_consistency')`` on the repetition (non-averaged) assembly
+    * ``neural_common.explained_variance(raw, ceiling)`` = raw**2 / ceiling (NeuralBenchmark.__call__)
+
+    and writes ``OUTDIR/brainscore_result.json``.  The metric's ``apply`` is wrapped (instance
+    attribute, the original bound method is still what computes the score) only to *record* the
+    stimulus_ids actually handed to each split; nothing in Brain-Score is modified.
+
+Brain-Score environment used for the reference (Python 3.11.7 venv at /tmp/bsenv):
+    pip install "numpy<2" "pandas<3" "scikit-learn<1.6" scipy "xarray<2022.6" netCDF4 tqdm "PyYAML>=6.0.3,<7"
+    pip install --no-deps brainscore-vision==2.4.2 brainscore-core==2.5.0
+    pip install psutil Pillow result-caching boto3 requests
+    -> numpy 1.26.4, pandas 2.3.3, scikit-learn 1.5.2, scipy 1.17.1, xarray 2022.3.0, netCDF4 1.7.5.1.post1,
+       result-caching 0.5 (pulls dask 2026.8.0, importlib_metadata 10.2.0), boto3 1.44.8, requests 2.34.2,
+       psutil 7.2.2, Pillow 13.0.0 (full list: /tmp/bsenv/bin/pip freeze).
+    Why these: brainscore_vision/__init__ imports benchmark_helpers.memory (psutil) -> neural_common ->
+    benchmarks/__init__ + screen (result_caching, PIL); brainscore_core brainio/fetch imports boto3.
+    NOT installed (declared by brainscore-vision but never imported by the code paths used here):
+    torch, torchvision, opencv-python, h5py, gitpython, fire, jupyter, pybtex, peewee, psycopg2-binary,
+    networkx, eva-decord (and the importlib-metadata<5 pin is not honoured).  No stub modules are used.
+    BS_INSTALL_DEPENDENCIES=no is set before importing brainscore_vision: otherwise ``import_plugin``
+    runs ``pip install -r requirements.txt`` of each metric plugin (regression_correlation lists torch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+N_OBJECTS = 8
+STIM_PER_OBJECT = 50
+N_REPETITIONS = 6
+N_NEUROIDS = 40
+N_FEATURES = 300
+LATENT_DIM = 12
+TIME_BIN = (70, 170)
+FEATURE_NOISE_SD = 2.0
+OBJECTS = ["bear", "elephant", "car", "plane", "chair", "table", "apple", "face"]
+CATEGORIES = ["Animals", "Animals", "Cars", "Planes", "Chairs", "Tables", "Fruits", "Faces"]
+
+
+# ----------------------------------------------------------------------------------------------
+# generate
+# ----------------------------------------------------------------------------------------------
+def _write_brainio(da: xr.DataArray, path: Path, compress: bool = True) -> None:
+    """Mirror brainio packaging.write_netcdf: no indexes, variable 'data' (compressed) or unnamed."""
+    da = da.copy()
+    if da.indexes:
+        da = da.reset_index(list(da.indexes))
+    if compress:
+        ds = da.to_dataset(name="data", promote_attrs=True)
+        encoding = {var: dict(zlib=True, complevel=9) for var in ds.data_vars}
+        ds.to_netcdf(path, mode="w", encoding=encoding)
+    else:
+        da.name = None
+        da.to_netcdf(path, mode="w")
+
+
+def generate(outdir: Path, seed: int = 0) -> None:
+    outdir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    n_stim = N_OBJECTS * STIM_PER_OBJECT
+
+    # stimuli: sha1-like ids (so sorting by id is unrelated to object order), 8 objects x 50
+    stimulus_ids = np.array([hashlib.sha1(f"seed{seed}-stim{i}".encode()).hexdigest() for i in range(n_stim)])
+    object_idx = np.repeat(np.arange(N_OBJECTS), STIM_PER_OBJECT)
+    object_name = np.array(OBJECTS)[object_idx]
+    category_name = np.array(CATEGORIES)[object_idx]
+
+    # latent code
+    object_means = rng.normal(0, 1.0, size=(N_OBJECTS, LATENT_DIM))
+    z = object_means[object_idx] + rng.normal(0, 0.8, size=(n_stim, LATENT_DIM))
+
+    # neural signal
+    W = rng.normal(0, 1, size=(LATENT_DIM, N_NEUROIDS)) / np.sqrt(LATENT_DIM)
+    signal = z @ W
+    signal = signal / signal.std(axis=0, keepdims=True)             # unit signal variance
+    gain = rng.uniform(5, 15, size=N_NEUROIDS)                      # "firing rate" scale
+    offset = rng.uniform(10, 60, size=N_NEUROIDS)
+    noise_ratio = rng.uniform(1.0, 2.0, size=N_NEUROIDS)            # trial-noise var / signal var
+    noise_sd = gain * np.sqrt(noise_ratio)
+
+    # presentations: every stimulus x repetition, rows shuffled
+    stim_rows = np.repeat(np.arange(n_stim), N_REPETITIONS)
+    rep_rows = np.tile(np.arange(N_REPETITIONS), n_stim)
+    perm = rng.permutation(len(stim_rows))
+    stim_rows, rep_rows = stim_rows[perm], rep_rows[perm]
+    responses = offset + gain * signal[stim_rows] + rng.normal(0, 1, size=(len(stim_rows), N_NEUROIDS)) * noise_sd
+    responses = responses[:, :, np.newaxis]                         # time_bin axis
+
+    neuroid_id = np.array([f"n{j:03d}" for j in range(N_NEUROIDS)])
+    animal = np.where(np.arange(N_NEUROIDS) < N_NEUROIDS // 2, "Chabo", "Tito")
+    presentation_coords = {
+        "stimulus_id": ("presentation", stimulus_ids[stim_rows]),
+        "repetition": ("presentation", rep_rows.astype(np.int64)),
+        "object_name": ("presentation", object_name[stim_rows]),
+        "category_name": ("presentation", category_name[stim_rows]),
+    }
+    other_coords = {
+        "neuroid_id": ("neuroid", neuroid_id),
+        "region": ("neuroid", np.array(["IT"] * N_NEUROIDS)),
+        "animal": ("neuroid", animal),
+        "time_bin_start": ("time_bin", np.array([TIME_BIN[0]], dtype=np.int64)),
+        "time_bin_end": ("time_bin", np.array([TIME_BIN[1]], dtype=np.int64)),
+    }
+    attrs = {"identifier": f"synthetic.IT.seed{seed}", "stimulus_set_identifier": f"synthetic.seed{seed}"}
+    assembly = xr.DataArray(responses, dims=("presentation", "neuroid", "time_bin"),
+                            coords={**presentation_coords, **other_coords}, attrs=attrs)
+    _write_brainio(assembly, outdir / "assembly.nc", compress=True)
+
+    legacy_coords = dict(presentation_coords)
+    legacy_coords = {("image_id" if k == "stimulus_id" else k): v for k, v in legacy_coords.items()}
+    legacy = xr.DataArray(responses, dims=("presentation", "neuroid", "time_bin"),
+                          coords={**legacy_coords, **other_coords}, attrs=attrs)
+    _write_brainio(legacy, outdir / "assembly_legacy.nc", compress=False)
+
+    # model features for the 400 unique stimuli, different order
+    A = rng.normal(0, 1, size=(LATENT_DIM, N_FEATURES)) / np.sqrt(LATENT_DIM)
+    features = z @ A + rng.normal(0, FEATURE_NOISE_SD, size=(n_stim, N_FEATURES))
+    feature_order = rng.permutation(n_stim)
+    feats = xr.DataArray(
+        features[feature_order], dims=("presentation", "neuroid"),
+        coords={"stimulus_id": ("presentation", stimulus_ids[feature_order]),
+                "neuroid_id": ("neuroid", np.array([f"IT_layer.{k}" for k in range(N_FEATURES)])),
+                "layer": ("neuroid", np.array(["IT_layer"] * N_FEATURES))},
+        attrs={"identifier": f"synthetic-model.seed{seed}"})
+    _write_brainio(feats, outdir / "features.nc", compress=True)
+
+    summary = {"seed": seed, "n_stimuli": n_stim, "n_repetitions": N_REPETITIONS, "n_neuroids": N_NEUROIDS,
+               "n_features": N_FEATURES, "latent_dim": LATENT_DIM, "time_bin": list(TIME_BIN),
+               "files": ["assembly.nc", "assembly_legacy.nc", "features.nc"]}
+    (outdir / "generate_summary.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+
+
+# ----------------------------------------------------------------------------------------------
+# reference (Brain-Score venv only)
+# ----------------------------------------------------------------------------------------------
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": sys.version.split()[0]}
+    for pkg in ["brainscore_vision", "brainscore_core", "scikit-learn", "numpy", "xarray", "scipy", "pandas",
+                "netCDF4"]:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _load_assembly(path: Path, cls):
+    """AssemblyLoader.load without dask: open_dataarray -> correct_stimulus_id_name -> cls(...)."""
+    from brainscore_core.supported_data_standards.brainio.assemblies import AssemblyLoader
+    da = xr.open_dataarray(path)
+    da = da.load()
+    da.close()
+    da = AssemblyLoader.correct_stimulus_id_name(da)
+    return cls(data=da)
+
+
+def _preprocess(assembly, average_repetitions: bool, region: str = "IT"):
+    """benchmarks/majajhong2015/benchmark.py::load_assembly, non-temporal branch."""
+    from brainscore_vision.benchmark_helpers.neural_common import average_repetition
+    assembly = assembly.squeeze("time_bin")
+    assembly = assembly.sel(region=region)
+    assembly["region"] = "neuroid", [region] * len(assembly["neuroid"])
+    assembly.load()
+    assembly = assembly.transpose("presentation", "neuroid", ...)
+    if average_repetitions:
+        assembly = average_repetition(assembly)
+    return assembly
+
+
+def _load_features(path: Path, target):
+    """Model features as Brain-Score sees them after the activations extractor: like
+    model_helpers/activations/core.py::attach_stimulus_set_meta, the stimulus-set columns are put on
+    `presentation` before the MultiIndex is built (CrossValidation asserts the source has object_name;
+    the splits themselves come from the target). Done before NeuroidAssembly(...) because a dimension with a
+    single coordinate would otherwise be turned into a plain (unnamed-level) index by gather_indexes."""
+    from brainscore_core.supported_data_standards.brainio.assemblies import AssemblyLoader, NeuroidAssembly
+    da = xr.open_dataarray(path)
+    da = da.load()
+    da.close()
+    da = AssemblyLoader.correct_stimulus_id_name(da)
+    stim = da["stimulus_id"].values.tolist()
+    for coord in ("object_name", "category_name"):
+        lookup = dict(zip(target["stimulus_id"].values.tolist(), target[coord].values.tolist(), strict=True))
+        da = da.assign_coords(**{coord: ("presentation", np.array([lookup[s] for s in stim]))})
+    return NeuroidAssembly(data=da)
+
+
+def _tolist(x):
+    return np.asarray(x).tolist()
+
+
+def _run_metric(name, source, target, cv_kwargs):
+    from brainscore_vision import load_metric
+    metric = load_metric(name, crossvalidation_kwargs=cv_kwargs)
+    recorded = []
+    original_apply = metric.apply
+
+    def recording_apply(source_train, target_train, source_test, target_test):
+        recorded.append({"train": _tolist(target_train["stimulus_id"].values),
+                         "test": _tolist(target_test["stimulus_id"].values),
+                         "source_train_order": _tolist(source_train["stimulus_id"].values)})
+        return original_apply(source_train, target_train, source_test, target_test)
+
+    metric.apply = recording_apply
+    score = metric(source, target)
+
+    # the splits as Brain-Score builds them (same splitter object, deterministic random_state)
+    cv_values, splits = metric.cross_validation._split.build_splits(target)
+    cv_ids = _tolist(cv_values["stimulus_id"].values)
+    built = [{"train": [cv_ids[i] for i in tr], "test": [cv_ids[i] for i in te]} for tr, te in splits]
+    # brainio transform.subset keeps the *target assembly's* row order (membership filter), so the recorded
+    # lists are the splitter's index sets re-ordered into target order
+    assert len(built) == len(recorded)
+    assert all(sorted(b["train"]) == sorted(r["train"]) and sorted(b["test"]) == sorted(r["test"])
+               for b, r in zip(built, recorded, strict=True))
+    order = {s: i for i, s in enumerate(cv_ids)}
+    assert all(r["train"] == sorted(r["train"], key=order.get) for r in recorded)
+
+    raw = score.attrs["raw"]                                   # split x neuroid Pearson r
+    raw = raw.transpose("split", "neuroid")
+    per_split_median = raw.median("neuroid")
+    regression = metric.regression._regression
+    result = {
+        "metric": name,
+        "regression": f"{type(regression).__module__}.{type(regression).__name__}",
+        "regression_params": {k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
+                              for k, v in regression.get_params().items()},
+        "crossvalidation": {"class": type(metric.cross_validation).__name__,
+                            "splitter": repr(metric.cross_validation._split._split),
+                            "split_coord": metric.cross_validation._split_coord,
+                            "stratification_coord": metric.cross_validation._stratification_coord},
+        "raw": float(score.values),
+        "error": float(score.attrs["error"]),
+        "per_split_median": _tolist(per_split_median.values),
+        "per_split_mean_over_splits_check": float(per_split_median.values.mean()),
+        "split_index": _tolist(raw["split"].values),
+        "neuroid_id": _tolist(raw["neuroid_id"].values),
+        "per_split_per_neuroid_r": _tolist(raw.values),
+        "first_split": {"train_stimulus_ids": built[0]["train"], "test_stimulus_ids": built[0]["test"],
+                        "train_indices": _tolist(splits[0][0]), "test_indices": _tolist(splits[0][1]),
+                        "ids_order": "splitter index order (indices into the averaged target's presentation "
+                                     "order); the subsets handed to apply() are in target row order"},
+        "test_stimulus_ids_per_split": [b["test"] for b in built],
+        "test_indices_per_split": [_tolist(te) for _, te in splits],
+        "test_object_counts_first_split": _count(target, recorded[0]["test"]),
+    }
+    return score, result
+
+
+def _count(target, ids):
+    lookup = dict(zip(target["stimulus_id"].values.tolist(), target["object_name"].values.tolist(), strict=True))
+    counts = {}
+    for s in ids:
+        counts[lookup[s]] = counts.get(lookup[s], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _run_ceiling(repetition_assembly):
+    from brainscore_vision import load_ceiling
+    ceiler = load_ceiling("internal_consistency")
+    ceiling = ceiler(repetition_assembly)
+    cv = ceiler._consistency._cross_validation
+    cv_values, splits = cv._split.build_splits(repetition_assembly)
+    reps = _tolist(cv_values["repetition"].values)
+    raw = ceiling.attrs["raw"].transpose("split", "neuroid")
+    return ceiling, {
+        "ceiling": float(ceiling.values),
+        "error": float(ceiling.attrs["error"]),
+        "per_split_median": _tolist(raw.median("neuroid").values),
+        "neuroid_id": _tolist(raw["neuroid_id"].values),
+        "per_split_per_neuroid_spearman_brown_r": _tolist(raw.values),
+        "splitter": repr(cv._split._split),
+        "split_coord": cv._split._split_coord,
+        "repetition_halves_per_split": [{"half1": [reps[i] for i in tr], "half2": [reps[i] for i in te]}
+                                        for tr, te in splits],
+    }
+
+
+def reference(outdir: Path) -> None:
+    os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")   # never pip-install plugin requirements (torch)
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuronRecordingAssembly
+    from brainscore_vision.benchmark_helpers.neural_common import explained_variance
+
+    cv_kwargs = dict(stratification_coord="object_name")     # majajhong2015/benchmark.py
+    out = {"versions": _versions(), "files": {}}
+
+    results_by_file = {}
+    for fname in ["assembly.nc", "assembly_legacy.nc"]:
+        raw_assembly = _load_assembly(outdir / fname, NeuronRecordingAssembly)
+        repetition_assembly = _preprocess(raw_assembly, average_repetitions=False)
+        averaged = _preprocess(raw_assembly, average_repetitions=True)
+        features = _load_features(outdir / "features.nc", averaged)
+
+        entry = {"data_variable": list(xr.open_dataset(outdir / fname).data_vars),
+                 "repetition_assembly_shape": dict(repetition_assembly.sizes),
+                 "averaged_assembly_shape": dict(averaged.sizes),
+                 "averaged_presentation_levels": list(averaged.indexes["presentation"].names),
+                 "averaged_stimulus_order": _tolist(averaged["stimulus_id"].values),
+                 "averaged_order_is_sorted_by_stimulus_id":
+                     _tolist(averaged["stimulus_id"].values) == sorted(_tolist(averaged["stimulus_id"].values)),
+                 "features_stimulus_order_first5": _tolist(features["stimulus_id"].values[:5]),
+                 "averaged_assembly_dims": list(averaged.dims),
+                 "time_bin_after_squeeze": repr(repetition_assembly["time_bin"].values.item())}
+        ceiling, entry["ceiling"] = _run_ceiling(repetition_assembly)
+        for name in ["pls", "ridge"]:
+            score, res = _run_metric(name, features, averaged, cv_kwargs)
+            ceiled = explained_variance(score, ceiling)
+            res["ceiled"] = float(ceiled.values)
+            res["ceiled_formula"] = "raw**2 / ceiling  (neural_common.explained_variance)"
+            entry[name] = res
+        results_by_file[fname] = entry
+
+    main, legacy = results_by_file["assembly.nc"], results_by_file["assembly_legacy.nc"]
+    out["files"] = {k: {"data_variable": v["data_variable"]} for k, v in results_by_file.items()}
+    out.update({k: v for k, v in main.items() if k != "data_variable"})
+    out["legacy_matches_main"] = {
+        "ceiling": legacy["ceiling"]["ceiling"] == main["ceiling"]["ceiling"],
+        "pls_raw": legacy["pls"]["raw"] == main["pls"]["raw"],
+        "ridge_raw": legacy["ridge"]["raw"] == main["ridge"]["raw"],
+        "pls_per_split": legacy["pls"]["per_split_median"] == main["pls"]["per_split_median"],
+        "splits": legacy["pls"]["test_stimulus_ids_per_split"] == main["pls"]["test_stimulus_ids_per_split"],
+        "legacy_values": {"ceiling": legacy["ceiling"]["ceiling"], "pls_raw": legacy["pls"]["raw"],
+                          "ridge_raw": legacy["ridge"]["raw"]},
+    }
+    out["notes"] = {
+        "ceiling_application": "brainscore_vision/benchmark_helpers/neural_common.py:315-324 explained_variance: "
+                               "Score(score.values**2 / ceiling.values), called from NeuralBenchmark.__call__ line 39",
+        "raw_aggregation": "per split: median over neuroids of Pearson r (CrossRegressedCorrelation.aggregate); "
+                           "raw = mean over 10 splits; error = std(per-split medians, ddof=0)/sqrt(10)",
+        "ceiling_aggregation": "10 ShuffleSplit(train_size=.5, random_state=1) halves of the 6 unique repetitions; "
+                               "each half averaged over repetitions; Pearson r per neuroid across stimuli; "
+                               "Spearman-Brown 2r/(1+r); median over neuroids; mean over splits",
+        "splits": "StratifiedShuffleSplit(n_splits=10, train_size=0.9, test_size=None, random_state=1) over the "
+                  "rows of the *target* (repetition-averaged) assembly in its presentation order, stratified by "
+                  "target['object_name']",
+    }
+    path = outdir / "brainscore_result.json"
+    path.write_text(json.dumps(out, indent=1))
+    print(f"wrote {path}")
+
+
+def compare(outdir: Path) -> None:
+    """brainbench's evaluate on the same files (run in the project venv), beside Brain-Score's numbers."""
+    from brainbench.benchmarks.evaluate import evaluate_features
+    from brainbench.data.brainscore_format import read_assembly
+
+    reference_result = json.loads((outdir / "brainscore_result.json").read_text())
+    ours = evaluate_features(read_assembly(outdir / "features.nc"), read_assembly(outdir / "assembly.nc"),
+                             metric="pls", stratify="object_name", device="cpu")
+    theirs, ceiling = reference_result["pls"], reference_result["ceiling"]
+    print(f"{'split':>5} {'brainbench r':>14} {'Brain-Score r':>14} {'|diff|':>9}   "
+          f"{'brainbench ceil':>15} {'Brain-Score ceil':>16} {'|diff|':>9}")
+    for i, (a, b, c, d) in enumerate(zip(ours.split_medians, theirs["per_split_median"],
+                                         ours.ceiling_split_medians, ceiling["per_split_median"], strict=True)):
+        print(f"{i:>5} {a:14.6f} {b:14.6f} {abs(a - b):9.1e}   {c:15.6f} {d:16.6f} {abs(c - d):9.1e}")
+    for key, mine, other in (("raw", ours.raw, theirs["raw"]), ("error", ours.error, theirs["error"]),
+                             ("ceiling", ours.ceiling, ceiling["ceiling"]), ("ceiled", ours.ceiled, theirs["ceiled"])):
+        print(f"{key:>8}: brainbench {mine:.6f}   Brain-Score {other:.6f}   |diff| {abs(mine - other):.1e}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("outdir", type=Path)
+    g.add_argument("--seed", type=int, default=0)
+    r = sub.add_parser("reference")
+    r.add_argument("outdir", type=Path)
+    c = sub.add_parser("compare")
+    c.add_argument("outdir", type=Path)
+    args = parser.parse_args(argv)
+    if args.cmd == "generate":
+        generate(args.outdir, seed=args.seed)
+    elif args.cmd == "compare":
+        compare(args.outdir)
+    else:
+        reference(args.outdir)
+
+
+if __name__ == "__main__":
+    main()
