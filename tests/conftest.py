@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,51 @@ def cli(home: Path) -> Callable[..., Result]:
         return runner.invoke(command, [str(a) for a in args], **kwargs)
 
     return run
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1 serving ``files`` keyed by request path (query included, e.g.
+    ``/a.txt`` or ``/f.nc?versionId=null``) and recording every request. Never the internet."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                served.requests.append(self.path)
+                body = served.files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+            def log_message(self, *args: object) -> None:  # keep the test output clean
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path}"
+
+
+@pytest.fixture
+def http_server() -> Iterator[LocalServer]:
+    """A running LocalServer, shut down after the test."""
+    served = LocalServer()
+    served.thread.start()
+    try:
+        yield served
+    finally:
+        served.httpd.shutdown()
+        served.httpd.server_close()
+        served.thread.join(timeout=5)

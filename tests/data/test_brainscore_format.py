@@ -10,11 +10,10 @@ import dataclasses
 import hashlib
 import io
 import json
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import numpy as np
@@ -39,6 +38,9 @@ from brainbench.data.loaders import get_loader
 from brainbench.data.manifest import parse_manifest
 from brainbench.data.stimuli import StimulusSet, in_memory_stimuli
 from brainbench.errors import BrainbenchError, DataError
+
+if TYPE_CHECKING:
+    from tests.conftest import LocalServer
 
 N_STIMULI, N_REPETITIONS, N_NEUROIDS = 30, 3, 5
 
@@ -603,47 +605,12 @@ def test_manifest_with_sha1_only_and_both_hashes() -> None:
 # --- fetching with SHA-1 over HTTP, from mirrors, and the data CLI ---------------------------------------------------
 
 
-class Server:
-    """A local HTTP server of ``files`` keyed by full request path, query included, recording requests."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-        served = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                served.requests.append(self.path)
-                body = served.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-
-
 @pytest.fixture
-def server() -> Iterator[Server]:
-    served = Server()
-    served.thread.start()
-    try:
-        yield served
-    finally:
-        served.httpd.shutdown()
-        served.httpd.server_close()
-        served.thread.join(timeout=5)
+def server(http_server: LocalServer) -> LocalServer:
+    return http_server
 
 
-def served_majaj_like(server: Server, folder: Path) -> Manifest:
+def served_majaj_like(server: LocalServer, folder: Path) -> Manifest:
     """Serve generated majaj-like files under S3-like keys with versionIds; a SHA-1-only manifest of them."""
     files = majaj_like_files(folder)
     entries = []
@@ -655,7 +622,7 @@ def served_majaj_like(server: Server, folder: Path) -> Manifest:
                                mirror_folder="majaj_like_mirror")
 
 
-def test_fetch_over_http_with_sha1_then_load(home: Path, tmp_path: Path, server: Server) -> None:
+def test_fetch_over_http_with_sha1_then_load(home: Path, tmp_path: Path, server: LocalServer) -> None:
     manifest = served_majaj_like(server, tmp_path / "published")
 
     fetched = fetch_dataset(manifest, mirrors=[])
@@ -671,7 +638,7 @@ def test_fetch_over_http_with_sha1_then_load(home: Path, tmp_path: Path, server:
 
 
 @pytest.mark.parametrize("bad", range(3))
-def test_download_failing_its_sha1_is_not_kept(home: Path, tmp_path: Path, server: Server, bad: int) -> None:
+def test_download_failing_its_sha1_is_not_kept(home: Path, tmp_path: Path, server: LocalServer, bad: int) -> None:
     manifest = served_majaj_like(server, tmp_path / "published")
     key = urlparse(manifest.files[bad].url)
     body = server.files[f"{key.path}?{key.query}"]
@@ -686,7 +653,7 @@ def test_download_failing_its_sha1_is_not_kept(home: Path, tmp_path: Path, serve
     assert kept == [f"majaj_like/{f.path}" for f in manifest.files[:bad]]  # only files verified before it
 
 
-def test_cached_and_mirrored_copies_are_checked_by_sha1(home: Path, tmp_path: Path, server: Server) -> None:
+def test_cached_and_mirrored_copies_are_checked_by_sha1(home: Path, tmp_path: Path, server: LocalServer) -> None:
     manifest = served_majaj_like(server, tmp_path / "published")
     mirror = tmp_path / "mirror"
     for f in manifest.files:

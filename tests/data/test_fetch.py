@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pooch
 import pytest
@@ -18,56 +17,20 @@ from brainbench.data import DataFile, Manifest, fetch_dataset, verify_dataset
 from brainbench.data.fetch import cache_path, fetch_file
 from brainbench.errors import DataError
 
+if TYPE_CHECKING:
+    from tests.conftest import LocalServer
+
 CONTENT = {
     "a.txt": b"first file of the tiny dataset\n",
     "sub/b.bin": bytes(range(256)) * 8,
 }
 
 
-class Server:
-    """A local HTTP server of ``files`` (``{url path without '/': bytes}``) that records every request."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = dict(CONTENT)
-        self.requests: list[str] = []
-        served = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                served.requests.append(self.path)
-                body = served.files.get(self.path.lstrip("/"))
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_HEAD = do_GET
-
-            def log_message(self, *args: object) -> None:  # keep the test output clean
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"{self.base}/{path}"
-
-
 @pytest.fixture
-def server() -> Iterator[Server]:
-    served = Server()
-    served.thread.start()
-    try:
-        yield served
-    finally:
-        served.httpd.shutdown()
-        served.httpd.server_close()
-        served.thread.join(timeout=5)
+def server(http_server: LocalServer) -> LocalServer:
+    """The local server, holding the tiny dataset's files."""
+    http_server.files.update({f"/{path}": body for path, body in CONTENT.items()})
+    return http_server
 
 
 def tiny_manifest(base_url: str, content: dict[str, bytes] = CONTENT) -> Manifest:
@@ -79,7 +42,7 @@ def tiny_manifest(base_url: str, content: dict[str, bytes] = CONTENT) -> Manifes
 
 
 @pytest.fixture
-def manifest(server: Server) -> Manifest:
+def manifest(server: LocalServer) -> Manifest:
     return tiny_manifest(server.base)
 
 
@@ -144,7 +107,7 @@ class RecordingBar:
 
 
 def test_download_lands_in_the_cache_verified(
-    home: Path, server: Server, manifest: Manifest, pooch_log: list[logging.LogRecord]
+    home: Path, server: LocalServer, manifest: Manifest, pooch_log: list[logging.LogRecord]
 ) -> None:
     bars: list[RecordingBar] = []
 
@@ -166,7 +129,7 @@ def test_download_lands_in_the_cache_verified(
     assert pooch_log == []  # no stray "Downloading data from … to file <temporary>" lines on stderr
 
 
-def test_second_fetch_comes_from_the_cache(home: Path, server: Server, manifest: Manifest) -> None:
+def test_second_fetch_comes_from_the_cache(home: Path, server: LocalServer, manifest: Manifest) -> None:
     fetch_dataset(manifest, mirrors=[])
     server.requests.clear()
     server.files.clear()  # the server could not serve them any more
@@ -180,10 +143,10 @@ def test_second_fetch_comes_from_the_cache(home: Path, server: Server, manifest:
 @pytest.mark.parametrize("bad", ["a.txt", "sub/b.bin"])
 @pytest.mark.parametrize("same_size", [True, False])
 def test_download_with_wrong_bytes_is_not_kept(
-    home: Path, server: Server, manifest: Manifest, bad: str, same_size: bool
+    home: Path, server: LocalServer, manifest: Manifest, bad: str, same_size: bool
 ) -> None:
     body = CONTENT[bad]
-    server.files[bad] = bytes([body[0] ^ 1]) + body[1:] if same_size else body + b"extra"
+    server.files[f"/{bad}"] = bytes([body[0] ^ 1]) + body[1:] if same_size else body + b"extra"
     bars: list[RecordingBar] = []
 
     with pytest.raises(DataError, match="does not match its sha256") as caught:
@@ -196,7 +159,9 @@ def test_download_with_wrong_bytes_is_not_kept(
     assert all(b.closed for b in bars)
 
 
-def test_mirror_takes_precedence_over_download(home: Path, tmp_path: Path, server: Server, manifest: Manifest) -> None:
+def test_mirror_takes_precedence_over_download(
+    home: Path, tmp_path: Path, server: LocalServer, manifest: Manifest
+) -> None:
     empty = tmp_path / "empty-mirror"
     empty.mkdir()
     mirror = make_mirror(tmp_path / "mirror", manifest.mirror_folder)
@@ -220,7 +185,7 @@ def test_mirror_folder_named_after_the_dataset_also_counts(home: Path, tmp_path:
 
 
 def test_mirrors_default_to_the_environment(
-    home: Path, tmp_path: Path, server: Server, manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+    home: Path, tmp_path: Path, server: LocalServer, manifest: Manifest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mirror = make_mirror(tmp_path / "mirror", manifest.mirror_folder)
     monkeypatch.setenv("BRAINBENCH_DATA_MIRROR", f"{tmp_path / 'nowhere'}:{mirror}")
@@ -232,7 +197,7 @@ def test_mirrors_default_to_the_environment(
 
 
 def test_corrupted_mirror_file_is_an_error_naming_it(
-    home: Path, tmp_path: Path, server: Server, manifest: Manifest
+    home: Path, tmp_path: Path, server: LocalServer, manifest: Manifest
 ) -> None:
     mirror = make_mirror(tmp_path / "mirror", manifest.mirror_folder, {**CONTENT, "sub/b.bin": b"not the data"})
 
@@ -247,7 +212,7 @@ def test_corrupted_mirror_file_is_an_error_naming_it(
 
 @pytest.mark.parametrize("same_size", [True, False])
 def test_corrupted_cached_file_is_an_error_and_removed(
-    home: Path, server: Server, manifest: Manifest, same_size: bool
+    home: Path, server: LocalServer, manifest: Manifest, same_size: bool
 ) -> None:
     fetch_dataset(manifest, mirrors=[])
     cached = home / "data" / "tiny" / "a.txt"
@@ -265,7 +230,7 @@ def test_corrupted_cached_file_is_an_error_and_removed(
 
 
 def test_offline_without_a_mirror_names_the_mirror_variable(
-    home: Path, tmp_path: Path, server: Server, manifest: Manifest
+    home: Path, tmp_path: Path, server: LocalServer, manifest: Manifest
 ) -> None:
     with pytest.raises(DataError, match="BRAINBENCH_DATA_MIRROR") as caught:
         fetch_dataset(manifest, mirrors=[tmp_path / "nowhere"], allow_download=False)
@@ -288,8 +253,8 @@ def test_unreachable_server_names_the_mirror_variable(home: Path, pooch_log: lis
     assert pooch_log == []  # the error is the one line the user sees
 
 
-def test_missing_file_on_the_server_is_a_data_error(home: Path, server: Server, manifest: Manifest) -> None:
-    del server.files["sub/b.bin"]
+def test_missing_file_on_the_server_is_a_data_error(home: Path, server: LocalServer, manifest: Manifest) -> None:
+    del server.files["/sub/b.bin"]
     with pytest.raises(DataError, match=r"Cannot download sub/b\.bin .*HTTPError"):
         fetch_dataset(manifest, mirrors=[])
     assert cached_files(home) == ["tiny/a.txt"]
@@ -305,7 +270,7 @@ def test_file_without_url_must_come_from_cache_or_mirror(home: Path, tmp_path: P
     assert fetch_file(manifest, file, mirrors=[mirror]).origin == "mirror"
 
 
-def test_verify_dataset_statuses(home: Path, server: Server, manifest: Manifest) -> None:
+def test_verify_dataset_statuses(home: Path, server: LocalServer, manifest: Manifest) -> None:
     assert verify_dataset(manifest) == {"a.txt": "missing", "sub/b.bin": "missing"}
     fetch_dataset(manifest, mirrors=[])
     assert verify_dataset(manifest) == {"a.txt": "ok", "sub/b.bin": "ok"}
