@@ -36,13 +36,14 @@ def leaderboard(leaderboard_path: str | None, as_json: bool, as_csv: bool, by_be
     benchmark_ids = sorted({b for row in ranking for b in row.benchmarks}) if by_benchmark else []
     table = Table(title=f"brainbench leaderboard  ·  {board.path}")
     table.add_column("#", justify="right")
-    table.add_column("model", no_wrap=True)
-    table.add_column("weights", no_wrap=True)
-    for column in (*REGIONS, "average", *benchmark_ids):
-        table.add_column(column, justify="right")
+    table.add_column("model", min_width=18, overflow="fold")
+    for column in (*REGIONS, "average"):  # scores are never truncated; names may fold
+        table.add_column(column, justify="right", no_wrap=True, min_width=5)
+    for column in benchmark_ids:
+        table.add_column(column, justify="right", min_width=5, overflow="fold")
     for row in ranking:
         table.add_row(
-            str(row.rank), row.label, row.weights_digest[:8],
+            str(row.rank), row.label,
             *(render.number(row.regions[r]) for r in REGIONS), render.number(row.average),
             *(render.number(row.benchmarks.get(b)) for b in benchmark_ids),
         )

@@ -74,11 +74,12 @@ def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weig
         return
     first = records[0]
     table = Table(title=f"{first.model_label}  ·  weights {first.weights_digest[:12]}  ·  {first.device}")
-    for column in ("benchmark", "region", "raw", "ceiling", "ceiled", "error", "layer"):
-        numeric = column in ("raw", "ceiling", "ceiled", "error")
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "benchmark")
+    table.add_column("benchmark", overflow="fold")
+    for column in ("raw", "ceiling", "ceiled", "error"):  # scores and layers are never truncated
+        table.add_column(column, justify="right", no_wrap=True, min_width=5)
+    table.add_column("layer", no_wrap=True)
     for r in records:
-        table.add_row(f"{r.benchmark} v{r.benchmark_version}", r.region, render.number(r.raw),
+        table.add_row(f"{r.benchmark} v{r.benchmark_version}", render.number(r.raw),
                       render.number(r.ceiling), render.number(r.ceiled), render.number(r.error), r.layer or "–")
     render.stdout.print(table)
     where = "not saved (--no-save)" if no_save else f"saved as records {', '.join(str(r.id) for r in records)}"
