@@ -9,11 +9,13 @@ from typing import Any
 import torch
 
 from brainbench.benchmarks.neural import run_neural
+from brainbench.benchmarks.properties import run_properties
 from brainbench.benchmarks.rsa import layer_rdms, rsa_score, subject_rdms
 from brainbench.benchmarks.spec import BenchmarkSpec
 from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
+from brainbench.models.electrophysiology import LayerRecording
 
 
 @dataclass(frozen=True)
@@ -21,13 +23,15 @@ class ModelProbe:
     """What a benchmark may ask of the model; the scorer memoises both across benchmarks.
 
     ``activations(stimuli, degrees)``: ``{layer: (n, features)}`` for every candidate layer;
-    ``grams(stimuli, degrees, layers)``: ``{layer: (n, n) float64 X Xᵀ}`` (memory-bounded passes).
+    ``grams(stimuli, degrees, layers)``: ``{layer: (n, n) float64 X Xᵀ}`` (memory-bounded passes);
+    ``electrophysiology()``: ``{layer: LayerRecording}`` of the grating experiments (V1 properties).
     """
 
     layers: list[str]
     device: torch.device
     activations: Callable[[StimulusSet, float], dict[str, torch.Tensor]]
     grams: Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
+    electrophysiology: Callable[[], dict[str, LayerRecording]]
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,14 @@ def run_neural_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, pr
     return Outcome(**fields, profile=layer_profile)
 
 
+def run_properties_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
+    """A V1 single-neuron property distribution (see benchmarks/properties.py)."""
+    fields, layer_profile = run_properties(spec, dataset, probe.electrophysiology, probe.layers)
+    return Outcome(**fields, profile=layer_profile)
+
+
 KINDS: dict[str, Callable[..., Outcome]] = {
     "rsa": run_rsa,
     "neural": run_neural_kind,
+    "v1_properties": run_properties_kind,
 }

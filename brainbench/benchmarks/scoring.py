@@ -21,6 +21,7 @@ from brainbench.errors import BrainbenchError
 from brainbench.leaderboard import Leaderboard, ScoreRecord
 from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activations, layer_grams
 from brainbench.models.device import resolve_device
+from brainbench.models.electrophysiology import LayerRecording, record_gratings
 from brainbench.models.registry import Model, resolve_model
 
 #: Called with a task's description and total; returns a function that advances it by n items.
@@ -52,6 +53,7 @@ class _Session:
         self.datasets: dict[str, Dataset] = {}
         self._activations: dict[tuple, dict[str, torch.Tensor]] = {}
         self._grams: dict[tuple, dict[str, torch.Tensor]] = {}
+        self._recordings: dict[str, LayerRecording] | None = None
         self.seconds: dict[str, float] = {}
 
     def dataset(self, name: str) -> Dataset:
@@ -86,8 +88,18 @@ class _Session:
             self._timed("activations_and_grams", start)
         return {layer: have[layer] for layer in wanted}
 
+    def electrophysiology(self) -> dict[str, LayerRecording]:
+        if self._recordings is None:
+            start = time.perf_counter()
+            self._recordings = record_gratings(
+                self.model, self.model.layers, self.device, progress=self.progress,
+                skip_without_map=not self.model.layers_given,
+            )
+            self._timed("electrophysiology", start)
+        return self._recordings
+
     def probe(self) -> ModelProbe:
-        return ModelProbe(self.model.layers, self.device, self.activations, self.grams)
+        return ModelProbe(self.model.layers, self.device, self.activations, self.grams, self.electrophysiology)
 
 
 def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,

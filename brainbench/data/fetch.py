@@ -19,6 +19,7 @@ from brainbench.data.manifest import DataFile, Manifest, load_manifest
 from brainbench.errors import DataError
 
 _CHUNK = 1 << 20
+EMBEDDED = Path(__file__).parent / "embedded"  # data files shipped inside brainbench
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:
@@ -85,7 +86,7 @@ def _download(file: DataFile, target: Path, progress: Callable[[DataFile], objec
 
 @dataclass(frozen=True)
 class FetchedFile:
-    """Where a verified file now lies, and where it came from ('cache', 'mirror' or 'download')."""
+    """Where a verified file now lies, and where it came from ('embedded', 'cache', 'mirror' or 'download')."""
 
     file: DataFile
     path: Path
@@ -93,7 +94,9 @@ class FetchedFile:
 
 
 def cache_path(manifest: Manifest, file: DataFile) -> Path:
-    """Where ``file`` lives in the local cache."""
+    """Where ``file`` lives in the local cache (an embedded file: inside the installed package)."""
+    if file.embedded:
+        return EMBEDDED / manifest.name / file.path
     return paths.data_cache() / manifest.name / file.path
 
 
@@ -107,9 +110,16 @@ def fetch_file(
     """One verified local copy of ``file``: cache → mirrors → download, in that order.
 
     A cached or mirrored copy with a wrong checksum is a clear error (the cached one is removed);
-    a downloaded one is never kept unless it verifies.
+    a downloaded one is never kept unless it verifies. An embedded file is read in place, verified.
     """
     target = cache_path(manifest, file)
+    if file.embedded:
+        if not _matches(target, file):
+            raise DataError(
+                f"The embedded file {manifest.name}/{file.path} is missing or altered in this installation; "
+                "reinstall brainbench."
+            )
+        return FetchedFile(file, target, "embedded")
     if target.exists():
         if _matches(target, file):
             return FetchedFile(file, target, "cache")

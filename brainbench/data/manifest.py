@@ -16,8 +16,9 @@ class DataFile:
     """One published file of a dataset.
 
     ``path`` is relative to the dataset folder; ``url`` is the public address of exactly this
-    file (a fixed commit or object version, never a moving branch), or empty for files shipped
-    inside brainbench. A file carries a ``sha256`` and/or a ``sha1`` (hex; Brain-Score publishes
+    file (a fixed commit or object version, never a moving branch). ``embedded`` files ship inside
+    brainbench (``brainbench/data/embedded/<dataset>/<path>``) and need no url. A file carries a
+    ``sha256`` and/or a ``sha1`` (hex; Brain-Score publishes
     SHA-1 only); every check uses the strongest one present. ``size`` is in bytes, or 0 when the
     publisher gives none (then only the hash is checked).
     """
@@ -27,6 +28,7 @@ class DataFile:
     size: int = 0
     url: str = ""
     sha1: str = ""
+    embedded: bool = False
 
     @property
     def algorithm(self) -> str:
@@ -88,7 +90,10 @@ def _data_file(raw: dict, origin: Path | str) -> DataFile:
     size = int(raw.get("size", 0))
     if size < 0:
         raise ValueError(f"size {size} of {path}")
-    return DataFile(path=path, size=size, url=str(raw.get("url", "")), **hashes)
+    embedded = raw.get("embedded", False)
+    if not isinstance(embedded, bool):
+        raise ValueError(f"embedded of {path} must be true or false")
+    return DataFile(path=path, size=size, url=str(raw.get("url", "")), embedded=embedded, **hashes)
 
 
 def parse_manifest(raw: dict, origin: Path | str = "<manifest>") -> Manifest:

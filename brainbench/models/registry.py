@@ -64,6 +64,7 @@ class Model:
     weights_digest: str
     weights_origin: str
     random_init: bool
+    layers_given: bool = False  # the user named the layers (--layers): use them as given, skip none
 
     @property
     def label(self) -> str:
@@ -271,6 +272,7 @@ def resolve_model(
         weights_digest=weights_digest(module),
         weights_origin=origin,
         random_init=random_init,
+        layers_given=bool(layers),
     )
 
 

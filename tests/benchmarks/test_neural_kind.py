@@ -59,7 +59,7 @@ def _probe(features: dict[str, np.ndarray], ids: list[str]) -> ModelProbe:
         index = [row[s] for s in stimuli.stimulus_ids]
         return {name: torch.from_numpy(features[name][index] @ features[name][index].T) for name in layers or features}
 
-    return ModelProbe(list(features), torch.device("cpu"), lambda *a: {}, grams)
+    return ModelProbe(list(features), torch.device("cpu"), lambda *a: {}, grams, dict)
 
 
 def _spec(**selection):

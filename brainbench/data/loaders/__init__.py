@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from brainbench.data.assemblies import Dataset
-from brainbench.data.loaders import brainscore, cowley2023, kriegeskorte2008
+from brainbench.data.loaders import brainscore, cowley2023, kriegeskorte2008, marques2020
 from brainbench.data.manifest import Manifest
 from brainbench.errors import BrainbenchError
 
@@ -16,6 +16,7 @@ LOADERS: dict[str, Loader] = {
     "brainscore": brainscore.load,
     "kriegeskorte2008": kriegeskorte2008.load,
     "cowley2023": cowley2023.load,
+    "marques2020": marques2020.load,
 }
 
 

@@ -1,0 +1,165 @@
+"""Parametric sine gratings of Marques et al. (2021): the grids, one image, and fast batches.
+
+Full-contrast sine gratings in circular apertures on mid-gray, drawn on a canvas of 12° at 672 px
+(56 px/deg) as Brain-Score's ``marques_gen_stim``: a pixel at column ``c`` lies at
+``x = (c − 336)/56 − position_x`` degrees (``y`` likewise, downwards), the grating is
+``sin(2π·sf·(x cos θ + y sin θ) + φ)`` inside ``x² + y² ≤ radius²``, and its gray level is
+``floor(255·(g + 1)/2)``; outside the aperture the screen is gray 128.
+
+Five experiments share the grids: ``blank`` (one gray screen), ``receptive_field`` (small patches on
+a 21 × 21 grid of positions, for mapping), ``orientation``, ``spatial_frequency`` and ``size``. Each
+table is ordered with the phase varying fastest, so that responses reshape to the parameter axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from brainbench.data.stimuli import StimulusSet
+
+CANVAS_DEGREES = 12.0
+CANVAS_PX = 672
+PX_PER_DEGREE = CANVAS_PX / CANVAS_DEGREES
+GRAY = 128  # Brain-Score's uint8(255/2 + 1)
+POSITION = (0.5, 0.5)  # (y, x) degrees from the canvas centre: where the tuning experiments are shown
+
+RADIUS = np.logspace(-3 + 0.75, 4 - 0.75, 12, base=2) / 2  # deg
+SPATIAL_FREQUENCY = np.logspace(-1.5 + 0.125, 4 - 0.125, 22, base=2)  # cycles/deg
+ORIENTATION = np.linspace(0, 165, 12)  # deg
+PHASE = np.linspace(0, 315, 8)  # deg
+RF_POSITIONS = np.linspace(-2.5, 2.5, 21)  # deg, both axes
+EXPERIMENTS = ("blank", "receptive_field", "orientation", "spatial_frequency", "size")
+COLUMNS = ("position_y", "position_x", "radius", "spatial_frequency", "orientation", "phase", "contrast")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment's stimuli: ``table`` rows in presentation order and the parameter ``axes``.
+
+    ``axes`` name the grid in row-major order (phase last); ``np.reshape(responses, (-1, *shape))``
+    on ``(n_units, n_stimuli)`` responses gives one array axis per entry.
+    """
+
+    name: str
+    table: pd.DataFrame
+    axes: dict[str, np.ndarray]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(v) for v in self.axes.values())
+
+
+def _grid(axes: dict[str, np.ndarray], fixed: dict[str, float]) -> pd.DataFrame:
+    mesh = np.meshgrid(*axes.values(), indexing="ij")
+    table = pd.DataFrame({name: m.ravel() for name, m in zip(axes, mesh, strict=True)})
+    for name, value in fixed.items():
+        table[name] = value
+    return table
+
+
+@cache
+def experiment(name: str) -> Experiment:
+    """The stimulus grid of one experiment (Brain-Score's Marques2020 stimulus sets)."""
+    y, x = POSITION
+    if name == "blank":
+        table = pd.DataFrame({c: [np.nan] for c in COLUMNS})
+        table["contrast"] = 0.0
+        axes: dict[str, np.ndarray] = {"blank": np.zeros(1)}
+    elif name == "receptive_field":
+        axes = {"position_y": RF_POSITIONS, "position_x": RF_POSITIONS,
+                "orientation": ORIENTATION[[0, 3, 6, 9]], "phase": PHASE[[0, 4]]}
+        table = _grid(axes, {"radius": 1 / 6, "spatial_frequency": 3.0, "contrast": 1.0})
+    elif name == "orientation":
+        # Apertures of 2, 3 and 4 cycles' diameter at four spatial frequencies ("cycles" of the grid).
+        sf = SPATIAL_FREQUENCY[[4, 8, 12, 16]]
+        axes = {"cycles": np.array([2.0, 3.0, 4.0]), "spatial_frequency": sf, "orientation": ORIENTATION,
+                "phase": PHASE}
+        table = _grid(axes, {"position_y": y, "position_x": x, "contrast": 1.0})
+        table["radius"] = table["cycles"] / 2 / table["spatial_frequency"]
+        table = table.drop(columns="cycles")
+    elif name == "spatial_frequency":
+        axes = {"radius": np.array([0.75, 2.25]), "spatial_frequency": SPATIAL_FREQUENCY,
+                "orientation": ORIENTATION[::2], "phase": PHASE}
+        table = _grid(axes, {"position_y": y, "position_x": x, "contrast": 1.0})
+    elif name == "size":
+        axes = {"radius": RADIUS, "spatial_frequency": SPATIAL_FREQUENCY[[4, 8, 12, 16]],
+                "orientation": ORIENTATION[::2], "phase": PHASE}
+        table = _grid(axes, {"position_y": y, "position_x": x, "contrast": 1.0})
+    else:
+        raise ValueError(f"unknown grating experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+    table = table[list(COLUMNS)].astype(float)
+    table.index = pd.Index([f"{name}-{i:04d}" for i in range(len(table))], name="stimulus_id")
+    table.insert(0, "experiment", name)
+    return Experiment(name, table, axes)
+
+
+def grating_image(row: pd.Series) -> np.ndarray:
+    """One stimulus (a table row) on the full canvas: (672, 672) uint8."""
+    coords = (np.arange(CANVAS_PX) - CANVAS_PX / 2) / PX_PER_DEGREE
+    return _render(torch.from_numpy(coords), _params(pd.DataFrame([row])), torch.float64)[0].numpy().astype(np.uint8)
+
+
+def grating_stimuli() -> StimulusSet:
+    """Every experiment's stimuli as one StimulusSet of 672-px RGB images (12°), rendered on demand."""
+    table = pd.concat([experiment(name).table for name in EXPERIMENTS])
+
+    def load(stimulus_id: str) -> Image.Image:
+        return Image.fromarray(grating_image(table.loc[stimulus_id])).convert("RGB")
+
+    return StimulusSet("marques2020.gratings", table, load)
+
+
+def _params(table: pd.DataFrame) -> dict[str, torch.Tensor]:
+    columns = {c: torch.tensor(table[c].to_numpy(dtype=np.float64)) for c in COLUMNS}
+    columns["blank"] = torch.tensor(table["contrast"].to_numpy() == 0)
+    return columns
+
+
+def _render(coords: torch.Tensor, p: dict[str, torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
+    """(batch, n, n) gray levels (integers 0–255 in ``dtype``) sampled at ``coords`` (degrees from the
+    canvas centre, the same for rows and columns)."""
+    coords = coords.to(dtype)
+    theta = torch.deg2rad(p["orientation"]).to(dtype)[:, None]
+    k = (2 * torch.pi * p["spatial_frequency"]).to(dtype)[:, None]
+    x = coords[None, :] - p["position_x"].to(dtype)[:, None]  # (batch, n): one value per column
+    y = coords[None, :] - p["position_y"].to(dtype)[:, None]  # (batch, n): one value per row
+    a = k * x * torch.cos(theta) + torch.deg2rad(p["phase"]).to(dtype)[:, None]
+    b = k * y * torch.sin(theta)
+    contrast = p["contrast"].to(dtype)[:, None]
+    # sin(a + b) = cos b · sin a + sin b · cos a: one batched (n × 2)(2 × n) product, no sine per pixel.
+    rows = torch.stack((torch.cos(b), torch.sin(b)), dim=2)
+    cols = torch.stack((torch.sin(a) * contrast, torch.cos(a) * contrast), dim=1)
+    level = torch.bmm(rows, cols).add_(1).mul_(255 / 2).floor_().clamp_(0, 255)
+    outside = (y * y)[:, :, None] + (x * x)[:, None, :] > (p["radius"].to(dtype) ** 2)[:, None, None]
+    level.masked_fill_(outside | p["blank"][:, None, None], GRAY)
+    off_canvas = (coords < -CANVAS_DEGREES / 2) | (coords >= CANVAS_DEGREES / 2)
+    level[:, off_canvas, :] = GRAY
+    level[:, :, off_canvas] = GRAY
+    return level
+
+
+def model_input_batches(
+    table: pd.DataFrame, model_degrees: float, input_size: int, batch_size: int = 64,
+) -> Iterator[torch.Tensor]:
+    """The stimuli of ``table`` as a model sees them: (batch, input_size, input_size) float32 gray levels 0–255.
+
+    Equivalent to placing each 12° canvas in a field of ``model_degrees`` (centre crop or gray
+    surround) and resizing it to ``input_size`` with antialiased bilinear filtering, without ever
+    drawing the parts of the canvas the model does not see.
+    """
+    n_px = max(1, round(model_degrees * PX_PER_DEGREE))
+    coords = (torch.arange(n_px, dtype=torch.float64) - n_px / 2) / PX_PER_DEGREE
+    for start in range(0, len(table), batch_size):
+        screens = _render(coords, _params(table.iloc[start : start + batch_size]), torch.float32)[:, None]
+        if n_px != input_size:
+            screens = F.interpolate(screens, size=(input_size, input_size), mode="bilinear", antialias=True,
+                                    align_corners=False)
+        yield screens[:, 0].round_().clamp_(0, 255)
