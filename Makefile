@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 # The offline data mirror, when present beside the checkout (tests and the demo use it).
 export BRAINBENCH_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: install test demo lint bench clean
+.PHONY: install test demo demo-it lint bench clean
 
 install: $(BIN)/brainbench
 
@@ -21,7 +21,13 @@ $(BIN)/brainbench: pyproject.toml
 test: install
 	$(BIN)/python -m pytest -q
 
+# The main job, offline with no data at all: V1 single-neuron properties from generated gratings (Marques et al. 2021).
 demo: install
+	$(BIN)/brainbench score efficientnet_lite0 -b 'Marques2020.*'
+	$(BIN)/brainbench leaderboard
+
+# IT RSA on the 92 images (needs the data: network access or BRAINBENCH_DATA_MIRROR).
+demo-it: install
 	$(BIN)/brainbench score efficientnet_lite0 -b Kiani2007.IT-rsa -b Kriegeskorte2008.IT-rsa
 	$(BIN)/brainbench score timm:resnet18 --random-init -b Kiani2007.IT-rsa -b Kriegeskorte2008.IT-rsa
 	$(BIN)/brainbench leaderboard

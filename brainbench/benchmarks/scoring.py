@@ -20,6 +20,7 @@ from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 from brainbench.leaderboard import Leaderboard, ScoreRecord
 from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activations, layer_grams
+from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 from brainbench.models.electrophysiology import LayerRecording, record_gratings
 from brainbench.models.registry import Model, resolve_model
@@ -105,6 +106,7 @@ class _Session:
 def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
              batch_size, max_memory_gb, progress) -> _Session:
     torch_device = resolve_device(device)
+    retain_freed_memory()  # CPU passes fault far less; see models/allocator.py
     resolved = model if isinstance(model, Model) else resolve_model(
         model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
     )

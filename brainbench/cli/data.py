@@ -64,8 +64,10 @@ def data_verify(name: str | None) -> None:
     manifests = [load_manifest(name)] if name else list_manifests()
     bad = 0
     for m in manifests:
+        embedded = {f.path for f in m.files if f.embedded}
         for path, status in verify_dataset(m).items():
             bad += status == "corrupt"
-            render.stdout.print(f"{m.name}/{path}: {status}")
+            note = " (embedded in brainbench)" if path in embedded else ""
+            render.stdout.print(f"{m.name}/{path}: {status}{note}")
     if bad:
         raise click.ClickException(f"{bad} cached file(s) failed their checksum; run `brainbench data fetch NAME`.")

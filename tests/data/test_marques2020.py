@@ -65,4 +65,4 @@ def test_altered_embedded_file_is_refused(home: Path, tmp_path: Path, monkeypatc
 def test_data_verify_reports_embedded_file(cli) -> None:
     result = cli("data", "verify", "marques2020")
     assert result.exit_code == 0, result.output
-    assert "ok" in result.output or "verified" in result.output
+    assert result.stdout.strip() == "marques2020/v1_properties.json: ok (embedded in brainbench)"
