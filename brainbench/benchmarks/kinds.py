@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from brainbench.benchmarks.behavior import run_error_consistency, run_i2n, run_shape_bias
 from brainbench.benchmarks.neural import run_neural
 from brainbench.benchmarks.properties import run_properties
 from brainbench.benchmarks.rsa import layer_rdms, rsa_score, subject_rdms
@@ -24,7 +25,8 @@ class ModelProbe:
 
     ``activations(stimuli, degrees)``: ``{layer: (n, features)}`` for every candidate layer;
     ``grams(stimuli, degrees, layers)``: ``{layer: (n, n) float64 X Xᵀ}`` (memory-bounded passes);
-    ``electrophysiology()``: ``{layer: LayerRecording}`` of the grating experiments (V1 properties).
+    ``electrophysiology()``: ``{layer: LayerRecording}`` of the grating experiments (V1 properties);
+    ``outputs(stimuli, degrees)``: ``(n, n_outputs)`` the network's own output (logits) per stimulus.
     """
 
     layers: list[str]
@@ -32,6 +34,8 @@ class ModelProbe:
     activations: Callable[[StimulusSet, float], dict[str, torch.Tensor]]
     grams: Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
     electrophysiology: Callable[[], dict[str, LayerRecording]]
+    outputs: Callable[[StimulusSet, float], torch.Tensor] | None = None
+    label: str = "the model"
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,11 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
         raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
     assembly = dataset.assemblies[spec.assembly]
     stimuli = dataset.stimuli.subset([str(s) for s in assembly.stimulus_a.values])
-    layers, model_rdms = layer_rdms(probe.activations(stimuli, spec.stimulus_degrees), probe.device)
+    activations = probe.activations(stimuli, spec.stimulus_degrees)
+    if spec.layer_selection.get("layer") == "readout":  # behaviour: the features a decision is read from
+        readout = probe.layers[-1]
+        activations = {readout: activations[readout]}
+    layers, model_rdms = layer_rdms(activations, probe.device)
     stratify = spec.layer_selection.get("stratify")
     strata = list(stimuli.metadata[stratify]) if stratify else ["all"] * len(stimuli)
     ceiling_method = spec.ceiling.get("method", "none")
@@ -107,8 +115,33 @@ def run_properties_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe
     return Outcome(**fields, profile=layer_profile)
 
 
+def run_shape_bias_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
+    """Geirhos et al. 2019 shape bias (see benchmarks/behavior.py)."""
+    return Outcome(**run_shape_bias(spec, dataset, _outputs(probe), probe.label))
+
+
+def run_error_consistency_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe,
+                               profile: bool = False) -> Outcome:
+    """Geirhos et al. 2020 error consistency with human observers (see benchmarks/behavior.py)."""
+    return Outcome(**run_error_consistency(spec, dataset, _outputs(probe), probe.label))
+
+
+def run_i2n_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
+    """Rajalingham et al. 2018 i2n of a cross-fitted linear probe on the readout layer (benchmarks/behavior.py)."""
+    return Outcome(**run_i2n(spec, dataset, probe.activations, probe.layers[-1]))
+
+
+def _outputs(probe: ModelProbe) -> Callable[[StimulusSet, float], torch.Tensor]:
+    if probe.outputs is None:
+        raise BrainbenchError("This benchmark needs the model's outputs, which this probe does not give.")
+    return probe.outputs
+
+
 KINDS: dict[str, Callable[..., Outcome]] = {
     "rsa": run_rsa,
     "neural": run_neural_kind,
     "v1_properties": run_properties_kind,
+    "behavior_shape_bias": run_shape_bias_kind,
+    "behavior_error_consistency": run_error_consistency_kind,
+    "behavior_i2n": run_i2n_kind,
 }

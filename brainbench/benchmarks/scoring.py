@@ -99,8 +99,22 @@ class _Session:
             self._timed("electrophysiology", start)
         return self._recordings
 
+    def outputs(self, stimuli: StimulusSet, degrees: float) -> torch.Tensor:
+        key = ("<output>", stimuli.identifier, tuple(stimuli.stimulus_ids), degrees)
+        if key not in self._activations:
+            start = time.perf_counter()
+            advance = self.progress(f"{self.model.identifier}: outputs ({len(stimuli)} images)", len(stimuli)) \
+                if self.progress else None
+            self._activations[key] = extract_activations(
+                self.model, stimuli, degrees, layers=[""], device=self.device, batch_size=self.batch_size,
+                progress=advance,
+            )
+            self._timed("outputs", start)
+        return self._activations[key][""]
+
     def probe(self) -> ModelProbe:
-        return ModelProbe(self.model.layers, self.device, self.activations, self.grams, self.electrophysiology)
+        return ModelProbe(self.model.layers, self.device, self.activations, self.grams, self.electrophysiology,
+                          self.outputs, self.model.label)
 
 
 def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,

@@ -1,0 +1,168 @@
+"""Behaviour benchmarks: Geirhos et al. (2019) shape bias and error consistency, Rajalingham et al. (2018) i2n.
+
+The model decides among the 16 categories with its ImageNet-1k classifier: a category's probability
+is the mean softmax probability over its ImageNet classes (Geirhos et al.'s WordNet mapping), and the
+decision is the most probable category. Human trials come from the same images; each observer saw
+each image once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from brainbench.benchmarks.spec import BenchmarkSpec
+from brainbench.data.assemblies import Dataset
+from brainbench.data.stimuli import StimulusSet
+from brainbench.errors import BrainbenchError
+from brainbench.metrics.behavior import (
+    TwoAfcTrials,
+    human_error_consistency_ceiling,
+    i2n,
+    mean_error_consistency,
+    shape_bias,
+)
+from brainbench.metrics.probe import cross_fitted_probabilities
+
+IMAGENET_CLASSES = 1000
+Outputs = Callable[[StimulusSet, float], torch.Tensor]
+
+
+def category_probabilities(logits: np.ndarray, mapping: xr.DataArray) -> tuple[list[str], np.ndarray]:
+    """(categories, (n, n_categories)) mean ImageNet softmax probability over each category's classes."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    softmax = np.exp(shifted)
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    categories = sorted(set(mapping["category"].values.tolist()))
+    indices = mapping.values.astype(int)
+    columns = [softmax[:, indices[mapping["category"].values == c]].mean(axis=1) for c in categories]
+    return categories, np.stack(columns, axis=1)
+
+
+def model_decisions(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs, model_label: str,
+                    stimuli: StimulusSet) -> np.ndarray:
+    """The model's 16-category decision for each stimulus (in ``stimuli`` order)."""
+    logits = outputs(stimuli, spec.stimulus_degrees).double().numpy()
+    if logits.ndim != 2 or logits.shape[1] != IMAGENET_CLASSES:
+        raise BrainbenchError(
+            f"{model_label} has no ImageNet-1k classifier head (it outputs {tuple(logits.shape[1:])} values per "
+            f"image), so it cannot make the 16-category decisions of {spec.id}; use the linear-probe behaviour "
+            "benchmarks (Mur2013.behavior-rsa, Rajalingham2018.behavior-i2n) for it."
+        )
+    categories, probabilities = category_probabilities(logits, dataset.assemblies["imagenet_16class"])
+    return np.asarray(categories)[probabilities.argmax(axis=1)]
+
+
+def _trials(spec: BenchmarkSpec, dataset: Dataset) -> tuple[xr.DataArray, StimulusSet]:
+    if spec.assembly not in dataset.assemblies:
+        raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
+    trials = dataset.assemblies[spec.assembly]
+    ids = list(dict.fromkeys(str(s) for s in trials["stimulus_id"].values))
+    absent = [s for s in ids if s not in dataset.stimuli.metadata.index]
+    if absent:
+        raise BrainbenchError(
+            f"{len(absent)} human trial image(s) of {spec.assembly} are not among the stimuli (e.g. {absent[0]})."
+        )
+    return trials, dataset.stimuli.subset(ids)
+
+
+def observer_matrix(trials: xr.DataArray, stimulus_ids: list[str]) -> tuple[list[str], np.ndarray]:
+    """(observers, (n_observers, n_stimuli) bool): whether each observer was right on each image."""
+    subjects = sorted(set(trials["subject"].values.tolist()))
+    position = {s: i for i, s in enumerate(stimulus_ids)}
+    correct = np.full((len(subjects), len(stimulus_ids)), np.nan)
+    row = {s: i for i, s in enumerate(subjects)}
+    for subject, stimulus, value in zip(trials["subject"].values, trials["stimulus_id"].values, trials.values,
+                                        strict=True):
+        correct[row[subject], position[str(stimulus)]] = value
+    if np.isnan(correct).any():
+        missing = int(np.isnan(correct).sum())
+        raise BrainbenchError(f"{missing} observer × image pair(s) have no trial; error consistency needs every "
+                              "observer to have seen every image once.")
+    return subjects, correct.astype(bool)
+
+
+def run_shape_bias(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs, model_label: str) -> dict[str, Any]:
+    """Shape bias of the model vs the humans' on cue-conflict images; score = 1 − |model − human|."""
+    trials, stimuli = _trials(spec, dataset)
+    decisions = model_decisions(spec, dataset, outputs, model_label, stimuli)
+    meta = stimuli.metadata
+    model = shape_bias(decisions, meta["shape"].to_numpy(), meta["texture"].to_numpy())
+    shown = dataset.stimuli.metadata.loc[[str(s) for s in trials["stimulus_id"].values]]
+    human = shape_bias(trials["response"].values, shown["shape"].to_numpy(), shown["texture"].to_numpy())
+    raw = 1 - abs(model["shape_bias"] - human["shape_bias"])
+    conflicting = meta["shape"].to_numpy() != meta["texture"].to_numpy()
+    return dict(
+        raw=raw, ceiling=None, ceiled=raw, error=None, layer=None,
+        details={
+            "model_shape_bias": model["shape_bias"], "human_shape_bias": human["shape_bias"],
+            "model": dict(model), "human": dict(human),
+            "model_shape_accuracy": float(np.mean(decisions[conflicting] == meta["shape"].to_numpy()[conflicting])),
+            "n_images": len(stimuli), "n_human_trials": int(trials.sizes["presentation"]),
+            "readout": "ImageNet-1k softmax, mean over each category's classes (Geirhos et al. 2019 mapping)",
+            "ceiling_method": "none: the score is already a distance between the model's and the humans' shape bias",
+            "ceiled_formula": "raw (no ceiling)",
+        },
+    )
+
+
+def run_error_consistency(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs,
+                          model_label: str) -> dict[str, Any]:
+    """Mean Cohen's κ between the model's and each observer's right/wrong pattern, ceiled by the humans' own."""
+    trials, stimuli = _trials(spec, dataset)
+    decisions = model_decisions(spec, dataset, outputs, model_label, stimuli)
+    truth = stimuli.metadata["shape"].to_numpy()
+    model_correct = decisions == truth
+    observers, correct = observer_matrix(trials, stimuli.stimulus_ids)
+    raw, per_observer = mean_error_consistency(model_correct, correct)
+    ceiling, per_pair = human_error_consistency_ceiling(correct)
+    return dict(
+        raw=raw, ceiling=ceiling, ceiled=raw / ceiling if ceiling > 0 else 0.0,
+        error=float(np.std(per_observer) / np.sqrt(len(per_observer)) / ceiling) if ceiling > 0 else None,
+        layer=None,
+        details={
+            "model_accuracy": float(model_correct.mean()),
+            "human_accuracy": float(correct.mean()),
+            "human_accuracy_per_observer": dict(zip(observers, correct.mean(axis=1).tolist(), strict=True)),
+            "kappa_per_observer": dict(zip(observers, per_observer.tolist(), strict=True)),
+            "human_pair_kappa_mean": ceiling, "n_human_pairs": len(per_pair),
+            "n_images": len(stimuli), "n_observers": len(observers),
+            "readout": "ImageNet-1k softmax, mean over each category's classes (Geirhos et al. 2019 mapping)",
+            "ceiling_method": "mean Cohen's κ over pairs of human observers",
+            "ceiled_formula": "raw / ceiling",
+        },
+    )
+
+
+def run_i2n(spec: BenchmarkSpec, dataset: Dataset, activations: Callable[[StimulusSet, float], dict],
+            readout_layer: str) -> dict[str, Any]:
+    """Rajalingham et al. 2018 i2n of a linear probe on the readout layer, as Brain-Score computes i2n.
+
+    The probe is cross-fitted over image folds stratified by object: each image's probabilities come
+    from a probe fitted on the other folds only, so no image is both fitted and scored.
+    """
+    trials, stimuli = _trials(spec, dataset)
+    objects = stimuli.metadata[spec.metric.get("object_coord", "object_name")].to_numpy()
+    features = activations(stimuli, spec.stimulus_degrees)[readout_layer].double().numpy()
+    n_folds, seed = int(spec.metric.get("probe_folds", 5)), int(spec.metric.get("probe_seed", 0))
+    classes, probabilities = cross_fitted_probabilities(features, objects, n_folds=n_folds, seed=seed)
+    result = i2n(probabilities, np.asarray(stimuli.stimulus_ids), classes, TwoAfcTrials(
+        stimulus_id=trials["stimulus_id"].values, sample_obj=trials["sample_obj"].values,
+        dist_obj=trials["dist_obj"].values, choice=trials["choice"].values,
+    ))
+    return dict(
+        raw=result.raw, ceiling=result.ceiling, ceiled=result.ceiled, error=result.ceiled_error, layer=readout_layer,
+        details={
+            "readout": f"multinomial logistic regression on standardised {readout_layer} features, cross-fitted over "
+                       f"{n_folds} image folds stratified by object (seed {seed})",
+            "split_raw": result.split_raw.tolist(), "split_ceiling": result.split_ceiling.tolist(),
+            "split_ceiled": result.split_ceiled.tolist(), "split_cells": result.split_cells.tolist(),
+            "n_images": len(stimuli), "n_objects": len(classes), "n_human_trials": int(trials.sizes["presentation"]),
+            "ceiling_method": "Pearson r between two random halves of the human trials (RandomState(0), 2 splits)",
+            "ceiled_formula": "raw / sqrt(ceiling) per split, averaged (as Brain-Score)",
+        },
+    )

@@ -1,0 +1,113 @@
+"""Behaviour kinds on a small synthetic 16-category experiment with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import xarray as xr
+from sklearn.metrics import cohen_kappa_score
+
+from brainbench.benchmarks.behavior import category_probabilities, run_error_consistency, run_shape_bias
+from brainbench.benchmarks.spec import parse_benchmark
+from brainbench.data.assemblies import Dataset
+from brainbench.data.manifest import DataFile, Manifest
+from brainbench.data.stimuli import StimulusSet
+from brainbench.errors import BrainbenchError
+
+CATEGORIES = ["airplane", "bear", "bicycle", "bird"]
+MAPPING = xr.DataArray(np.array([10, 11, 20, 30, 31, 32, 40]), dims="imagenet_index",
+                       coords={"category": ("imagenet_index", ["airplane", "airplane", "bear", "bicycle", "bicycle",
+                                                               "bicycle", "bird"])})
+
+
+def spec(kind: str) -> object:
+    return parse_benchmark({"id": f"Test.{kind}", "version": 1, "kind": kind, "region": "behavior",
+                            "dataset": "test", "assembly": "Test.trials", "stimulus_degrees": 8.0})
+
+
+def dataset(shapes: list[str], textures: list[str], responses: np.ndarray) -> Dataset:
+    """responses: (n_observers, n_images) category names chosen by each observer."""
+    ids = [f"img{i}" for i in range(len(shapes))]
+    meta = pd.DataFrame({"shape": shapes, "texture": textures}, index=pd.Index(ids, name="stimulus_id"))
+    stimuli = StimulusSet("test", meta, lambda s: None)
+    n_obs, n_img = responses.shape
+    trials = xr.DataArray(
+        (responses == np.array(shapes)[None]).astype(float).ravel(), dims="presentation",
+        coords={"subject": ("presentation", np.repeat([f"s{k}" for k in range(n_obs)], n_img)),
+                "stimulus_id": ("presentation", np.tile(ids, n_obs)),
+                "response": ("presentation", responses.ravel()),
+                "category": ("presentation", np.tile(shapes, n_obs))})
+    manifest = Manifest("test", "test", "none", (DataFile("x", sha256="0" * 64),))
+    return Dataset(manifest, stimuli, {"Test.trials": trials, "imagenet_16class": MAPPING})
+
+
+def logits_for(decisions: list[str]) -> torch.Tensor:
+    """ImageNet logits whose 16-class decision is ``decisions`` (one strong class per image)."""
+    logits = torch.zeros((len(decisions), 1000))
+    first = {c: int(MAPPING.values[MAPPING["category"].values == c][0]) for c in CATEGORIES}
+    for i, d in enumerate(decisions):
+        logits[i, first[d]] = 12.0
+    return logits
+
+
+def test_category_probability_is_the_mean_softmax_over_its_classes() -> None:
+    logits = np.random.default_rng(0).normal(0, 2, (5, 1000))
+    categories, p = category_probabilities(logits, MAPPING)
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert categories == CATEGORIES
+    assert p[:, 2] == pytest.approx(softmax[:, [30, 31, 32]].mean(axis=1))
+
+
+def test_shape_bias_by_counting() -> None:
+    shapes = ["airplane", "bear", "bicycle", "bird", "bear", "bird"]
+    textures = ["bear", "bicycle", "bird", "airplane", "bear", "bicycle"]  # image 4: no conflict
+    model = ["airplane", "bicycle", "bird", "bird", "bear", "bear"]  # conflict images: S, T, T, S, other
+    humans = np.array([shapes, shapes, ["airplane", "bicycle", "bicycle", "bird", "bear", "bird"]])
+    data = dataset(shapes, textures, humans)
+    out = run_shape_bias(spec("behavior_shape_bias"), data, lambda s, d: logits_for(model), "m")
+    assert out["details"]["model_shape_bias"] == pytest.approx(2 / 4)
+    assert out["details"]["human_shape_bias"] == pytest.approx(14 / 15)  # 3 observers × 5 conflict images
+    assert out["raw"] == pytest.approx(1 - abs(2 / 4 - 14 / 15)) and out["ceiled"] == out["raw"]
+
+
+def test_error_consistency_against_sklearn_kappa() -> None:
+    rng = np.random.default_rng(4)
+    shapes = list(rng.choice(CATEGORIES, 40))
+    wrong = {c: CATEGORIES[(CATEGORIES.index(c) + 1) % 4] for c in CATEGORIES}
+    humans = np.array([[s if rng.random() < 0.7 else wrong[s] for s in shapes] for _ in range(4)])
+    model = [s if rng.random() < 0.6 else wrong[s] for s in shapes]
+    out = run_error_consistency(spec("behavior_error_consistency"), dataset(shapes, shapes, humans),
+                                lambda s, d: logits_for(model), "m")
+    model_correct = np.array(model) == np.array(shapes)
+    human_correct = humans == np.array(shapes)[None]
+    kappas = [cohen_kappa_score(model_correct, h) for h in human_correct]
+    pairs = [cohen_kappa_score(human_correct[a], human_correct[b]) for a in range(4) for b in range(a + 1, 4)]
+    assert out["raw"] == pytest.approx(np.mean(kappas))
+    assert out["ceiling"] == pytest.approx(np.mean(pairs))
+    assert out["ceiled"] == pytest.approx(np.mean(kappas) / np.mean(pairs))
+    assert out["details"]["model_accuracy"] == pytest.approx(model_correct.mean())
+
+
+def test_perfect_model_on_perfect_observers_is_undefined() -> None:
+    shapes = CATEGORIES * 3
+    with pytest.raises(BrainbenchError, match="undefined"):
+        run_error_consistency(spec("behavior_error_consistency"), dataset(shapes, shapes, np.array([shapes] * 3)),
+                              lambda s, d: logits_for(shapes), "m")
+
+
+def test_model_without_imagenet_head_is_told_to_use_the_probe() -> None:
+    shapes = CATEGORIES
+    with pytest.raises(BrainbenchError, match="no ImageNet-1k classifier head.*linear-probe"):
+        run_shape_bias(spec("behavior_shape_bias"), dataset(shapes, shapes[::-1], np.array([shapes] * 2)),
+                       lambda s, d: torch.zeros((4, 10)), "tiny")
+
+
+def test_trials_naming_absent_images() -> None:
+    shapes = CATEGORIES
+    data = dataset(shapes, shapes, np.array([shapes] * 2))
+    data.assemblies["Test.trials"] = data.assemblies["Test.trials"].assign_coords(
+        stimulus_id=("presentation", ["img0", "img1", "img2", "gone"] * 2))
+    with pytest.raises(BrainbenchError, match=r"2 human trial image\(s\)|not among the stimuli"):
+        run_error_consistency(spec("behavior_error_consistency"), data, lambda s, d: logits_for(shapes), "m")
