@@ -33,12 +33,15 @@ Outputs = Callable[[StimulusSet, float], torch.Tensor]
 
 
 def category_probabilities(logits: np.ndarray, mapping: xr.DataArray) -> tuple[list[str], np.ndarray]:
-    """(categories, (n, n_categories)) mean ImageNet softmax probability over each category's classes."""
+    """(categories, (n, n_categories)) mean ImageNet softmax probability over each category's classes.
+
+    logits: (n, 1000); mapping: along ``imagenet_index`` (the class indices), a ``category`` coordinate.
+    """
     shifted = logits - logits.max(axis=1, keepdims=True)
     softmax = np.exp(shifted)
     softmax /= softmax.sum(axis=1, keepdims=True)
     categories = sorted(set(mapping["category"].values.tolist()))
-    indices = mapping.values.astype(int)
+    indices = mapping["imagenet_index"].values.astype(int)
     columns = [softmax[:, indices[mapping["category"].values == c]].mean(axis=1) for c in categories]
     return categories, np.stack(columns, axis=1)
 
@@ -146,7 +149,8 @@ def run_i2n(spec: BenchmarkSpec, dataset: Dataset, activations: Callable[[Stimul
     from a probe fitted on the other folds only, so no image is both fitted and scored.
     """
     trials, stimuli = _trials(spec, dataset)
-    objects = stimuli.metadata[spec.metric.get("object_coord", "object_name")].to_numpy()
+    image_object = dict(zip((str(s) for s in trials["stimulus_id"].values), trials["sample_obj"].values, strict=True))
+    objects = np.asarray([image_object[s] for s in stimuli.stimulus_ids])
     features = activations(stimuli, spec.stimulus_degrees)[readout_layer].double().numpy()
     n_folds, seed = int(spec.metric.get("probe_folds", 5)), int(spec.metric.get("probe_seed", 0))
     classes, probabilities = cross_fitted_probabilities(features, objects, n_folds=n_folds, seed=seed)

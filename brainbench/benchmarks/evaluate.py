@@ -1,4 +1,5 @@
-"""Scoring precomputed features (e.g. from a model in another framework) against a neural assembly."""
+"""Scoring precomputed model outputs (e.g. from a model in another framework): features against a neural
+assembly (PLS / ridge predictivity), or choice probabilities against human 2AFC trials (i2n)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import xarray as xr
 
 from brainbench.benchmarks.neural import neural_data, select_time_bin
 from brainbench.errors import BrainbenchError
+from brainbench.metrics.behavior import TwoAfcTrials, i2n
 from brainbench.metrics.predictivity import (
     CEILED_FORMULA,
     ceil_explained_variance,
@@ -23,6 +25,8 @@ from brainbench.metrics.splits import brainscore_splits
 from brainbench.models.device import resolve_device
 
 METRICS = ("pls", "ridge")
+BEHAVIOR_METRICS = ("i2n",)
+I2N_CEILED_FORMULA = "mean over splits of raw / sqrt(ceiling)"
 PLS_COMPONENTS = 25
 
 
@@ -111,4 +115,77 @@ def evaluate_features(
         ceiled=ceil_explained_variance(raw, ceiling) if ceiling else raw,
         split_medians=[float(v) for v in result.split_medians[0]], ceiling_split_medians=ceiling_splits,
         seconds=time.perf_counter() - start, notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class BehaviorEvaluation:
+    """i2n of a model's choice probabilities against human 2AFC trials, Brain-Score style (per split + mean)."""
+
+    raw: float
+    ceiling: float
+    ceiled: float
+    raw_error: float
+    ceiling_error: float
+    ceiled_error: float
+    split_raw: list[float]
+    split_ceiling: list[float]
+    split_ceiled: list[float]
+    split_cells: list[int]
+    n_trials: int
+    n_images: int
+    n_objects: int
+    seconds: float
+    metric: str = "i2n"
+
+    def to_dict(self) -> dict:
+        return {"metric": self.metric, "raw": self.raw, "ceiling": self.ceiling, "ceiled": self.ceiled,
+                "raw_error": self.raw_error, "ceiling_error": self.ceiling_error, "ceiled_error": self.ceiled_error,
+                "split_raw": self.split_raw, "split_ceiling": self.split_ceiling, "split_ceiled": self.split_ceiled,
+                "split_cells": self.split_cells, "n_trials": self.n_trials, "n_images": self.n_images,
+                "n_objects": self.n_objects, "seconds": self.seconds, "ceiled_formula": I2N_CEILED_FORMULA}
+
+
+def _labels(da: xr.DataArray, coord: str) -> np.ndarray:
+    """A coordinate's values as text (stimulus ids and object labels compare as strings on both sides)."""
+    return np.asarray([str(v) for v in np.asarray(da[coord].values).ravel()], dtype=object)
+
+
+def evaluate_i2n(probabilities: xr.DataArray, trials: xr.DataArray, n_splits: int = 2, seed: int = 0
+                 ) -> BehaviorEvaluation:
+    """Brain-Score's i2n (Rajalingham et al. 2018) of a model's choice probabilities against human trials.
+
+    ``probabilities``: ``presentation × choice`` with ``stimulus_id`` along presentation and the object labels
+    as the ``choice`` coordinate (one row per image). ``trials``: 1-D over ``presentation`` in recorded order
+    with ``stimulus_id``, ``sample_obj``, ``dist_obj`` and ``choice`` coordinates (the readers in
+    ``brainbench.data.loaders.brainscore_behavior`` return both). The model must cover every image and object
+    of the trials; raw, ceiling and ceiled are as ``brainbench.metrics.behavior.i2n`` defines them.
+    """
+    start = time.perf_counter()
+    if probabilities.dims != ("presentation", "choice"):
+        raise BrainbenchError(f"The probabilities must be 'presentation × choice', not "
+                              f"{' × '.join(map(str, probabilities.dims))}.")
+    for coord in ("stimulus_id", "choice"):
+        if coord not in probabilities.coords:
+            raise BrainbenchError(f"The probabilities have no '{coord}' coordinate.")
+    ids, choices = _labels(probabilities, "stimulus_id"), _labels(probabilities, "choice")
+    for what, labels in (("stimulus_id", ids), ("choice label", choices)):
+        unique, counts = np.unique(labels, return_counts=True)
+        if (counts > 1).any():
+            raise BrainbenchError(f"The probabilities repeat {what} '{unique[counts > 1][0]}'; give one row per "
+                                  f"image and one column per object.")
+    for coord in ("stimulus_id", "sample_obj", "dist_obj", "choice"):
+        if coord not in trials.coords or trials[coord].dims != ("presentation",):
+            raise BrainbenchError(f"The trials have no '{coord}' coordinate along presentation.")
+    human = TwoAfcTrials(stimulus_id=_labels(trials, "stimulus_id"), sample_obj=_labels(trials, "sample_obj"),
+                         dist_obj=_labels(trials, "dist_obj"), choice=_labels(trials, "choice"))
+    result = i2n(np.asarray(probabilities.values, dtype=np.float64), ids, choices, human, n_splits=n_splits,
+                 seed=seed)
+    return BehaviorEvaluation(
+        raw=result.raw, ceiling=result.ceiling, ceiled=result.ceiled, raw_error=result.raw_error,
+        ceiling_error=result.ceiling_error, ceiled_error=result.ceiled_error,
+        split_raw=[float(v) for v in result.split_raw], split_ceiling=[float(v) for v in result.split_ceiling],
+        split_ceiled=[float(v) for v in result.split_ceiled], split_cells=[int(v) for v in result.split_cells],
+        n_trials=int(trials.sizes["presentation"]), n_images=len(result.images), n_objects=len(result.objects),
+        seconds=time.perf_counter() - start,
     )

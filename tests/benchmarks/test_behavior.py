@@ -17,8 +17,9 @@ from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 
 CATEGORIES = ["airplane", "bear", "bicycle", "bird"]
-MAPPING = xr.DataArray(np.array([10, 11, 20, 30, 31, 32, 40]), dims="imagenet_index",
-                       coords={"category": ("imagenet_index", ["airplane", "airplane", "bear", "bicycle", "bicycle",
+MAPPING = xr.DataArray(np.zeros(7), dims="imagenet_index",
+                       coords={"imagenet_index": [10, 11, 20, 30, 31, 32, 40],
+                               "category": ("imagenet_index", ["airplane", "airplane", "bear", "bicycle", "bicycle",
                                                                "bicycle", "bird"])})
 
 
@@ -46,7 +47,7 @@ def dataset(shapes: list[str], textures: list[str], responses: np.ndarray) -> Da
 def logits_for(decisions: list[str]) -> torch.Tensor:
     """ImageNet logits whose 16-class decision is ``decisions`` (one strong class per image)."""
     logits = torch.zeros((len(decisions), 1000))
-    first = {c: int(MAPPING.values[MAPPING["category"].values == c][0]) for c in CATEGORIES}
+    first = {c: int(MAPPING["imagenet_index"].values[MAPPING["category"].values == c][0]) for c in CATEGORIES}
     for i, d in enumerate(decisions):
         logits[i, first[d]] = 12.0
     return logits
@@ -99,7 +100,7 @@ def test_perfect_model_on_perfect_observers_is_undefined() -> None:
 
 def test_model_without_imagenet_head_is_told_to_use_the_probe() -> None:
     shapes = CATEGORIES
-    with pytest.raises(BrainbenchError, match="no ImageNet-1k classifier head.*linear-probe"):
+    with pytest.raises(BrainbenchError, match=r"no ImageNet-1k classifier head.*linear-probe"):
         run_shape_bias(spec("behavior_shape_bias"), dataset(shapes, shapes[::-1], np.array([shapes] * 2)),
                        lambda s, d: torch.zeros((4, 10)), "tiny")
 
@@ -111,3 +112,15 @@ def test_trials_naming_absent_images() -> None:
         stimulus_id=("presentation", ["img0", "img1", "img2", "gone"] * 2))
     with pytest.raises(BrainbenchError, match=r"2 human trial image\(s\)|not among the stimuli"):
         run_error_consistency(spec("behavior_error_consistency"), data, lambda s, d: logits_for(shapes), "m")
+
+
+def test_imagenet_trained_model_recognises_edge_drawings(home, mirror) -> None:
+    """End to end on the real Geirhos stimuli: the trained EfficientNet-Lite0 is far above chance (1/16)."""
+    import brainbench
+
+    (record,) = brainbench.score("efficientnet_lite0", ["Geirhos2019.edge-error_consistency"], save=False,
+                                 data_mirrors=[mirror])
+    details = record.details
+    assert details["model_accuracy"] > 0.25 and details["human_accuracy"] == pytest.approx(0.87125)
+    assert details["n_images"] == 160 and details["n_observers"] == 10 and details["n_human_pairs"] == 45
+    assert 0 < record.ceiling < 1 and record.ceiled == pytest.approx(record.raw / record.ceiling)
