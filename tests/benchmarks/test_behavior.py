@@ -124,3 +124,41 @@ def test_imagenet_trained_model_recognises_edge_drawings(home, mirror) -> None:
     assert details["model_accuracy"] > 0.25 and details["human_accuracy"] == pytest.approx(0.87125)
     assert details["n_images"] == 160 and details["n_observers"] == 10 and details["n_human_pairs"] == 45
     assert 0 < record.ceiling < 1 and record.ceiled == pytest.approx(record.raw / record.ceiling)
+
+
+def test_i2n_kind_scores_a_cross_fitted_probe_of_the_readout_layer() -> None:
+    from brainbench.benchmarks.behavior import run_i2n
+    from brainbench.metrics.behavior import TwoAfcTrials, i2n
+    from brainbench.metrics.probe import cross_fitted_probabilities
+
+    rng = np.random.default_rng(0)
+    objects = np.array(["apple", "car", "dog", "face"])
+    image_objects = np.repeat(objects, 6)
+    ids = [f"im{i:02d}" for i in range(len(image_objects))]
+    features = rng.normal(0, 1, (len(ids), 12)) + np.repeat(rng.normal(0, 1.5, (4, 12)), 6, axis=0)
+    rows = []
+    for _ in range(30):  # every image against every distractor, 30 times
+        for stimulus, obj in zip(ids, image_objects, strict=True):
+            for dist in objects[objects != obj]:
+                rows.append((stimulus, obj, dist, obj if rng.random() < 0.8 else dist))
+    order = rng.permutation(len(rows))
+    s, o, d, c = (np.array(col)[order] for col in zip(*rows, strict=True))
+    trials = xr.DataArray(np.zeros(len(s)), dims="presentation",
+                          coords={"stimulus_id": ("presentation", s), "sample_obj": ("presentation", o),
+                                  "dist_obj": ("presentation", d), "choice": ("presentation", c)})
+    meta = pd.DataFrame(index=pd.Index(ids, name="stimulus_id"))
+    data = Dataset(Manifest("t", "t", "none", (DataFile("x", sha256="0" * 64),)),
+                   StimulusSet("t", meta, lambda i: None), {"Test.trials": trials})
+    row = {stimulus: i for i, stimulus in enumerate(ids)}
+
+    def activations(stimuli: StimulusSet, degrees: float) -> dict[str, torch.Tensor]:
+        return {"readout": torch.from_numpy(features[[row[i] for i in stimuli.stimulus_ids]])}
+
+    out = run_i2n(spec("behavior_i2n"), data, activations, "readout")
+    shown = list(dict.fromkeys(s))  # the kind takes the images in the order the trials first show them
+    classes, p = cross_fitted_probabilities(features[[row[i] for i in shown]], image_objects[[row[i] for i in shown]],
+                                            n_folds=5, seed=0)
+    expected = i2n(p, np.array(shown), classes, TwoAfcTrials(s, o, d, c))
+    assert out["layer"] == "readout" and "cross-fitted over 5 image folds" in out["details"]["readout"]
+    expected_values = (expected.raw, expected.ceiling, expected.ceiled)
+    assert (out["raw"], out["ceiling"], out["ceiled"]) == pytest.approx(expected_values)
