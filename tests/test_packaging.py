@@ -30,10 +30,12 @@ def test_wheel_carries_and_finds_definitions(tmp_path):
         archive.extractall(site)
     probe = (
         "import brainbench, brainbench.definitions as d, brainbench.benchmarks.spec as s;"
-        "print(brainbench.__file__); print(d.definitions_dir('benchmarks')); print(sorted(s.list_benchmarks()))"
+        "print(brainbench.__file__); print(d.definitions_dir('benchmarks')); print(sorted(s.list_benchmarks()));"
+        "from brainbench.data import fetch; print(sorted(fetch.fetch_dataset('marques2020', mirrors=[])))"
     )
     out = subprocess.run([sys.executable, "-c", probe], env={"PYTHONPATH": str(site)}, cwd=tmp_path, check=True,
                          capture_output=True, text=True).stdout.splitlines()
     assert out[0].startswith(str(site))
     assert out[1] == str(site / "brainbench" / "_definitions" / "benchmarks")
     assert "Kiani2007.IT-rsa" in out[2]
+    assert out[3] == "['v1_properties.json']"  # the embedded histograms ship, verified, inside the wheel
