@@ -112,7 +112,8 @@ def run_properties(
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """One V1 property: the layer committed on one half of the family's data, scored on the other.
 
-    Returns the Outcome's fields and the per-layer profile (mean selection similarity).
+    Returns the Outcome's fields and the per-layer profile: this property's unbootstrapped similarity to
+    all published neurons (raw, and over the ceiling) and the family-wide selection value.
     """
     if spec.assembly not in dataset.assemblies:
         raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
@@ -179,7 +180,15 @@ def run_properties(
             **({"zero_reason": reason} if reason else {}),
         },
     )
-    return fields, {name: {"raw": s["selection_similarity"]} for name, s in summary.items()}
+    # Per layer: this property's similarity to all published neurons (no bootstrap), and the family-wide
+    # value the layer was chosen by.
+    profile = {
+        name: {"raw": (raw_layer := _similarity(p.values.get(target.name), target.values, target.edges)),
+               "ceiled": raw_layer / ceiling if ceiling > 0 else 0.0,
+               "family_selection": summary[name]["selection_similarity"]}
+        for name, p in layers.items()
+    }
+    return fields, profile
 
 
 def _choose_layer(layers: dict[str, LayerProperties], family: list[DataProperty], halves: dict, split: int,

@@ -138,3 +138,15 @@ def test_pooled_layer_offered_as_v1_is_one_clear_error(cli, gabor_models, home) 
     ]
     assert "Traceback" not in result.output
     assert not list(home.rglob("*.sqlite"))
+
+
+def test_layers_command_profiles_the_property_per_layer(cli, gabor_models) -> None:
+    import json
+
+    result = cli("layers", "gabor-bank", "-b", "Marques2020.V1-preferred_orientation", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["committed_layer"] == "cells"
+    (row,) = report["layers"]
+    assert row["layer"] == "cells" and 0 < row["raw"] <= 1 and 0 < row["family_selection"] <= 1
+    assert row["ceiled"] > row["raw"]  # divided by a ceiling below 1
