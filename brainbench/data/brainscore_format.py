@@ -103,20 +103,19 @@ def _main_variable(ds: xr.Dataset, path: Path) -> str:
     )
 
 
-def read_assembly(path: Path | str, name: str | None = None) -> xr.DataArray:
-    """Open a Brain-Score netCDF assembly, fully loaded into memory.
+def open_assembly(path: Path | str, fix: str = "re-fetch the dataset") -> tuple[xr.DataArray, str]:
+    """A Brain-Score netCDF assembly of any dimensions, fully loaded, and its variable's name in the file.
 
-    Returns a ``presentation × neuroid [× time_bin]`` DataArray whose metadata are plain 1-D
-    coordinates along their dimension (no MultiIndex); a legacy ``image_id`` is copied to
-    ``stimulus_id``. NaNs are kept. ``name`` (default: the file's variable name, unless generic)
-    becomes the DataArray's name. Raises DataError for an unreadable file or a wrong layout.
+    Metadata become plain 1-D coordinates along their dimension (no MultiIndex); coordinates along no
+    dimension of the data are dropped; a legacy ``image_id`` is copied to ``stimulus_id``. Raises DataError
+    (ending with ``fix``) for an unreadable file or more than one candidate data variable.
     """
     path = Path(path)
     try:
         with xr.open_dataset(path) as opened:
             ds = opened.load()
     except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
-        raise DataError(f"Cannot read {path.name} as a netCDF assembly ({_brief(exc)}); re-fetch the dataset.") from exc
+        raise DataError(f"Cannot read {path.name} as a netCDF assembly ({_brief(exc)}); {fix}.") from exc
     variable = _main_variable(ds, path)
     # Variables that are really per-dimension metadata (1-D along a dimension of the data) become coordinates.
     dims = set(ds[variable].dims)
@@ -127,7 +126,18 @@ def read_assembly(path: Path | str, name: str | None = None) -> xr.DataArray:
     assembly.attrs = {**ds.attrs, **assembly.attrs}
     if "stimulus_id" not in assembly.coords and "image_id" in assembly.coords:
         assembly = assembly.assign_coords(stimulus_id=assembly["image_id"])
-    check_neural_assembly(assembly, path.name)
+    return assembly, variable
+
+
+def read_assembly(path: Path | str, name: str | None = None) -> xr.DataArray:
+    """Open a Brain-Score netCDF neural assembly, fully loaded into memory.
+
+    Returns a ``presentation × neuroid [× time_bin]`` DataArray as :func:`open_assembly` reads it. NaNs
+    are kept. ``name`` (default: the file's variable name, unless generic) becomes the DataArray's name.
+    Raises DataError for an unreadable file or a wrong layout.
+    """
+    assembly, variable = open_assembly(path)
+    check_neural_assembly(assembly, Path(path).name)
     assembly.name = name if name is not None else (None if variable in DATA_VARIABLES else variable)
     return assembly
 

@@ -26,7 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from brainbench.data.assemblies import Dataset
-from brainbench.data.brainscore_format import _brief, _main_variable, read_stimulus_set
+from brainbench.data.brainscore_format import open_assembly, read_stimulus_set
 from brainbench.data.manifest import Manifest
 from brainbench.errors import DataError
 
@@ -37,26 +37,9 @@ TRIAL_COORDS = ("stimulus_id", "sample_obj", "dist_obj", "choice")
 
 
 def read_behavioral_assembly(path: Path | str, name: str | None = None) -> xr.DataArray:
-    """Open a Brain-Score behavioural netCDF file, fully loaded, without checking its dimensions.
-
-    Other 1-D variables along the data's dimensions become coordinates; coordinates along no dimension
-    of the data are dropped; a legacy ``image_id`` along ``presentation`` is copied to ``stimulus_id``.
-    Raises DataError for an unreadable file or more than one candidate data variable.
-    """
-    path = Path(path)
-    try:
-        with xr.open_dataset(path) as opened:
-            ds = opened.load()
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
-        raise DataError(f"Cannot read {path.name} as a netCDF assembly ({_brief(exc)}); check the file.") from exc
-    variable = _main_variable(ds, path)
-    dims = set(ds[variable].dims)
-    promote = [str(n) for n, v in ds.data_vars.items() if n != variable and len(v.dims) == 1 and v.dims[0] in dims]
-    assembly = ds.set_coords(promote)[variable]
-    assembly = assembly.drop_vars([c for c in assembly.coords if not set(assembly[c].dims) <= dims])
-    assembly.attrs = {**ds.attrs, **assembly.attrs}
-    if "stimulus_id" not in assembly.coords and "image_id" in assembly.coords:
-        assembly = assembly.assign_coords(stimulus_id=assembly["image_id"])
+    """Open a Brain-Score behavioural netCDF file, fully loaded, without checking its dimensions
+    (read as :func:`brainbench.data.brainscore_format.open_assembly` reads any assembly)."""
+    assembly, _variable = open_assembly(path, fix="check the file")
     assembly.name = name
     return assembly
 
