@@ -148,17 +148,22 @@ def _render(coords: torch.Tensor, p: dict[str, torch.Tensor], dtype: torch.dtype
 
 def model_input_batches(
     table: pd.DataFrame, model_degrees: float, input_size: int, batch_size: int = 64,
+    device: torch.device | str = "cpu",
 ) -> Iterator[torch.Tensor]:
     """The stimuli of ``table`` as a model sees them: (batch, input_size, input_size) float32 gray levels 0–255.
 
     Equivalent to placing each 12° canvas in a field of ``model_degrees`` (centre crop or gray
     surround) and resizing it to ``input_size`` with antialiased bilinear filtering, without ever
-    drawing the parts of the canvas the model does not see.
+    drawing the parts of the canvas the model does not see. Rendered on ``device`` (the model's).
     """
     n_px = max(1, round(model_degrees * PX_PER_DEGREE))
-    coords = (torch.arange(n_px, dtype=torch.float64) - n_px / 2) / PX_PER_DEGREE
+    device = torch.device(device)
+    exact = torch.float64 if device.type == "cpu" else torch.float32  # MPS has no float64
+    coords = ((torch.arange(n_px, dtype=torch.float64) - n_px / 2) / PX_PER_DEGREE).to(device, exact)
     for start in range(0, len(table), batch_size):
-        screens = _render(coords, _params(table.iloc[start : start + batch_size]), torch.float32)[:, None]
+        params = {k: v.to(device, exact if v.is_floating_point() else v.dtype)
+                  for k, v in _params(table.iloc[start : start + batch_size]).items()}
+        screens = _render(coords, params, torch.float32)[:, None]
         if n_px != input_size:
             screens = F.interpolate(screens, size=(input_size, input_size), mode="bilinear", antialias=True,
                                     align_corners=False)

@@ -122,7 +122,8 @@ def record_gratings(
         with torch.inference_mode():
             blank: dict[str, torch.Tensor] = {}
             recorder.sink = lambda layer, out: blank.__setitem__(layer, out)
-            recorder.run(next(gratings.model_input_batches(gratings.experiment("blank").table, degrees, size)))
+            gray = gratings.experiment("blank").table
+            recorder.run(next(gratings.model_input_batches(gray, degrees, size, device=device)))
             shapes = {layer: tuple(blank[layer].shape[1:]) for layer in layers}
             flat = [layer for layer in layers if not _spatial(shapes[layer])]
             if flat and (not skip_without_map or len(flat) == len(layers)):
@@ -164,7 +165,7 @@ def _map_receptive_fields(
 
     recorder.sink = sink
     advance = progress("receptive-field mapping", len(rf.table)) if progress else None
-    for screens in gratings.model_input_batches(rf.table, degrees, size, batch_size):
+    for screens in gratings.model_input_batches(rf.table, degrees, size, batch_size, recorder.device):
         recorder.run(screens)
         position += len(screens) // stimuli_per_position
         if advance:
@@ -198,7 +199,7 @@ def _record_experiment(
 
     recorder.sink = sink
     advance = progress(f"{name.replace('_', ' ')} experiment", len(table)) if progress else None
-    for screens in gratings.model_input_batches(table, degrees, size, batch_size):
+    for screens in gratings.model_input_batches(table, degrees, size, batch_size, recorder.device):
         recorder.run(screens)
         start += len(screens)
         if advance:
