@@ -117,6 +117,9 @@ def run_properties(
     """
     if spec.assembly not in dataset.assemblies:
         raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
+    if spec.stimulus_degrees != gratings.CANVAS_DEGREES:
+        raise BrainbenchError(f"Benchmark {spec.id} gives stimulus_degrees {spec.stimulus_degrees:g}, but the "
+                              f"Marques2020 gratings are drawn on a {gratings.CANVAS_DEGREES:g}° canvas.")
     seed = int(spec.layer_selection.get("seed", 0))
     n_splits = int(spec.layer_selection.get("n_splits", 10))
     n_bootstrap = int(spec.metric.get("n_bootstrap", N_BOOTSTRAP))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich import box
 from rich.table import Table
 
 from brainbench.benchmarks.spec import list_benchmarks
@@ -111,11 +112,17 @@ def benchmarks_list(as_json: bool) -> None:
         render.print_json([{"id": s.id, "version": s.version, "kind": s.kind, "region": s.region,
                             "dataset": s.dataset, "description": s.description} for s in specs])
         return
-    table = Table(title="benchmarks")
-    table.add_column("benchmark", no_wrap=True)
-    for column in ("version", "kind", "region", "dataset"):
-        table.add_column(column)
-    table.add_column("description", overflow="fold")
+    # Nothing is cut (a narrow terminal folds a cell onto two lines); descriptions only where they have room.
+    with_description = render.stdout.width >= 150
+    table = Table(title="benchmarks", box=box.SIMPLE_HEAD, pad_edge=False)
+    longest = max((len(s.id) for s in specs), default=9)
+    table.add_column("benchmark", overflow="fold", min_width=min(longest, max(20, render.stdout.width - 40)))
+    for column in ("v", "kind", "region", "dataset"):
+        table.add_column(column, overflow="fold")
+    if with_description:
+        table.add_column("description", overflow="fold", ratio=1)
     for s in specs:
-        table.add_row(s.id, str(s.version), s.kind, s.region, s.dataset, s.description)
+        table.add_row(s.id, str(s.version), s.kind, s.region, s.dataset, *([s.description] if with_description else []))
     render.stdout.print(table)
+    if not with_description:
+        render.stdout.print("Descriptions: `brainbench benchmarks list --json`, or a terminal of 150 columns or more.")
