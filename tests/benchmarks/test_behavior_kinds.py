@@ -162,3 +162,29 @@ def test_i2n_kind_scores_a_cross_fitted_probe_of_the_readout_layer() -> None:
     assert out["layer"] == "readout" and "cross-fitted over 5 image folds" in out["details"]["readout"]
     expected_values = (expected.raw, expected.ceiling, expected.ceiled)
     assert (out["raw"], out["ceiling"], out["ceiled"]) == pytest.approx(expected_values)
+
+
+def test_rajalingham_i2n_end_to_end_from_served_files(home, tmp_path, http_server, monkeypatch) -> None:
+    """Brain-Score-layout objectome files over HTTP → loader → a plugin model's cross-fitted probe → i2n."""
+    import brainbench
+    import brainbench.data
+    from tests.data import test_rajalingham2018 as objectome
+
+    monkeypatch.setattr(objectome, "IMAGES_PER_OBJECT", 5)  # 5 probe folds need 5 images per object
+    manifest = objectome.served(http_server, objectome.published_files(tmp_path / "published"))
+    monkeypatch.setattr(brainbench.data, "load_manifest", lambda name: manifest)
+    monkeypatch.setattr("brainbench.models.plugins._DECORATED", {})
+
+    @brainbench.register_model("tiny-probe-net")
+    def build():
+        torch.manual_seed(0)
+        module = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+                                     torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten())
+        return {"module": module, "layers": ["1", "3"], "preprocessing": {"input_size": 32}}
+
+    (record,) = brainbench.score("tiny-probe-net", ["Rajalingham2018.behavior-i2n"], save=False)
+    details = record.details
+    assert record.layer == "3" and record.region == "behavior"  # the readout: the last candidate layer
+    assert details["n_images"] == 30 and details["n_objects"] == 6
+    assert record.ceiled == pytest.approx(np.mean(details["split_ceiled"]))
+    assert -1 <= record.raw <= 1 and 0 < record.ceiling <= 1
