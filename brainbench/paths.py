@@ -31,3 +31,8 @@ def mirror_dirs(extra: list[str | Path] | tuple[str | Path, ...] = ()) -> list[P
     env = os.environ.get("BRAINBENCH_DATA_MIRROR", "")
     found += [Path(p).expanduser() for p in env.split(os.pathsep) if p]
     return found
+
+
+def stimulus_cache() -> Path:
+    """Generated stimuli as a model sees them (e.g. the Marques2020 gratings), one file per geometry."""
+    return home() / "stimuli"

@@ -94,7 +94,7 @@ class _Session:
             start = time.perf_counter()
             self._recordings = record_gratings(
                 self.model, self.model.layers, self.device, progress=self.progress,
-                skip_without_map=not self.model.layers_given,
+                skip_without_map=not self.model.layers_given, stimulus_cache=paths.stimulus_cache(),
             )
             self._timed("electrophysiology", start)
         return self._recordings

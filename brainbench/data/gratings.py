@@ -13,9 +13,11 @@ table is ordered with the phase varying fastest, so that responses reshape to th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -168,3 +170,54 @@ def model_input_batches(
             screens = F.interpolate(screens, size=(input_size, input_size), mode="bilinear", antialias=True,
                                     align_corners=False)
         yield screens[:, 0].round_().clamp_(0, 255)
+
+
+DRAWING_VERSION = 1  # part of every cache file's name: bump it whenever the drawing above changes
+
+
+def experiment_batches(
+    name: str, model_degrees: float, input_size: int, batch_size: int = 64, device: torch.device | str = "cpu",
+    cache_dir: Path | None = None,
+) -> Iterator[torch.Tensor]:
+    """One experiment's stimuli as :func:`model_input_batches` gives them, drawn once into ``cache_dir``.
+
+    The cache holds (n, input_size, input_size) uint8 gray levels per experiment and geometry
+    (``<experiment>-v<DRAWING_VERSION>-<degrees>deg-<size>px.npy``, written under a temporary name and
+    renamed, so a half-written file is never read); later runs memory-map it instead of drawing.
+    Without ``cache_dir`` the stimuli are drawn on the fly.
+    """
+    table = experiment(name).table
+    if cache_dir is None:
+        yield from model_input_batches(table, model_degrees, input_size, batch_size, device)
+        return
+    screens = _cached_screens(name, table, model_degrees, input_size, Path(cache_dir))
+    for start in range(0, len(table), batch_size):
+        yield torch.from_numpy(np.array(screens[start : start + batch_size])).to(device, torch.float32)
+
+
+def _cached_screens(name: str, table: pd.DataFrame, model_degrees: float, input_size: int,
+                    cache_dir: Path) -> np.ndarray:
+    path = cache_dir / f"{name}-v{DRAWING_VERSION}-{model_degrees:g}deg-{input_size}px.npy"
+    shape = (len(table), input_size, input_size)
+    if path.exists():
+        try:
+            screens = np.load(path, mmap_mode="r")
+            if screens.shape == shape and screens.dtype == np.uint8:
+                return screens
+        except (OSError, ValueError):
+            pass
+        path.unlink(missing_ok=True)  # unreadable or of another shape: draw it again
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
+    try:
+        screens = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
+        start = 0
+        for batch in model_input_batches(table, model_degrees, input_size):
+            screens[start : start + len(batch)] = batch.numpy().astype(np.uint8)
+            start += len(batch)
+        screens.flush()
+        del screens
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return np.load(path, mmap_mode="r")

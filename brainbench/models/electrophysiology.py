@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -106,12 +107,13 @@ def record_gratings(
     batch_size: int = 64,
     progress: ProgressFactory | None = None,
     skip_without_map: bool = False,
+    stimulus_cache: Path | None = None,
 ) -> dict[str, LayerRecording]:
     """Map receptive fields and record the tuning experiments for every layer in ``layers``.
 
     A layer without a spatial map (a pooled vector) is refused with one sentence, or left out when
     ``skip_without_map`` (default candidate layers). Stimuli are rendered in batches straight at the
-    model's input size (see data/gratings.py).
+    model's input size (see data/gratings.py), once into ``stimulus_cache`` when it is given.
     """
     degrees, size = model.visual_degrees, model.preprocessing.input_size
     module = model.module.to(device)
@@ -122,8 +124,7 @@ def record_gratings(
         with torch.inference_mode():
             blank: dict[str, torch.Tensor] = {}
             recorder.sink = lambda layer, out: blank.__setitem__(layer, out)
-            gray = gratings.experiment("blank").table
-            recorder.run(next(gratings.model_input_batches(gray, degrees, size, device=device)))
+            recorder.run(next(gratings.experiment_batches("blank", degrees, size, 1, device, stimulus_cache)))
             shapes = {layer: tuple(blank[layer].shape[1:]) for layer in layers}
             flat = [layer for layer in layers if not _spatial(shapes[layer])]
             if flat and (not skip_without_map or len(flat) == len(layers)):
@@ -136,9 +137,10 @@ def record_gratings(
                 recorder.close()
                 recorder = _Recorder(model, mapped, device)
             flat_blank = {layer: blank[layer].flatten(1)[0].float() for layer in mapped}
-            recordings = _map_receptive_fields(recorder, flat_blank, degrees, size, batch_size, progress, shapes)
+            recordings = _map_receptive_fields(recorder, flat_blank, degrees, size, batch_size, progress, shapes,
+                                               stimulus_cache)
             for name in TUNING_EXPERIMENTS:
-                _record_experiment(recorder, recordings, name, degrees, size, batch_size, progress)
+                _record_experiment(recorder, recordings, name, degrees, size, batch_size, progress, stimulus_cache)
     finally:
         recorder.close()
         if device.type == "cpu":
@@ -148,7 +150,7 @@ def record_gratings(
 
 def _map_receptive_fields(
     recorder: _Recorder, blank: dict[str, torch.Tensor], degrees: float, size: int, batch_size: int,
-    progress: ProgressFactory | None, shapes: dict[str, tuple[int, ...]],
+    progress: ProgressFactory | None, shapes: dict[str, tuple[int, ...]], stimulus_cache: Path | None,
 ) -> dict[str, LayerRecording]:
     rf = gratings.experiment("receptive_field")
     n_y, n_x, *per_position = rf.shape
@@ -165,7 +167,7 @@ def _map_receptive_fields(
 
     recorder.sink = sink
     advance = progress("receptive-field mapping", len(rf.table)) if progress else None
-    for screens in gratings.model_input_batches(rf.table, degrees, size, batch_size, recorder.device):
+    for screens in gratings.experiment_batches(rf.name, degrees, size, batch_size, recorder.device, stimulus_cache):
         recorder.run(screens)
         position += len(screens) // stimuli_per_position
         if advance:
@@ -186,7 +188,7 @@ def _map_receptive_fields(
 
 def _record_experiment(
     recorder: _Recorder, recordings: dict[str, LayerRecording], name: str, degrees: float, size: int,
-    batch_size: int, progress: ProgressFactory | None,
+    batch_size: int, progress: ProgressFactory | None, stimulus_cache: Path | None,
 ) -> None:
     table = gratings.experiment(name).table
     index = {layer: torch.from_numpy(r.units) for layer, r in recordings.items()}
@@ -199,7 +201,7 @@ def _record_experiment(
 
     recorder.sink = sink
     advance = progress(f"{name.replace('_', ' ')} experiment", len(table)) if progress else None
-    for screens in gratings.model_input_batches(table, degrees, size, batch_size, recorder.device):
+    for screens in gratings.experiment_batches(name, degrees, size, batch_size, recorder.device, stimulus_cache):
         recorder.run(screens)
         start += len(screens)
         if advance:

@@ -72,3 +72,21 @@ def test_rendering_on_cuda_matches_the_cpu() -> None:
     cpu = next(gratings.model_input_batches(table, 8.0, 224, batch_size=len(table)))
     gpu = next(gratings.model_input_batches(table, 8.0, 224, batch_size=len(table), device="cuda")).cpu()
     assert (cpu - gpu).abs().max() <= 1  # float32 on the device may round a pixel the other way
+
+
+def test_stimuli_are_drawn_once_into_the_cache(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = torch_cat(gratings.model_input_batches(gratings.experiment("orientation").table, 8.0, 64))
+    first = torch_cat(gratings.experiment_batches("orientation", 8.0, 64, cache_dir=tmp_path))
+    (cached,) = tmp_path.glob("orientation-v*-8deg-64px.npy")
+    assert np.array_equal(first, fresh) and not list(tmp_path.glob(".partial-*"))
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("drew again instead of reading the cache")
+
+    monkeypatch.setattr(gratings, "_render", no_drawing)
+    again = torch_cat(gratings.experiment_batches("orientation", 8.0, 64, batch_size=100, cache_dir=tmp_path))
+    assert np.array_equal(again, fresh)
+
+    monkeypatch.undo()
+    cached.write_bytes(b"not a numpy file")  # a damaged cache file is drawn again, never used
+    assert np.array_equal(torch_cat(gratings.experiment_batches("orientation", 8.0, 64, cache_dir=tmp_path)), fresh)
