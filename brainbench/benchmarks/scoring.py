@@ -95,6 +95,7 @@ class _Session:
             self._recordings = record_gratings(
                 self.model, self.model.layers, self.device, progress=self.progress,
                 skip_without_map=not self.model.layers_given, stimulus_cache=paths.stimulus_cache(),
+                memory_budget=self.memory_budget,
             )
             self._timed("electrophysiology", start)
         return self._recordings

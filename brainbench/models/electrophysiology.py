@@ -108,12 +108,15 @@ def record_gratings(
     progress: ProgressFactory | None = None,
     skip_without_map: bool = False,
     stimulus_cache: Path | None = None,
+    memory_budget: int | None = None,
 ) -> dict[str, LayerRecording]:
     """Map receptive fields and record the tuning experiments for every layer in ``layers``.
 
     A layer without a spatial map (a pooled vector) is refused with one sentence, or left out when
     ``skip_without_map`` (default candidate layers). Stimuli are rendered in batches straight at the
-    model's input size (see data/gratings.py), once into ``stimulus_cache`` when it is given.
+    model's input size (see data/gratings.py), once into ``stimulus_cache`` when it is given. The
+    receptive-field maps (4 bytes × units × positions per layer) are held for at most
+    ``memory_budget`` bytes of layers at once: more layers take more mapping passes.
     """
     degrees, size = model.visual_degrees, model.preprocessing.input_size
     module = model.module.to(device)
@@ -125,6 +128,7 @@ def record_gratings(
             blank: dict[str, torch.Tensor] = {}
             recorder.sink = lambda layer, out: blank.__setitem__(layer, out)
             recorder.run(next(gratings.experiment_batches("blank", degrees, size, 1, device, stimulus_cache)))
+            recorder.close()
             shapes = {layer: tuple(blank[layer].shape[1:]) for layer in layers}
             flat = [layer for layer in layers if not _spatial(shapes[layer])]
             if flat and (not skip_without_map or len(flat) == len(layers)):
@@ -133,19 +137,46 @@ def record_gratings(
                     "receptive field to map; give a convolutional layer for V1 with --layers."
                 )
             mapped = [layer for layer in layers if layer not in flat]
-            if flat:  # stop the passes at the deepest layer that is recorded
-                recorder.close()
-                recorder = _Recorder(model, mapped, device)
             flat_blank = {layer: blank[layer].flatten(1)[0].float() for layer in mapped}
-            recordings = _map_receptive_fields(recorder, flat_blank, degrees, size, batch_size, progress, shapes,
-                                               stimulus_cache)
+            recordings: dict[str, LayerRecording] = {}
+            for group in map_groups({layer: flat_blank[layer].numel() for layer in mapped}, memory_budget):
+                recorder = _Recorder(model, group, device)  # each pass stops after its deepest layer
+                recordings |= _map_receptive_fields(recorder, {layer: flat_blank[layer] for layer in group}, degrees,
+                                                    size, batch_size, progress, shapes, stimulus_cache)
+                recorder.close()
+            recorder = _Recorder(model, mapped, device)
             for name in TUNING_EXPERIMENTS:
                 _record_experiment(recorder, recordings, name, degrees, size, batch_size, progress, stimulus_cache)
     finally:
         recorder.close()
         if device.type == "cpu":
             module.to(memory_format=torch.contiguous_format)
-    return recordings
+    return {layer: recordings[layer] for layer in mapped}
+
+
+def map_groups(units: dict[str, int], memory_budget: int | None) -> list[list[str]]:
+    """Layers (in the given order) grouped so that each group's receptive-field maps fit ``memory_budget`` bytes.
+
+    units: layer → units per image. A layer whose maps alone exceed the budget is refused with one sentence.
+    """
+    positions = int(np.prod(gratings.experiment("receptive_field").shape[:2]))
+    if memory_budget is None:
+        return [list(units)]
+    groups: list[list[str]] = []
+    used = 0
+    for layer, n in units.items():
+        need = n * positions * 4
+        if need > memory_budget:
+            raise BrainbenchError(
+                f"Layer {layer}'s receptive-field maps need {need / 2**30:.1f} GiB, more than the memory budget of "
+                f"{memory_budget / 2**30:.1f} GiB; raise --max-memory or leave the layer out with --layers."
+            )
+        if not groups or used + need > memory_budget:
+            groups.append([])
+            used = 0
+        groups[-1].append(layer)
+        used += need
+    return groups
 
 
 def _map_receptive_fields(
