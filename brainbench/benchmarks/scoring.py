@@ -65,16 +65,19 @@ class _Session:
     def _timed(self, key: str, start: float) -> None:
         self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - start
 
-    def activations(self, stimuli: StimulusSet, degrees: float) -> dict[str, torch.Tensor]:
-        key = (stimuli.identifier, tuple(stimuli.stimulus_ids), degrees)
+    def activations(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None = None,
+                    what: str = "activations") -> dict[str, torch.Tensor]:
+        """Memoised ``extract_activations`` of ``layers`` (default: the candidate layers)."""
+        key = (stimuli.identifier, tuple(stimuli.stimulus_ids), degrees, tuple(layers or ()))
         if key not in self._activations:
             start = time.perf_counter()
-            label = f"{self.model.identifier}: activations ({len(stimuli)} images)"
+            label = f"{self.model.identifier}: {what} ({len(stimuli)} images)"
             advance = self.progress(label, len(stimuli)) if self.progress else None
             self._activations[key] = extract_activations(
-                self.model, stimuli, degrees, device=self.device, batch_size=self.batch_size, progress=advance
+                self.model, stimuli, degrees, layers=layers, device=self.device, batch_size=self.batch_size,
+                progress=advance,
             )
-            self._timed("activations", start)
+            self._timed(what, start)
         return self._activations[key]
 
     def grams(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None) -> dict[str, torch.Tensor]:
@@ -101,17 +104,8 @@ class _Session:
         return self._recordings
 
     def outputs(self, stimuli: StimulusSet, degrees: float) -> torch.Tensor:
-        key = ("<output>", stimuli.identifier, tuple(stimuli.stimulus_ids), degrees)
-        if key not in self._activations:
-            start = time.perf_counter()
-            advance = self.progress(f"{self.model.identifier}: outputs ({len(stimuli)} images)", len(stimuli)) \
-                if self.progress else None
-            self._activations[key] = extract_activations(
-                self.model, stimuli, degrees, layers=[""], device=self.device, batch_size=self.batch_size,
-                progress=advance,
-            )
-            self._timed("outputs", start)
-        return self._activations[key][""]
+        """The network's own output per stimulus: the root module, hooked like any layer."""
+        return self.activations(stimuli, degrees, [""], what="outputs")[""]
 
     def probe(self) -> ModelProbe:
         return ModelProbe(self.model.layers, self.device, self.activations, self.grams, self.electrophysiology,

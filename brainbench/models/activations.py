@@ -19,7 +19,7 @@ from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.regression import gram
 from brainbench.models.device import resolve_device
-from brainbench.models.hooks import StopForward, first_tensor
+from brainbench.models.hooks import LayerTaps, StopForward, first_tensor
 from brainbench.models.preprocessing import place_on_screen, to_batch
 from brainbench.models.registry import Model
 
@@ -38,46 +38,29 @@ def _run(
     batch_size: int, progress: Progress | None, stop_early: bool,
 ) -> dict[str, torch.Tensor]:
     """One pass: ``{layer: (n_stimuli, n_features) float32 CPU tensor}``, preallocated (no concatenation copy)."""
-    modules = dict(model.module.named_modules())
     n = len(stimuli)
     out: dict[str, torch.Tensor] = {}
     rows = slice(0, 0)
-    pending: set[str] = set()
 
-    def hook_for(layer: str) -> Callable[[nn.Module, object, object], None]:
-        def hook(_module: nn.Module, _inputs: object, output: object) -> None:
-            if layer not in pending:  # a module called twice in one forward keeps its first output
-                return
-            features = first_tensor(output, layer).detach().flatten(1)
-            if layer not in out:
-                out[layer] = torch.empty((n, features.shape[1]), dtype=torch.float32)
-            out[layer][rows] = features.to("cpu", torch.float32)
-            pending.discard(layer)
-            if stop_early and not pending:
-                raise StopForward
+    def keep(layer: str, output: torch.Tensor) -> None:
+        features = output.flatten(1)
+        if layer not in out:
+            out[layer] = torch.empty((n, features.shape[1]), dtype=torch.float32)
+        out[layer][rows] = features.to("cpu", torch.float32)
 
-        return hook
-
-    handles = [modules[layer].register_forward_hook(hook_for(layer)) for layer in layers]
     model.module.to(device)
-    try:
-        ids = stimuli.stimulus_ids
-        with torch.inference_mode():
-            for start in range(0, n, batch_size):
-                chunk = ids[start : start + batch_size]
-                rows = slice(start, start + len(chunk))
-                pending = set(layers)
-                images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
-                with contextlib.suppress(StopForward):
-                    model.module(to_batch(images, model.preprocessing).to(device))
-                if pending:
-                    names = ", ".join(sorted(pending))
-                    raise BrainbenchError(f"Layer(s) {names} produced no output in a forward pass.")
-                if progress:
-                    progress(len(chunk))
-    finally:
-        for handle in handles:
-            handle.remove()
+    ids = stimuli.stimulus_ids
+    with LayerTaps(model.module, layers, keep, stop_early) as taps, torch.inference_mode():
+        for start in range(0, n, batch_size):
+            chunk = ids[start : start + batch_size]
+            rows = slice(start, start + len(chunk))
+            images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
+            taps.arm()
+            with contextlib.suppress(StopForward):
+                model.module(to_batch(images, model.preprocessing).to(device))
+            taps.check()
+            if progress:
+                progress(len(chunk))
     return out
 
 
@@ -137,28 +120,42 @@ def layer_sizes(model: Model, layers: Sequence[str], device: str | torch.device 
     return sorted((LayerSize(name, *seen[name]) for name in layers), key=lambda s: s.order)
 
 
+def pack_passes(
+    needs: Sequence[tuple[str, int]], budget_bytes: int, too_big: Callable[[str, int], Exception]
+) -> list[list[str]]:
+    """Group layers (in the given order) into passes whose ``(layer, bytes)`` needs fit ``budget_bytes`` together.
+
+    A layer that alone exceeds the budget raises ``too_big(layer, bytes)``.
+    """
+    passes: list[list[str]] = []
+    held = 0
+    for name, need in needs:
+        if need > budget_bytes:
+            raise too_big(name, need)
+        if passes and held + need <= budget_bytes:
+            passes[-1].append(name)
+            held += need
+        else:
+            passes.append([name])
+            held = need
+    return passes
+
+
 def plan_passes(sizes: Sequence[LayerSize], n_stimuli: int, budget_bytes: int) -> list[list[str]]:
     """Group layers (in execution order) into passes whose activations fit ``budget_bytes`` together.
 
     A layer that alone exceeds the budget is an error naming it, its size and the fixes.
     """
-    passes: list[list[str]] = []
-    held = 0
-    for size in sizes:
-        need = n_stimuli * size.n_features * _BYTES
-        if need > budget_bytes:
-            raise BrainbenchError(
-                f"Layer {size.name} needs {need / 2**30:.1f} GiB for {n_stimuli} stimuli "
-                f"({size.n_features} features each), more than the memory budget of {budget_bytes / 2**30:.1f} GiB; "
-                "raise --max-memory or leave the layer out with --layers."
-            )
-        if passes and held + need <= budget_bytes:
-            passes[-1].append(size.name)
-            held += need
-        else:
-            passes.append([size.name])
-            held = need
-    return passes
+    features = {size.name: size.n_features for size in sizes}
+
+    def too_big(name: str, need: int) -> BrainbenchError:
+        return BrainbenchError(
+            f"Layer {name} needs {need / 2**30:.1f} GiB for {n_stimuli} stimuli "
+            f"({features[name]} features each), more than the memory budget of {budget_bytes / 2**30:.1f} GiB; "
+            "raise --max-memory or leave the layer out with --layers."
+        )
+
+    return pack_passes([(s.name, n_stimuli * s.n_features * _BYTES) for s in sizes], budget_bytes, too_big)
 
 
 def layer_grams(

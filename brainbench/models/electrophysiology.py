@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from brainbench.data import gratings
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.rf_mapping import near, rf_centroids
-from brainbench.models.hooks import StopForward, first_tensor
+from brainbench.models.activations import pack_passes
+from brainbench.models.hooks import LayerTaps, StopForward
 from brainbench.models.registry import Model
 
 TUNING_EXPERIMENTS = ("orientation", "spatial_frequency", "size")
@@ -60,44 +60,27 @@ def _spatial(shape: tuple[int, ...]) -> bool:
 
 
 class _Recorder:
-    """Hooks on ``layers``; per batch, hands each layer's (batch, units) output to a sink and stops the
-    forward pass after the deepest layer."""
+    """Layer taps on the model plus its input convention; per batch, hands each layer's (batch, …) output to
+    ``sink`` and stops the forward pass after the deepest layer."""
 
     def __init__(self, model: Model, layers: Sequence[str], device: torch.device) -> None:
-        self.model, self.layers, self.device = model, list(layers), device
+        self.model, self.device = model, device
         self.sink: Callable[[str, torch.Tensor], None] = lambda layer, out: None
-        self.pending: set[str] = set()
-        modules = dict(model.module.named_modules())
-        self.handles = [modules[layer].register_forward_hook(self._hook(layer)) for layer in self.layers]
-        size = model.preprocessing.input_size
+        self.taps = LayerTaps(model.module, layers, lambda layer, out: self.sink(layer, out))
         self.mean = torch.tensor(model.preprocessing.mean, device=device).view(1, 3, 1, 1) * 255
         self.std = torch.tensor(model.preprocessing.std, device=device).view(1, 3, 1, 1) * 255
-        self.input_size = size
-
-    def _hook(self, layer: str) -> Callable[[nn.Module, object, object], None]:
-        def hook(_module: nn.Module, _inputs: object, output: object) -> None:
-            if layer not in self.pending:
-                return
-            self.sink(layer, first_tensor(output, layer).detach())
-            self.pending.discard(layer)
-            if not self.pending:
-                raise StopForward
-
-        return hook
 
     def run(self, screens: torch.Tensor) -> None:
         """One forward pass of (batch, H, W) gray levels 0–255."""
         x = screens.to(self.device)[:, None].expand(-1, 3, -1, -1)
         x = ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
-        self.pending = set(self.layers)
+        self.taps.arm()
         with contextlib.suppress(StopForward):
             self.model.module(x)
-        if self.pending:
-            raise BrainbenchError(f"Layer(s) {', '.join(sorted(self.pending))} produced no output in a forward pass.")
+        self.taps.check()
 
     def close(self) -> None:
-        for handle in self.handles:
-            handle.remove()
+        self.taps.close()
 
 
 def record_gratings(
@@ -159,24 +142,17 @@ def map_groups(units: dict[str, int], memory_budget: int | None) -> list[list[st
 
     units: layer → units per image. A layer whose maps alone exceed the budget is refused with one sentence.
     """
-    positions = int(np.prod(gratings.experiment("receptive_field").shape[:2]))
     if memory_budget is None:
         return [list(units)]
-    groups: list[list[str]] = []
-    used = 0
-    for layer, n in units.items():
-        need = n * positions * 4
-        if need > memory_budget:
-            raise BrainbenchError(
-                f"Layer {layer}'s receptive-field maps need {need / 2**30:.1f} GiB, more than the memory budget of "
-                f"{memory_budget / 2**30:.1f} GiB; raise --max-memory or leave the layer out with --layers."
-            )
-        if not groups or used + need > memory_budget:
-            groups.append([])
-            used = 0
-        groups[-1].append(layer)
-        used += need
-    return groups
+    positions = int(np.prod(gratings.experiment("receptive_field").shape[:2]))
+
+    def too_big(layer: str, need: int) -> BrainbenchError:
+        return BrainbenchError(
+            f"Layer {layer}'s receptive-field maps need {need / 2**30:.1f} GiB, more than the memory budget of "
+            f"{memory_budget / 2**30:.1f} GiB; raise --max-memory or leave the layer out with --layers."
+        )
+
+    return pack_passes([(layer, n * positions * 4) for layer, n in units.items()], memory_budget, too_big)
 
 
 def _map_receptive_fields(
