@@ -96,23 +96,16 @@ def _double_centre(k: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------------------------------------- PLS
 
 
-def _matvec(m: Tensor, c: Tensor) -> Tensor:
-    """M c for symmetric m (B, q, q) and c (B, q) → (B, q), as the row product cᵀM (a one-row batched
-    product is several times faster than a one-column one on CPUs)."""
-    return (c.unsqueeze(-2) @ m).squeeze(-2)
-
-
-def _power_direction(m: Tensor, start: Tensor, max_iter: int, tol: float, chunk: int = 8) -> Tensor:
+def _power_direction(m: Tensor, start: Tensor, max_iter: int, tol: float, chunk: int = 16) -> Tensor:
     """scikit-learn's NIPALS power method (``_get_first_singular_vectors_power_method``, mode A) in target space.
 
     With M = Yₖᵀ Kₖ Yₖ (…, q, q), the x-weights of iteration i are w_i ∝ Xₖᵀ Yₖ c_i with c_0 the first
-    non-zero target column and c_{i+1} ∝ M c_i (scikit-learn's rescalings are positive, so they do not
+    non-zero target column and c_i ∝ Mⁱ c_0 (scikit-learn's rescalings are positive, so they do not
     change the direction; its ``+ eps`` guards are negligible unless a norm is ~1e-16). Iteration i ≥ 1
     stops when ‖ŵ_i − ŵ_{i−1}‖² = 2 − 2 cos_M(c_i, c_{i−1}) < tol, as scikit-learn's check on unit
     x-weights (iteration 0 is compared with the constant 100 and never stops when q > 1); without a
     stop, the last iteration (max_iter − 1) is returned, as scikit-learn does (it also warns).
-    With unit c_i = M c_{i−1} / ‖M c_{i−1}‖, cos_M = ‖M c_{i−1}‖ / √(c_iᵀM c_i · c_{i−1}ᵀM c_{i−1}).
-    Iterations run ``chunk`` at a time between checks; each element keeps its own first stop.
+    With u_j = Mʲ c_0 (any common scale), cos_M(c_i, c_{i−1}) = u_i·u_i / √((u_i·u_{i+1}) (u_{i−1}·u_i)).
     start: (…,) index of c_0. Returns c of the stopping iteration (…, q), unnormalised.
     """
     shape, q = m.shape[:-1], m.shape[-1]
@@ -120,53 +113,52 @@ def _power_direction(m: Tensor, start: Tensor, max_iter: int, tol: float, chunk:
     c = torch.nn.functional.one_hot(start.reshape(-1), q).to(m.dtype)
     if q == 1 or max_iter <= 1:
         return c.reshape(shape)
-    if m.device.type != "cpu":
-        return _power_iterations(m, c, max_iter, tol, chunk).reshape(shape)
-    # Thousands of tiny products: on CPUs one thread avoids the threads' synchronisation, which
-    # dominates them (and multiplies when other processes compete for the cores).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _power_iterations(m, c, max_iter, tol, chunk).reshape(shape)
-    finally:
-        torch.set_num_threads(threads)
+    # Unnormalised iterates shrink by at most λ_max/trace ≥ 1/q per step once M is scaled (exactly, by
+    # a power of two) to a trace in [1/2, 1): keep their squared norms above float64's underflow.
+    chunk = max(1, min(chunk, int(300 / (2 * np.log10(max(q, 2)))) - 1))
+    return _power_iterations(m, c, max_iter, tol, chunk).reshape(shape)
 
 
 def _power_iterations(m: Tensor, c: Tensor, max_iter: int, tol: float, chunk: int) -> Tensor:
-    """The iterations of `_power_direction` for m (B, q, q) from c (B, q) → (B, q)."""
+    """The iterations of `_power_direction` for m (B, q, q) from c (B, q) → (B, q).
+
+    Runs ``chunk`` unnormalised iterations (one batched product each) between stop checks; each row
+    keeps its own first stop, and stopped rows leave the batch. Rescaling M or an iterate by a positive
+    factor does not change any cosine, so M is scaled by a power of two and the iterates are
+    renormalised between chunks.
+    """
+    exponent = torch.frexp(m.diagonal(dim1=-2, dim2=-1).sum(-1)).exponent
+    m = torch.ldexp(m, -exponent.to(m.dtype).view(-1, 1, 1))
     result = c.clone()
     active = torch.arange(m.shape[0], device=m.device)  # rows of the full batch still iterated
-    pending = torch.ones_like(active, dtype=torch.bool)  # active rows that have not stopped yet
-    u = _matvec(m, c)
-    cmc = (c * u).sum(-1)  # c_iᵀ M c_i
+    cur = c.unsqueeze(-2)  # u_i (B, 1, q), with i = done
+    nxt = cur @ m  # u_{i+1}
     done = 0
-    while done < max_iter - 1:
+    while True:
         steps = min(chunk, max_iter - 1 - done)
-        iterates, cos = [], []
+        iterates = [cur, nxt]
         for _ in range(steps):
-            norm = torch.linalg.vector_norm(u, dim=-1)
-            c = u / norm.unsqueeze(-1)
-            u = _matvec(m, c)
-            cmc_next = (c * u).sum(-1)
-            cos.append(norm / torch.sqrt(cmc_next * cmc))
-            iterates.append(c)
-            cmc = cmc_next
+            iterates.append(torch.bmm(iterates[-1], m))
+        u = torch.cat(iterates, -2)  # u_done … u_{done+steps+1}
+        norms = (u * u).sum(-1)
+        cross = (u[:, :-1] * u[:, 1:]).sum(-1)  # u_j·u_{j+1} = u_jᵀ M u_j
+        cos = norms[:, 1:-1] / torch.sqrt(cross[:, 1:] * cross[:, :-1])  # iterations done+1 … done+steps
+        stop = 2 - 2 * cos < tol
         done += steps
-        stop = 2 - 2 * torch.stack(cos, -1) < tol  # (B, steps)
         stopped = stop.any(-1)
-        first = torch.where(stopped, stop.to(torch.int8).argmax(-1), steps - 1)
         if done >= max_iter - 1:  # the last iteration answers for those that never stopped
-            stopped = torch.ones_like(stopped)
-        stopped = stopped & pending
+            first = torch.where(stopped, stop.to(torch.int8).argmax(-1), steps - 1)
+            result[active] = u[torch.arange(len(active), device=m.device), first + 1]
+            return result
         if bool(stopped.any()):
-            result[active[stopped]] = torch.stack(iterates, 1)[stopped, first[stopped]]
-            pending = pending & ~stopped
-            n_pending = int(pending.sum())
-            if n_pending == 0:
-                break
-            if 2 * n_pending <= pending.numel():  # drop the stopped rows once they are half the batch
-                m, u, cmc, active, pending = m[pending], u[pending], cmc[pending], active[pending], pending[pending]
-    return result
+            first = stop[stopped].to(torch.int8).argmax(-1)
+            result[active[stopped]] = u[stopped, first + 1]
+            running = ~stopped
+            if not bool(running.any()):
+                return result
+            active, m, u, norms = active[running], m[running], u[running], norms[running]
+        scale = torch.rsqrt(norms[:, -2]).view(-1, 1, 1)
+        cur, nxt = u[:, -2:-1] * scale, u[:, -1:] * scale
 
 
 def _ytmul(y: Tensor, v: Tensor) -> Tensor:
