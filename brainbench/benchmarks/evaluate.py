@@ -17,11 +17,11 @@ from brainbench.metrics.behavior import TwoAfcTrials, i2n
 from brainbench.metrics.predictivity import (
     CEILED_FORMULA,
     ceil_explained_variance,
-    cross_validated_predictivity,
+    feature_predictivity,
     internal_consistency,
 )
-from brainbench.metrics.regression import gram
 from brainbench.metrics.splits import brainscore_splits
+from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 
 METRICS = ("pls", "ridge")
@@ -91,6 +91,7 @@ def evaluate_features(
         raise BrainbenchError(f"Unknown metric '{metric}'; choose one of {', '.join(METRICS)}.")
     start = time.perf_counter()
     target = resolve_device(device)
+    retain_freed_memory()  # the regressions' large temporaries are reused instead of re-faulted
     data = neural_data(select_time_bin(assembly, time_bin), stratify)
     x = aligned_features(features, data.stimulus_ids)
     try:
@@ -101,9 +102,9 @@ def evaluate_features(
         raise BrainbenchError(
             f"PLS with {PLS_COMPONENTS} components needs at least as many features; the features have {x.shape[1]}."
         )
-    result = cross_validated_predictivity(gram(x.to(target), center=True)[None], data.responses.to(target), splits,
-                                          method=metric, n_components=PLS_COMPONENTS)
-    raw, notes = float(result.raw[0]), []
+    result = feature_predictivity(x.to(target), data.responses.to(target), splits, method=metric,
+                                  n_components=PLS_COMPONENTS)
+    raw, notes = float(result.raw), []
     ceiling, ceiling_splits = None, []
     if data.repetitions is not None:
         consistency = internal_consistency(data.repetitions.to(target), data.repetition_values)
@@ -111,9 +112,9 @@ def evaluate_features(
     else:
         notes.append("single repetition per stimulus: no internal-consistency ceiling; ceiled = raw")
     return Evaluation(
-        raw=raw, error=float(result.error[0]), ceiling=ceiling,
+        raw=raw, error=float(result.error), ceiling=ceiling,
         ceiled=ceil_explained_variance(raw, ceiling) if ceiling else raw,
-        split_medians=[float(v) for v in result.split_medians[0]], ceiling_split_medians=ceiling_splits,
+        split_medians=[float(v) for v in result.split_medians], ceiling_split_medians=ceiling_splits,
         seconds=time.perf_counter() - start, notes=notes,
     )
 

@@ -10,6 +10,7 @@ from brainbench.metrics.predictivity import (
     Predictivity,
     ceil_explained_variance,
     cross_validated_predictivity,
+    feature_predictivity,
     internal_consistency,
 )
 from brainbench.metrics.rdm import METHODS, compare_rdms, compare_vectors, rdm, subset, upper_triangle
@@ -36,6 +37,7 @@ __all__ = [
     "compare_rdms",
     "compare_vectors",
     "cross_validated_predictivity",
+    "feature_predictivity",
     "gram",
     "internal_consistency",
     "kendall_tau_a",

@@ -26,7 +26,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from brainbench.metrics.regression import _double_centre, _pls_core, kernel_ridge_cv_predict
+from brainbench.metrics.regression import (
+    _double_centre,
+    _pls_core,
+    _pls_core_features,
+    gram,
+    kernel_ridge_cv_predict,
+)
 from brainbench.metrics.splits import repetition_halves
 
 CEILED_FORMULA = "r**2 / ceiling (Brain-Score explained variance)"
@@ -189,22 +195,13 @@ def cross_validated_predictivity(
     lead = gram.shape[:-2]
     k_all = gram.reshape(-1, n, n)
     y = y.to(device=dev, dtype=f64)
-    train = [_as_index(a, n) for a, _ in splits]
-    test = [_as_index(b, n) for _, b in splits]
+    train, test = _split_indices(splits, n)
     q = y.shape[1]
 
     r = torch.empty(k_all.shape[0], len(splits), q, dtype=f64, device=dev)
     chosen = torch.empty_like(r) if method == "ridge" else None
     if method == "pls":
-        # Splits of equal sizes are solved together (Brain-Score's always are).
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, (a, b) in enumerate(zip(train, test, strict=True)):
-            groups.setdefault((len(a), len(b)), []).append(i)
-        for (n_train, _), members in groups.items():
-            if not 1 <= n_components <= n_train:
-                raise ValueError(f"PLS needs 1 ≤ n_components ≤ n_train = {n_train}, got {n_components}")
-            tr = torch.stack([train[i] for i in members]).to(dev)
-            te = torch.stack([test[i] for i in members]).to(dev)
+        for tr, te, members in _equal_size_groups(train, test, n_components, dev):
             per_layer = 8 * n * (n + len(members) * (2 * q + n_components))
             step = max(1, _MEMORY_BUDGET // max(per_layer, 1))
             for lo in range(0, k_all.shape[0], step):
@@ -226,13 +223,82 @@ def cross_validated_predictivity(
                 )
                 r[lo : lo + step, i] = _pearson_columns(pred, y[b])
                 chosen[lo : lo + step, i] = alpha  # type: ignore[index]
+    return _summary(r, lead, chosen)
+
+
+def feature_predictivity(
+    features: Tensor,
+    responses: Tensor,
+    splits: Sequence[tuple[Sequence[int], Sequence[int]]],
+    method: str = "pls",
+    n_components: int = 25,
+    alphas: Sequence[float] | np.ndarray | Tensor | None = None,
+    *,
+    alpha_per_target: bool = True,
+) -> Predictivity:
+    """`cross_validated_predictivity` of one layer given its features rather than its Gram matrix.
+
+    features: (n, p) — or (n, …), flattened — on any device; the other arguments and the result are
+    `cross_validated_predictivity`'s (result dims without a layer axis). PLS on a layer narrower than
+    its stimuli (p < n) runs in feature space (`regression._pls_core_features`: no n×n Gram matrix,
+    2np numbers read per component instead of n², and exact float64 products with the features);
+    otherwise the centred Gram matrix is formed (`regression.gram`) and solved in kernel form.
+    Raises ValueError for PLS with fewer features than components (as scikit-learn does).
+    """
+    x = features.reshape(features.shape[0], -1)
+    n, p = x.shape
+    if method == "pls" and p < n_components:
+        raise ValueError(f"PLS with {n_components} components needs at least as many features; the layer has {p}")
+    if method != "pls" or p >= n:
+        return cross_validated_predictivity(
+            gram(x, center=True), responses, splits, method, n_components, alphas, alpha_per_target=alpha_per_target
+        )
+    y = responses if responses.ndim == 2 else responses.unsqueeze(-1)
+    if y.ndim != 2 or y.shape[0] != n:
+        raise ValueError(f"responses must be (n_stimuli={n}, n_neuroids), got shape {tuple(responses.shape)}")
+    if len(splits) == 0:
+        raise ValueError("no splits given")
+    dev, f64 = x.device, torch.float64
+    y = y.to(device=dev, dtype=f64)
+    train, test = _split_indices(splits, n)
+    r = torch.empty(1, len(splits), y.shape[1], dtype=f64, device=dev)
+    for tr, te, members in _equal_size_groups(train, test, n_components, dev):
+        pred = _pls_core_features(x, y, tr, te, n_components, 500, 1e-06)  # (S, n_te, q)
+        r[0, members] = _pearson_columns(pred, y[te])
+    return _summary(r, (), None)
+
+
+def _split_indices(splits: Sequence[tuple[Sequence[int], Sequence[int]]], n: int) -> tuple[list[Tensor], list[Tensor]]:
+    return [_as_index(a, n) for a, _ in splits], [_as_index(b, n) for _, b in splits]
+
+
+def _equal_size_groups(
+    train: list[Tensor], test: list[Tensor], n_components: int, device: torch.device
+) -> list[tuple[Tensor, Tensor, list[int]]]:
+    """Splits of equal train and test sizes, stacked to be solved together (Brain-Score's always are):
+    [(train (S, n_tr), test (S, n_te), split positions)]. Checks PLS's component count per size."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (a, b) in enumerate(zip(train, test, strict=True)):
+        groups.setdefault((len(a), len(b)), []).append(i)
+    out = []
+    for (n_train, _), members in groups.items():
+        if not 1 <= n_components <= n_train:
+            raise ValueError(f"PLS needs 1 ≤ n_components ≤ n_train = {n_train}, got {n_components}")
+        out.append((torch.stack([train[i] for i in members]).to(device),
+                    torch.stack([test[i] for i in members]).to(device), members))
+    return out
+
+
+def _summary(r: Tensor, lead: tuple[int, ...], chosen: Tensor | None) -> Predictivity:
+    """`Predictivity` from per-neuroid r (L, S, q) of L = prod(lead) layers."""
+    n_splits, q = r.shape[1:]
     split_medians = nanmedian(r, -1)
     return Predictivity(
-        split_medians=split_medians.reshape(*lead, len(splits)),
-        per_neuroid=r.reshape(*lead, len(splits), q),
+        split_medians=split_medians.reshape(*lead, n_splits),
+        per_neuroid=r.reshape(*lead, n_splits, q),
         raw=torch.nanmean(split_medians, -1).reshape(lead),
         error=_split_error(split_medians).reshape(lead),
-        alphas=None if chosen is None else chosen.reshape(*lead, len(splits), q),
+        alphas=None if chosen is None else chosen.reshape(*lead, n_splits, q),
     )
 
 

@@ -172,14 +172,64 @@ def _ytmul(y: Tensor, v: Tensor) -> Tensor:
 _REFRESH = 1e-4
 
 
+# ------------------------------------------------------------------------ NIPALS steps shared by both PLS cores
+
+
+def _kept_targets(y: Tensor, train: Tensor, y_mean: Tensor) -> Tensor:
+    """1.0 for target columns that stay non-zero after centring on each split's train rows, else 0.0.
+
+    y: (…, n, q); train: (S, n_tr); y_mean: (…, S, q) train means. scikit-learn zeroes a column whose
+    centred values are all below 10 eps in magnitude. Returns (…, S, q) float64. Split by split, so that
+    temporaries stay small.
+    """
+    keep = torch.empty(y_mean.shape, dtype=torch.float64, device=y.device)
+    for split in range(train.shape[0]):
+        low, high = torch.aminmax(y[..., train[split], :], dim=-2)
+        centre = y_mean[..., split, :]
+        keep[..., split, :] = ((high - centre >= 10 * _EPS) | (centre - low >= 10 * _EPS)).to(torch.float64)
+    return keep
+
+
+def _unit_direction(m: Tensor, start: Tensor, keep: Tensor, max_iter: int, tol: float) -> Tensor:
+    """Target-space direction a of the next component (…, q), scaled so that its x-weights are unit: aᵀMa = 1."""
+    a = _power_direction(m, start, max_iter, tol) * keep
+    quad = (a * (m @ a.unsqueeze(-1)).squeeze(-1)).sum(-1, keepdim=True)
+    return a / torch.sqrt(quad.abs().clamp_min(torch.finfo(torch.float64).tiny))
+
+
+def _x_score(z: Tensor, scores: Tensor, norms: Tensor, ptw: Tensor, comp: int) -> Tensor:
+    """The x-score t = Πₖ z (…, n) of component ``comp`` from z = X wₖ on the train rows (zero elsewhere).
+
+    scores: (…, K, n) earlier x-scores (rows); norms: (…, K) their tᵀt. Fills column ``comp`` of
+    ptw (…, K, K) = PᵀW, whose entries are tⱼᵀ zₖ / tⱼᵀ tⱼ. Gram–Schmidt twice, for orthogonality to rounding.
+    """
+    t = z
+    if comp:
+        t_prev, tt_prev = scores[..., :comp, :], norms[..., :comp]
+        g = (t_prev @ z.unsqueeze(-1)).squeeze(-1) / tt_prev
+        ptw[..., :comp, comp] = g
+        t = z - (g.unsqueeze(-2) @ t_prev).squeeze(-2)
+        t = t - (((t_prev @ t.unsqueeze(-1)).squeeze(-1) / tt_prev).unsqueeze(-2) @ t_prev).squeeze(-2)
+    ptw[..., comp, comp] = (t * z).sum(-1) / (t * t).sum(-1)
+    return t
+
+
+def _nipals_predict(test_proj: Tensor, ptw: Tensor, y_loadings: Tensor, y_mean: Tensor) -> Tensor:
+    """scikit-learn's prediction X_te W (PᵀW)⁺ Cᵀ + ȳ from test_proj = X_te W (…, n_te, K), y_loadings C (…, q, K)."""
+    return test_proj @ torch.linalg.pinv(ptw) @ y_loadings.mT + y_mean.unsqueeze(-2)
+
+
+# ------------------------------------------------------------------------------------------- kernel-form PLS
+
+
 def _recompute_m(
     k: Tensor, y: Tensor, y_mean: Tensor, mask: Tensor, scores: Tensor, loadings: Tensor, keep: Tensor
 ) -> Tensor:
-    """Yₖᵀ Kc Yₖ (L, S, q, q) with Yₖ = Ỹ − T Cᵀ formed explicitly, one layer at a time."""
+    """Yₖᵀ Kc Yₖ (L, S, q, q) with Yₖ = Ỹ − T Cᵀ formed explicitly, one layer at a time (scores (L, S, k, n))."""
     out = []
     for layer in range(k.shape[0]):
         yl = y[0] if y.shape[0] == 1 else y[layer]  # (n, q)
-        yk = mask.unsqueeze(-1) * (yl - y_mean[layer].unsqueeze(-2)) - scores[layer] @ loadings[layer].mT
+        yk = mask.unsqueeze(-1) * (yl - y_mean[layer].unsqueeze(-2)) - scores[layer].mT @ loadings[layer].mT
         yk = yk * keep[layer].unsqueeze(-2)  # (S, n, q)
         n_splits, n, q = yk.shape
         hk = (k[layer] @ yk.permute(1, 0, 2).reshape(n, -1)).reshape(n, n_splits, q).permute(1, 0, 2)
@@ -213,14 +263,7 @@ def _pls_core(
     dev, f64 = k.device, torch.float64
     mask = torch.zeros(n_splits, n, dtype=f64, device=dev).scatter_(1, train, 1.0)  # (S, n)
     y_mean = torch.matmul(mask, y) / n_train  # (1 | L, S, q)
-
-    # Target columns that are zero after centring (all |y| < 10 eps) are zeroed, as scikit-learn does.
-    # Split by split, so that temporaries stay small (the allocator returns big blocks to the OS).
-    keep = torch.empty(y.shape[0], n_splits, q, dtype=f64, device=dev)
-    for split in range(n_splits):
-        low, high = torch.aminmax(y[:, train[split]], dim=-2)
-        centre_ = y_mean[:, split]
-        keep[:, split] = ((high - centre_ >= 10 * _EPS) | (centre_ - low >= 10 * _EPS)).to(f64)
+    keep = _kept_targets(y, train, y_mean)
     start = keep.argmax(-1).expand(n_layers, n_splits)  # first non-zero column
 
     def centre(full: Tensor) -> Tensor:
@@ -246,7 +289,7 @@ def _pls_core(
     m = ((m + m.mT) / 2 * keep.unsqueeze(-1) * keep.unsqueeze(-2)).contiguous()
     y_mean = y_mean.expand(n_layers, n_splits, q)
 
-    scores = torch.zeros(n_layers, n_splits, n, n_components, dtype=f64, device=dev)  # T (train rows)
+    scores = torch.zeros(n_layers, n_splits, n_components, n, dtype=f64, device=dev)  # T (train rows)
     products = torch.zeros_like(scores)  # S = K T, centred, all rows
     loadings = torch.zeros(n_layers, n_splits, q, n_components, dtype=f64, device=dev)  # C (y-loadings)
     test_proj = torch.zeros(n_layers, n_splits, n_test, n_components, dtype=f64, device=dev)
@@ -258,42 +301,108 @@ def _pls_core(
         if comp and bool((m.diagonal(dim1=-2, dim2=-1).sum(-1) < _REFRESH * reference).any()):
             # The rank-2 updates carry an absolute error ~eps·‖M0‖; once M has shrunk by _REFRESH,
             # recompute it from the deflated targets (one n×n by n×q product per split).
-            m = _recompute_m(k, y, y_mean, mask, scores[..., :comp], loadings[..., :comp], keep)
+            m = _recompute_m(k, y, y_mean, mask, scores[..., :comp, :], loadings[..., :comp], keep)
             reference = m.diagonal(dim1=-2, dim2=-1).sum(-1)
-        a = _power_direction(m, start, max_iter, tol) * keep
-        quad = (a * (m @ a.unsqueeze(-1)).squeeze(-1)).sum(-1, keepdim=True)
-        a = a / torch.sqrt(quad.abs().clamp_min(torch.finfo(torch.float64).tiny))  # unit x-weights
-        t_prev, s_prev, c_prev, tt_prev = (
-            scores[..., :comp], products[..., :comp], loadings[..., :comp], norms[..., :comp]
-        )
+        a = _unit_direction(m, start, keep, max_iter, tol)
+        s_prev, c_prev, t_prev = products[..., :comp, :], loadings[..., :comp], scores[..., :comp, :]
         z_full = (a.unsqueeze(-2) @ h.mT).squeeze(-2)  # H a as a row product: (L, S, n)
         if comp:
-            z_full = z_full - (s_prev @ (c_prev.mT @ a.unsqueeze(-1))).squeeze(-1)
+            z_full = z_full - ((a.unsqueeze(-2) @ c_prev) @ s_prev).squeeze(-2)
         test_proj[..., comp] = torch.gather(z_full, -1, gather_test)
-        z = z_full * mask
-        t = z
-        if comp:
-            g = (z.unsqueeze(-2) @ t_prev).squeeze(-2) / tt_prev  # (L, S, comp)
-            ptw[..., :comp, comp] = g
-            t = z - (t_prev @ g.unsqueeze(-1)).squeeze(-1)
-            t = t - (t_prev @ ((t.unsqueeze(-2) @ t_prev).squeeze(-2) / tt_prev).unsqueeze(-1)).squeeze(-1)
+        t = _x_score(z_full * mask, scores, norms, ptw, comp)
         tt = (t * t).sum(-1)
-        ptw[..., comp, comp] = (t * z).sum(-1) / tt
         s_full = centre((k @ t.mT).mT.unsqueeze(-1)).squeeze(-1)  # K t for all splits: one product per layer
         s = s_full * mask
         c = _ytmul(y, t) / tt.unsqueeze(-1) * keep
         e = _ytmul(y, s)
         if comp:
-            e = e - (c_prev @ (s.unsqueeze(-2) @ t_prev).mT).squeeze(-1)
+            e = e - (c_prev @ (t_prev @ s.unsqueeze(-1))).squeeze(-1)
         e = e * keep
         # M ← M − e cᵀ − c eᵀ + (tᵀs) c cᵀ = M − d cᵀ − c dᵀ with d = e − (tᵀs/2) c, in place.
         d = e - (t * s).sum(-1, keepdim=True) / 2 * c
         left = torch.stack([d, c], -1).reshape(-1, q, 2)
         right = torch.stack([c, d], -2).reshape(-1, 2, q)
         m.view(-1, q, q).baddbmm_(left, right, alpha=-1.0)
-        scores[..., comp], products[..., comp], loadings[..., comp], norms[..., comp] = t, s_full, c, tt
-    rotation = torch.linalg.pinv(ptw)
-    return test_proj @ rotation @ loadings.mT + y_mean.unsqueeze(-2)
+        scores[..., comp, :], products[..., comp, :], loadings[..., comp], norms[..., comp] = t, s_full, c, tt
+    return _nipals_predict(test_proj, ptw, loadings, y_mean)
+
+
+# ------------------------------------------------------------------------------------------ feature-form PLS
+
+
+def _pls_core_features(
+    x: Tensor, y: Tensor, train: Tensor, test: Tensor, n_components: int, max_iter: int, tol: float
+) -> Tensor:
+    """Feature-space NIPALS PLS2 over S splits sharing one feature matrix: the fast form when p < n.
+
+    x: (n, p) float64 features; y: (n, q) float64 targets; train: (S, n_tr), test: (S, n_te) long
+    indices into n. Returns test predictions (S, n_te, q).
+
+    The same algorithm as `_pls_core` with the p×q cross-covariance in place of n-vector products:
+    with X̃, Ỹ the split's train rows centred by their means, Sₖ = Xₖᵀ Yₖ = X̃ᵀ Ỹ − P diag(tᵀt) Cᵀ
+    (regression deflation: Xₖ₊₁ᵀ Yₖ₊₁ = Xₖᵀ Yₖ − (tᵀt) p cᵀ), M = Sₖᵀ Sₖ, the x-weights w = Sₖ a, and
+    per component two (S, p) × (p, n) products with X: z = X̃ w on all rows and the x-loading
+    p = X̃ᵀ t / tᵀt. X̃ᵀ Ỹ comes from one Xᵀ Y product minus each split's test rows. Per component this
+    reads X twice (2np numbers) where the kernel form reads K once (n²), and it needs no Gram matrix.
+    """
+    n, p = x.shape
+    n_splits, n_train = train.shape
+    q = y.shape[-1]
+    dev, f64 = x.device, torch.float64
+    x = x.to(f64)
+    x = x - x.mean(0)  # centred over all n for accuracy; each split's own centring is exact below
+    x_rows = x.T.contiguous()  # (p, n): Xᵀ laid out for the row products t X
+    y_all = y.mean(0)
+    y = y - y_all
+    mask = torch.zeros(n_splits, n, dtype=f64, device=dev).scatter_(1, train, 1.0)  # (S, n)
+    y_mean = mask @ y / n_train  # (S, q)
+    x_mean = mask @ x / n_train  # (S, p)
+    keep = _kept_targets(y, train, y_mean)
+    start = keep.argmax(-1)
+
+    # X̃ᵀ Ỹ = Σ_train x yᵀ − n_tr x̄ ȳᵀ, with Σ_train = Σ_all − Σ_test.
+    cross = x.T @ y  # (p, q)
+    s0 = torch.empty(n_splits, p, q, dtype=f64, device=dev)
+    for split in range(n_splits):
+        s0[split] = cross - x[test[split]].T @ y[test[split]]
+    s0.baddbmm_(x_mean.unsqueeze(-1), y_mean.unsqueeze(-2), alpha=-n_train)
+    s0 *= keep.unsqueeze(-2)
+    m = s0.mT @ s0
+    m = (m + m.mT) / 2
+
+    scores = torch.zeros(n_splits, n_components, n, dtype=f64, device=dev)  # T (train rows)
+    x_loadings = torch.zeros(n_splits, p, n_components, dtype=f64, device=dev)  # P
+    y_loadings = torch.zeros(n_splits, q, n_components, dtype=f64, device=dev)  # C
+    norms = torch.ones(n_splits, n_components, dtype=f64, device=dev)  # tᵀt
+    test_proj = torch.zeros(n_splits, test.shape[1], n_components, dtype=f64, device=dev)
+    ptw = torch.zeros(n_splits, n_components, n_components, dtype=f64, device=dev)
+    reference = m.diagonal(dim1=-2, dim2=-1).sum(-1)
+    for comp in range(n_components):
+        p_prev, c_prev = x_loadings[..., :comp], y_loadings[..., :comp] * norms[..., None, :comp]  # P, C diag(tᵀt)
+        if comp and bool((m.diagonal(dim1=-2, dim2=-1).sum(-1) < _REFRESH * reference).any()):
+            sk = s0 - p_prev @ c_prev.mT  # see _pls_core: keep M's relative accuracy
+            m = sk.mT @ sk
+            m = (m + m.mT) / 2
+            reference = m.diagonal(dim1=-2, dim2=-1).sum(-1)
+        a = _unit_direction(m, start, keep, max_iter, tol)
+        w = (s0 @ a.unsqueeze(-1)).squeeze(-1)  # Sₖ a (S, p)
+        if comp:
+            w = w - (p_prev @ (a.unsqueeze(-2) @ c_prev).mT).squeeze(-1)
+        z_full = w @ x.T - (x_mean * w).sum(-1, keepdim=True)  # X̃ w on all rows (S, n)
+        test_proj[..., comp] = torch.gather(z_full, -1, test)
+        t = _x_score(z_full * mask, scores, norms, ptw, comp)
+        tt = (t * t).sum(-1, keepdim=True)
+        t_sum = t.sum(-1, keepdim=True)  # 0 up to rounding: t is centred over the train rows
+        load = (t @ x_rows.T - t_sum * x_mean) / tt  # x-loading p = X̃ᵀ t / tᵀt (S, p)
+        c = (t @ y - t_sum * y_mean) / tt * keep  # y-loading Ỹᵀ t / tᵀt (Tᵀt = 0)
+        e = (load.unsqueeze(-2) @ s0).squeeze(-2)  # Sₖᵀ p
+        if comp:
+            e = e - (c_prev @ (load.unsqueeze(-2) @ p_prev).mT).squeeze(-1)
+        # Sₖ₊₁ = Sₖ − (tᵀt) p cᵀ ⇒ M ← M − d cᵀ − c dᵀ with d = (tᵀt) e − (tᵀt)² (pᵀp)/2 c, in place.
+        d = tt * e * keep - tt * tt * (load * load).sum(-1, keepdim=True) / 2 * c
+        m.baddbmm_(torch.stack([d, c], -1), torch.stack([c, d], -2), alpha=-1.0)
+        scores[..., comp, :], x_loadings[..., comp], y_loadings[..., comp], norms[..., comp] = t, load, c, tt[..., 0]
+    return _nipals_predict(test_proj, ptw, y_loadings, y_mean + y_all)
 
 
 def _check_components(n_components: int, n_train: int, n_features: int | None = None) -> None:
@@ -370,17 +479,24 @@ def kernel_pls_predict(
 def pls_predict(
     x_train: Tensor, y_train: Tensor, x_test: Tensor, n_components: int = 25, max_iter: int = 500, tol: float = 1e-06
 ) -> Tensor:
-    """`kernel_pls_predict` from features: x_train (n_tr, p), y_train (n_tr, q), x_test (n_te, p) → (n_te, q).
+    """scikit-learn's ``PLSRegression(n_components, scale=False)`` predictions from features, in feature space.
 
-    Checks ``n_components ≤ min(n_tr, p)`` as scikit-learn does. Meant for small p (it forms p-sized
-    products in float64); for wide layers, build `gram` once and call `kernel_pls_predict`.
+    x_train (n_tr, p), y_train (n_tr, q) or (n_tr,), x_test (n_te, p) → (n_te, q) or (n_te,) float64, by
+    `_pls_core_features` (exact float64 products with the features; the p×q cross-covariance per
+    component). Checks ``n_components ≤ min(n_tr, p)`` as scikit-learn does. For many wide layers or
+    splits, `gram` + `kernel_pls_predict` (or `predictivity.feature_predictivity`) is the faster route.
     """
-    _check_components(n_components, x_train.shape[0], x_train[0].numel())
-    x = torch.cat([x_train.reshape(x_train.shape[0], -1), x_test.reshape(x_test.shape[0], -1)]).to(torch.float64)
-    x = x - x[: x_train.shape[0]].mean(0, keepdim=True)
     n_train = x_train.shape[0]
-    k_train = x[:n_train] @ x[:n_train].T
-    return kernel_pls_predict(k_train, x[n_train:] @ x[:n_train].T, y_train, n_components, max_iter, tol)
+    _check_components(n_components, n_train, x_train[0].numel())
+    x = torch.cat([x_train.reshape(n_train, -1), x_test.reshape(x_test.shape[0], -1)]).to(torch.float64)
+    squeeze = y_train.ndim == 1
+    y = (y_train.unsqueeze(-1) if squeeze else y_train).to(device=x.device, dtype=torch.float64)
+    # The test rows' targets are never read as targets: zeros only shift the all-row mean, which cancels.
+    y = torch.cat([y, y.new_zeros(x.shape[0] - n_train, y.shape[1])])
+    train = torch.arange(n_train, device=x.device).unsqueeze(0)
+    test = torch.arange(n_train, x.shape[0], device=x.device).unsqueeze(0)
+    out = _pls_core_features(x, y, train, test, n_components, max_iter, tol)[0]
+    return out.squeeze(-1) if squeeze else out
 
 
 # --------------------------------------------------------------------------------------------------------- ridge

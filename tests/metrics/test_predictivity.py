@@ -17,6 +17,7 @@ from brainbench.metrics.predictivity import (
     CEILED_FORMULA,
     ceil_explained_variance,
     cross_validated_predictivity,
+    feature_predictivity,
     internal_consistency,
     nanmedian,
 )
@@ -71,6 +72,37 @@ def test_pls_predictivity_matches_sklearn_scipy_numpy_loop_for_each_layer():
         assert got.raw[layer].item() == pytest.approx(medians.mean(), abs=1e-9)
         # Brain-Score's error: xarray std over splits (ddof=0) / sqrt(n_splits).
         assert got.error[layer].item() == pytest.approx(medians.std(ddof=0) / np.sqrt(10), abs=1e-9)
+
+
+def test_feature_predictivity_matches_sklearn_loop_in_feature_space_and_in_kernel_form():
+    # p < n: solved in feature space; p ≥ n: through the Gram matrix. Both against the scikit-learn loop.
+    objects = np.repeat(np.arange(12), 20)
+    splits = list(StratifiedShuffleSplit(10, train_size=0.9, random_state=1).split(np.zeros(240), objects))
+    for p in (60, 400):
+        x, y = _neural_data(240, p, 10, seed=10 + p)
+        y[:, 7] = -1.5  # silent in every split: NaN r, dropped by the median (and zeroed by the regression)
+        got = feature_predictivity(torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y), splits)
+        assert got.split_medians.shape == (10,) and got.per_neuroid.shape == (10, 10) and got.raw.shape == ()
+        per_neuroid, medians = _reference(x.astype(np.float32).astype(np.float64), y, splits, _pls)
+        np.testing.assert_allclose(got.per_neuroid.numpy(), per_neuroid, atol=1e-9 if p < 240 else 1e-6)
+        assert torch.isnan(got.per_neuroid[:, 7]).all()
+        np.testing.assert_allclose(got.split_medians.numpy(), medians, atol=1e-9 if p < 240 else 1e-6)
+        assert got.error.item() == pytest.approx(medians.std(ddof=0) / np.sqrt(10), abs=1e-6)
+    with pytest.raises(ValueError, match="at least as many features"):
+        feature_predictivity(torch.from_numpy(x[:, :20]), torch.from_numpy(y), splits)
+
+
+def test_feature_predictivity_solves_unequal_split_sizes_in_groups():
+    x, y = _neural_data(90, 40, 4, seed=5)
+    rng = np.random.default_rng(0)
+    splits = [(order[:70], order[70:]) for order in (rng.permutation(90) for _ in range(2))]
+    splits += [(order[:80], order[80:]) for order in (rng.permutation(90) for _ in range(2))]
+    got = feature_predictivity(torch.from_numpy(x), torch.from_numpy(y), splits, n_components=8)
+
+    def fit_predict(x_tr, y_tr, x_te):
+        return PLSRegression(n_components=8, scale=False).fit(x_tr, y_tr).predict(x_te)
+
+    np.testing.assert_allclose(got.split_medians.numpy(), _reference(x, y, splits, fit_predict)[1], atol=1e-10)
 
 
 def test_ridge_predictivity_matches_ridgecv_loop_with_chosen_alphas():

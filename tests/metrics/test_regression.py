@@ -112,6 +112,34 @@ def test_pls_predict_from_features_and_float32_input():
     np.testing.assert_allclose(got32.numpy(), want, atol=1e-2 * np.abs(want).max())
 
 
+@pytest.mark.parametrize(("n", "p", "q"), [(150, 40, 9), (90, 400, 9), (80, 300, 1), (200, 25, 30)])
+def test_feature_space_pls_equals_sklearn_plsregression(n, p, q):
+    x, y = _data(n, p, q, seed=20 + n + p)
+    n_train = int(0.85 * n)
+    want = _sklearn_pls(x[:n_train], y[:n_train], x[n_train:])
+    y_train = torch.from_numpy(y[:n_train] if q > 1 else y[:n_train, 0])
+    got = pls_predict(torch.from_numpy(x[:n_train]), y_train, torch.from_numpy(x[n_train:]))
+    assert got.dtype == torch.float64 and got.shape == (want.shape if q > 1 else want.shape[:1])
+    np.testing.assert_allclose(got.numpy().reshape(want.shape), want, rtol=1e-10, atol=1e-10 * np.abs(want).max())
+
+
+def test_feature_space_pls_early_stops_constant_targets_and_near_fits():
+    x, y = _data(100, 60, 12, seed=3)
+    for kwargs in ({"max_iter": 2}, {"max_iter": 3}, {"tol": 1e-2}):
+        want = _sklearn_pls(x[:85], y[:85], x[85:], n_components=6, **kwargs)
+        got = pls_predict(torch.from_numpy(x[:85]), torch.from_numpy(y[:85]), torch.from_numpy(x[85:]), 6, **kwargs)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9)
+    y[:, 0] = 2.5  # zero after centring: dropped, the power method starts on column 1
+    want = _sklearn_pls(x[:85], y[:85], x[85:], n_components=10)
+    got = pls_predict(torch.from_numpy(x[:85]), torch.from_numpy(y[:85]), torch.from_numpy(x[85:]), 10)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9)
+    # p ≫ n, 20 components on 50 stimuli: M shrinks by ~1e-14 and is recomputed from Sₖ.
+    x, y = _data(60, 3000, 2, seed=16, offset=0.0)
+    want = _sklearn_pls(x[:50], y[:50], x[50:], n_components=20)
+    got = pls_predict(torch.from_numpy(x[:50]), torch.from_numpy(y[:50]), torch.from_numpy(x[50:]), 20)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-8, atol=1e-8 * np.abs(want).max())
+
+
 def test_kernel_pls_batches_leading_dims_and_shared_targets():
     x1, y = _data(100, 80, 5, seed=6)
     x2, _ = _data(100, 200, 5, seed=7)
