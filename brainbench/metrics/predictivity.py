@@ -35,6 +35,8 @@ from brainbench.metrics.regression import (
 )
 from brainbench.metrics.splits import repetition_halves
 
+_EPS = float(np.finfo(np.float64).eps)
+
 CEILED_FORMULA = "r**2 / ceiling (Brain-Score explained variance)"
 """How `ceil_explained_variance` turns a raw score and a ceiling into a ceiled score."""
 
@@ -111,15 +113,11 @@ def _pearson_columns(x: Tensor, y: Tensor, valid: Tensor | None = None, overwrit
     """
     if valid is None:
         x, y = torch.broadcast_tensors(x.to(torch.float64), y.to(torch.float64))
-        low_x, high_x = torch.aminmax(x, dim=-2)
-        low_y, high_y = torch.aminmax(y, dim=-2)
-        bad = (low_x == high_x) | (low_y == high_y)
-        if overwrite:
-            xc, yc = x.sub_(x.mean(-2, keepdim=True)), y.sub_(y.mean(-2, keepdim=True))
-        else:
-            xc, yc = x - x.mean(-2, keepdim=True), y - y.mean(-2, keepdim=True)
-        num = (xc * yc).sum(-2)
-        r = num / torch.sqrt(xc.square_().sum(-2) * yc.square_().sum(-2))
+        mean_x, mean_y = x.mean(-2, keepdim=True), y.mean(-2, keepdim=True)
+        xc, yc = (x.sub_(mean_x), y.sub_(mean_y)) if overwrite else (x - mean_x, y - mean_y)
+        ss_x, ss_y = (xc * xc).sum(-2), (yc * yc).sum(-2)
+        r = (xc * yc).sum(-2) / torch.sqrt(ss_x * ss_y)
+        bad = _constant_columns(xc, ss_x, mean_x) | _constant_columns(yc, ss_y, mean_y)
         return r.clamp(-1.0, 1.0).masked_fill(bad, float("nan"))
     x, y = torch.broadcast_tensors(x.to(torch.float64), y.to(torch.float64))
     valid = valid.expand_as(x)
@@ -139,6 +137,21 @@ def _pearson_columns(x: Tensor, y: Tensor, valid: Tensor | None = None, overwrit
 
     bad = constant(x) | constant(y) | (count.squeeze(-2) < 2)
     return r.clamp(-1.0, 1.0).masked_fill(bad, float("nan"))
+
+
+def _constant_columns(centred: Tensor, sum_sq: Tensor, mean: Tensor) -> Tensor:
+    """Columns (…, q) whose values are all equal — scipy.stats.pearsonr's constant-input case — from the
+    columns centred by their means (…, n, q), their sums of squares (…, q) and means (…, 1, q).
+
+    A constant column's centred values are equal and, its mean being exact to ~n·eps, tiny; only columns
+    that small are compared value by value. For them, centring keeps equal values equal and distinct
+    values distinct (the subtraction is exact near the mean), so the test is scipy's on the raw values.
+    """
+    n = centred.shape[-2]
+    maybe = sum_sq <= n * (n * _EPS * mean.squeeze(-2).abs()) ** 2
+    if not bool(maybe.any()):
+        return maybe
+    return maybe & (centred == centred[..., :1, :]).all(-2)
 
 
 def _is_centred(k: Tensor) -> bool:
@@ -338,13 +351,14 @@ def internal_consistency(
     # Half means from one (2·splits × repetitions) @ (repetitions × stimuli·neuroids) product, in the
     # responses' precision; a NaN anywhere sends the computation through the NaN-aware path.
     means = (select @ flat).div_(select.sum(-1, keepdim=True))
-    if bool(torch.isnan(means.sum())):
+    missing = bool(torch.isnan(means.sum()))
+    if missing:
         valid = ~torch.isnan(flat)
         means = (select @ torch.where(valid, flat, 0.0)).div_(select @ valid.to(dtype))  # 0/0 → NaN: no trial
     means = means.reshape(2, -1, n, q)
     first, second = means[0].to(f64, copy=True), means[1].to(f64, copy=True)
-    complete = ~(torch.isnan(first) | torch.isnan(second))
-    if bool(complete.all()):
+    complete = None if not missing else ~(torch.isnan(first) | torch.isnan(second))
+    if complete is None or bool(complete.all()):
         r = _pearson_columns(first, second, overwrite=True)
     else:
         r = _pearson_columns(first, second, complete)

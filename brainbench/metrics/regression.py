@@ -96,7 +96,7 @@ def _double_centre(k: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------------------------------------- PLS
 
 
-def _power_direction(m: Tensor, start: Tensor, max_iter: int, tol: float, chunk: int = 16) -> Tensor:
+def _power_direction(m: Tensor, start: Tensor, max_iter: int, tol: float, chunk: int = 32) -> Tensor:
     """scikit-learn's NIPALS power method (``_get_first_singular_vectors_power_method``, mode A) in target space.
 
     With M = Yₖᵀ Kₖ Yₖ (…, q, q), the x-weights of iteration i are w_i ∝ Xₖᵀ Yₖ c_i with c_0 the first

@@ -18,6 +18,7 @@ from brainbench.metrics.predictivity import (
     ceil_explained_variance,
     cross_validated_predictivity,
     feature_predictivity,
+    _pearson_columns,
     internal_consistency,
     nanmedian,
 )
@@ -191,6 +192,19 @@ def test_internal_consistency_needs_two_repetitions():
         internal_consistency(trials, [1, 1, 1])
     with pytest.raises(ValueError, match="repetition values"):
         internal_consistency(trials, [0, 1])
+
+
+def test_pearson_columns_treat_constant_and_nearly_constant_columns_as_scipy():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 6)) * [1, 1, 0, 1, 1e-14, 0] + [0, 5, 7, 1e3, 1.0, 0.1]
+    x[3, 2] = np.nextafter(7.0, 8.0)  # one value one ulp off a constant: not constant for scipy
+    y = rng.standard_normal((50, 6))
+    y[:, 0] = 0.0  # constant zero
+    want = [_pearson_or_nan(x[:, j], y[:, j]) for j in range(6)]
+    for overwrite in (False, True):
+        got = _pearson_columns(torch.from_numpy(x.copy()), torch.from_numpy(y.copy()), overwrite=overwrite)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-15)
+    assert np.isnan(want[0]) and np.isnan(want[5]) and not np.isnan(want[2])
 
 
 def test_nanmedian_is_numpys():
