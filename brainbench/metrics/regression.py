@@ -1,13 +1,15 @@
-"""Exact linear regressions in kernel (Gram) form: scikit-learn's PLS and ridge with leave-one-out penalties.
+"""Exact linear regressions: scikit-learn's PLS (kernel and feature form) and ridge with leave-one-out penalties.
 
 Both regressions depend on the features X only through inner products, so a layer with 800k features per
 image needs nothing but its n×n Gram matrix K = X Xᵀ (`gram`). Every solver here is torch in, torch out,
 on the tensors' device, computed in float64, and batched over any leading dims (splits × layers) so that
 one call keeps a GPU busy.
 
-- `kernel_pls_predict` / `pls_predict`: predictions equal to scikit-learn's
-  ``PLSRegression(n_components, scale=False)`` (NIPALS, regression deflation, power-method weights) —
-  the regression of Brain-Score's ``pls`` metrics.
+- `kernel_pls_predict`: predictions equal to scikit-learn's ``PLSRegression(n_components, scale=False)``
+  (NIPALS, regression deflation, power-method weights) — the regression of Brain-Score's ``pls``
+  metrics — from Gram matrices. `pls_predict` gives the same from features, in feature space (the
+  p×q cross-covariance instead of n×n products: the faster form when a layer has fewer features
+  than stimuli; `predictivity.feature_predictivity` picks the form).
 - `kernel_ridge_cv_predict`: ridge with an unpenalised intercept whose penalty is chosen by efficient
   leave-one-out CV on the training data, as scikit-learn's ``RidgeCV(alphas)`` (Rifkin & Lippert 2007):
   all penalties solved from one eigendecomposition of the centred training Gram matrix.

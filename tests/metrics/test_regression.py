@@ -230,6 +230,10 @@ def test_cuda_matches_cpu():
     gpu = kernel_pls_predict(k_tr.cuda(), k_te.cuda(), y_tr.cuda())
     assert gpu.is_cuda
     torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-7, atol=1e-7)
+    x_tr, x_te = torch.from_numpy(x[:170]), torch.from_numpy(x[170:])
+    features_gpu = pls_predict(x_tr.cuda(), y_tr.cuda(), x_te.cuda())
+    assert features_gpu.is_cuda
+    torch.testing.assert_close(features_gpu.cpu(), pls_predict(x_tr, y_tr, x_te), rtol=1e-7, atol=1e-7)
     pred_cpu, alpha_cpu = kernel_ridge_cv_predict(k_tr, k_te, y_tr, ALPHAS)
     pred_gpu, alpha_gpu = kernel_ridge_cv_predict(k_tr.cuda(), k_te.cuda(), y_tr.cuda(), ALPHAS)
     torch.testing.assert_close(pred_gpu.cpu(), pred_cpu, rtol=1e-7, atol=1e-7)
