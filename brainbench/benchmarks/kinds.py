@@ -24,7 +24,8 @@ class ModelProbe:
     """What a benchmark may ask of the model; the scorer memoises both across benchmarks.
 
     ``activations(stimuli, degrees)``: ``{layer: (n, features)}`` for every candidate layer;
-    ``grams(stimuli, degrees, layers)``: ``{layer: (n, n) float64 X Xᵀ}`` (memory-bounded passes);
+    ``kernels(stimuli, degrees, layers)``: ``{layer: (n, n) float64 X Xᵀ, or (n, p < n) X}`` (memory-bounded
+    passes; `predictivity.regression_input`);
     ``electrophysiology()``: ``{layer: LayerRecording}`` of the grating experiments (V1 properties);
     ``outputs(stimuli, degrees)``: ``(n, n_outputs)`` the network's own output (logits) per stimulus.
     """
@@ -32,7 +33,7 @@ class ModelProbe:
     layers: list[str]
     device: torch.device
     activations: Callable[[StimulusSet, float], dict[str, torch.Tensor]]
-    grams: Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
+    kernels: Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
     electrophysiology: Callable[[], dict[str, LayerRecording]]
     outputs: Callable[[StimulusSet, float], torch.Tensor] | None = None
     label: str = "the model"
@@ -105,7 +106,7 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
 
 def run_neural_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
     """Cross-validated neural predictivity (see benchmarks/neural.py)."""
-    fields, layer_profile = run_neural(spec, dataset, probe.grams, probe.layers, probe.device, profile=profile)
+    fields, layer_profile = run_neural(spec, dataset, probe.kernels, probe.layers, probe.device, profile=profile)
     return Outcome(**fields, profile=layer_profile)
 
 

@@ -23,13 +23,14 @@ from brainbench.errors import BrainbenchError
 from brainbench.metrics.predictivity import (
     CEILED_FORMULA,
     ceil_explained_variance,
-    cross_validated_predictivity,
     internal_consistency,
+    layers_predictivity,
 )
 from brainbench.metrics.splits import brainscore_splits, stratified_halves
 
-#: (stimuli, stimulus_degrees, layers or None for all) → {layer: (n, n) float64 Gram}; memoised by the caller.
-GetGrams = Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
+#: (stimuli, stimulus_degrees, layers or None for all) → {layer: (n, n) float64 Gram, or (n, p < n) features}
+#: (`predictivity.regression_input`); memoised by the caller.
+GetKernels = Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -159,13 +160,21 @@ def _splits(spec: BenchmarkSpec, n: int, strata: list[Any] | None) -> list[tuple
         raise BrainbenchError(f"Benchmark {spec.id}: cannot draw the cross-validation splits ({exc}).") from exc
 
 
-def _predictivity(spec: BenchmarkSpec, grams: torch.Tensor, data: NeuralData, device: torch.device):
-    """Predictivity of stacked layer Grams (L, n, n) for the neuroids of ``data``."""
+def _predictivity(spec: BenchmarkSpec, kernels: dict[str, torch.Tensor], data: NeuralData, device: torch.device):
+    """Predictivity of the layers' kernels (Grams or narrow features; dict order) for ``data``'s neuroids: (L, …)."""
     params = spec.metric
     method = params.get("regression", "pls")
-    return cross_validated_predictivity(
-        grams.to(device), data.responses.to(device), _splits(spec, len(data.stimulus_ids), data.strata),
-        method=method, n_components=int(params.get("n_components", 25)), alphas=params.get("alphas"),
+    n_components = int(params.get("n_components", 25))
+    for layer, k in kernels.items():
+        if method == "pls" and k.shape[0] != k.shape[1] and k.shape[1] < n_components:
+            raise BrainbenchError(
+                f"Layer {layer} has {k.shape[1]} features, fewer than the {n_components} PLS components of "
+                f"{spec.id}; leave it out with --layers."
+            )
+    return layers_predictivity(
+        [k.to(device) for k in kernels.values()], data.responses.to(device),
+        _splits(spec, len(data.stimulus_ids), data.strata), method=method, n_components=n_components,
+        alphas=params.get("alphas"),
     )
 
 
@@ -186,7 +195,7 @@ def _assembly(spec: BenchmarkSpec, dataset: Dataset, name: str) -> xr.DataArray:
 
 
 def run_neural(
-    spec: BenchmarkSpec, dataset: Dataset, grams: GetGrams, layers: Sequence[str], device: torch.device,
+    spec: BenchmarkSpec, dataset: Dataset, kernels: GetKernels, layers: Sequence[str], device: torch.device,
     profile: bool = False,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """Commit a layer on the selection stimuli, score it on the scored stimuli, ceil it.
@@ -216,15 +225,14 @@ def run_neural(
     else:
         raise BrainbenchError(f"Benchmark {spec.id} does not say how to select its layer ([layer_selection]).")
 
-    selection_grams = grams(stimuli.subset(selection.stimulus_ids), degrees, layers)
-    stacked = torch.stack([selection_grams[layer] for layer in layers])
-    selection_scores = _predictivity(spec, stacked, selection, device)
+    selection_kernels = kernels(stimuli.subset(selection.stimulus_ids), degrees, layers)
+    selection_scores = _predictivity(spec, {layer: selection_kernels[layer] for layer in layers}, selection, device)
     selection_raw = [float(v) for v in selection_scores.raw]
     best = layers[int(np.nanargmax(selection_raw))]
 
     scored_layers = list(layers) if profile else [best]
-    scored_grams = grams(stimuli.subset(scored.stimulus_ids), degrees, scored_layers)
-    result = _predictivity(spec, torch.stack([scored_grams[layer] for layer in scored_layers]), scored, device)
+    scored_kernels = kernels(stimuli.subset(scored.stimulus_ids), degrees, scored_layers)
+    result = _predictivity(spec, {layer: scored_kernels[layer] for layer in scored_layers}, scored, device)
     at = scored_layers.index(best)
     raw = float(result.raw[at])
 

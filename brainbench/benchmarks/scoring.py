@@ -19,7 +19,7 @@ from brainbench.data import Dataset, load_dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 from brainbench.leaderboard import Leaderboard, ScoreRecord
-from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activations, layer_grams
+from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activations, layer_kernels
 from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 from brainbench.models.electrophysiology import LayerRecording, record_gratings
@@ -41,7 +41,7 @@ def _environment() -> dict[str, str]:
 
 @dataclass
 class _Session:
-    """One model on one device: resolved data sets and memoised activations/Grams shared by benchmarks."""
+    """One model on one device: resolved data sets and memoised activations/regression kernels shared by benchmarks."""
 
     model: Model
     device: torch.device
@@ -53,7 +53,7 @@ class _Session:
     def __post_init__(self) -> None:
         self.datasets: dict[str, Dataset] = {}
         self._activations: dict[tuple, dict[str, torch.Tensor]] = {}
-        self._grams: dict[tuple, dict[str, torch.Tensor]] = {}
+        self._kernels: dict[tuple, dict[str, torch.Tensor]] = {}
         self._recordings: dict[str, LayerRecording] | None = None
         self.seconds: dict[str, float] = {}
 
@@ -80,14 +80,14 @@ class _Session:
             self._timed(what, start)
         return self._activations[key]
 
-    def grams(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None) -> dict[str, torch.Tensor]:
+    def kernels(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None) -> dict[str, torch.Tensor]:
         key = (stimuli.identifier, tuple(stimuli.stimulus_ids), degrees)
-        have = self._grams.setdefault(key, {})
+        have = self._kernels.setdefault(key, {})
         wanted = list(layers or self.model.layers)
         missing = [layer for layer in wanted if layer not in have]
         if missing:
             start = time.perf_counter()
-            have |= layer_grams(self.model, stimuli, degrees, missing, device=self.device,
+            have |= layer_kernels(self.model, stimuli, degrees, missing, device=self.device,
                                 batch_size=self.batch_size, memory_budget=self.memory_budget, progress=self.progress)
             self._timed("activations_and_grams", start)
         return {layer: have[layer] for layer in wanted}
@@ -108,7 +108,7 @@ class _Session:
         return self.activations(stimuli, degrees, [""], what="outputs")[""]
 
     def probe(self) -> ModelProbe:
-        return ModelProbe(self.model.layers, self.device, self.activations, self.grams, self.electrophysiology,
+        return ModelProbe(self.model.layers, self.device, self.activations, self.kernels, self.electrophysiology,
                           self.outputs, self.model.label)
 
 

@@ -19,8 +19,8 @@ Brain-Score 2.4.2 references (paths under ``brainscore_vision/``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -279,6 +279,45 @@ def feature_predictivity(
         pred = _pls_core_features(x, y, tr, te, n_components, 500, 1e-06)  # (S, n_te, q)
         r[0, members] = _pearson_columns(pred, y[te])
     return _summary(r, (), None)
+
+
+def regression_input(features: Tensor) -> Tensor:
+    """What the regressions need of a layer (n, …): its centred (n, n) float64 Gram matrix, or — when it
+    has fewer features than stimuli — the (n, p) features themselves (smaller than the Gram matrix, and
+    PLS then runs in feature space). See `layers_predictivity`."""
+    x = features.reshape(features.shape[0], -1)
+    return x if x.shape[1] < x.shape[0] else gram(x, center=True)
+
+
+def layers_predictivity(
+    layers: Sequence[Tensor],
+    responses: Tensor,
+    splits: Sequence[tuple[Sequence[int], Sequence[int]]],
+    method: str = "pls",
+    n_components: int = 25,
+    alphas: Sequence[float] | np.ndarray | Tensor | None = None,
+) -> Predictivity:
+    """`cross_validated_predictivity` of L layers, each given by `regression_input`: an (n, n) Gram
+    matrix (solved together, batched) or (n, p < n) features (`feature_predictivity`, one by one).
+    Returns results with a leading layer dim (L, …), in the order given.
+    """
+    square = [i for i, k in enumerate(layers) if k.shape[0] == k.shape[1]]
+    per_layer: dict[int, Predictivity] = {}
+    if square:
+        batch = cross_validated_predictivity(torch.stack([layers[i] for i in square]), responses, splits, method,
+                                             n_components, alphas)
+        per_layer |= {i: _map_fields(lambda v, j=j: v[j], batch) for j, i in enumerate(square)}
+    for i, k in enumerate(layers):
+        if i not in per_layer:
+            per_layer[i] = feature_predictivity(k, responses, splits, method, n_components, alphas)
+    ordered = [per_layer[i] for i in range(len(layers))]
+    return Predictivity(**{f.name: None if getattr(ordered[0], f.name) is None
+                           else torch.stack([getattr(p, f.name) for p in ordered]) for f in fields(Predictivity)})
+
+
+def _map_fields(fn: Callable[[Tensor], Tensor], result: Predictivity) -> Predictivity:
+    return Predictivity(**{f.name: None if getattr(result, f.name) is None else fn(getattr(result, f.name))
+                           for f in fields(Predictivity)})
 
 
 def _split_indices(splits: Sequence[tuple[Sequence[int], Sequence[int]]], n: int) -> tuple[list[Tensor], list[Tensor]]:

@@ -1,9 +1,10 @@
 """Activations: batched, gradient-free passes over the stimuli, recording candidate layers.
 
 Two ways out: ``extract_activations`` returns the features themselves (small layers, RSA), and
-``layer_grams`` returns each layer's stimulus × stimulus Gram matrix, which is all that exact
-linear regression needs — computed pass by pass under a memory budget, so that a layer with
-hundreds of thousands of features per image never meets the others in memory.
+``layer_kernels`` returns what exact linear regression needs of each layer — its stimulus × stimulus
+Gram matrix (or, for a layer narrower than the stimuli, its features: `predictivity.regression_input`)
+— computed pass by pass under a memory budget, so that a layer with hundreds of thousands of features
+per image never meets the others in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from torch import nn
 
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
-from brainbench.metrics.regression import gram
+from brainbench.metrics.predictivity import regression_input
 from brainbench.models.device import resolve_device
 from brainbench.models.hooks import LayerTaps, StopForward, first_tensor
 from brainbench.models.preprocessing import place_on_screen, to_batch
@@ -158,7 +159,7 @@ def plan_passes(sizes: Sequence[LayerSize], n_stimuli: int, budget_bytes: int) -
     return pack_passes([(s.name, n_stimuli * s.n_features * _BYTES) for s in sizes], budget_bytes, too_big)
 
 
-def layer_grams(
+def layer_kernels(
     model: Model,
     stimuli: StimulusSet,
     stimulus_degrees: float,
@@ -168,7 +169,8 @@ def layer_grams(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: ProgressFactory | None = None,
 ) -> dict[str, torch.Tensor]:
-    """``{layer: (n_stimuli, n_stimuli) float64 Gram matrix X Xᵀ}`` of the features centred over these stimuli.
+    """``{layer: (n, n) float64 Gram matrix X Xᵀ of the features centred over these n stimuli}``; a layer
+    with fewer features than stimuli keeps its (n, p) features instead (`predictivity.regression_input`).
 
     Layers are grouped into as few passes as the memory budget allows; each pass stops the forward
     pass after its deepest layer, and a pass's features are freed once their Grams are computed
@@ -183,5 +185,5 @@ def layer_grams(
         advance = progress(label, len(stimuli)) if progress else None
         features = _run(model, stimuli, stimulus_degrees, group, target, batch_size, advance, stop_early=True)
         for layer in group:
-            grams[layer] = gram(features.pop(layer).to(target), center=True).cpu()
+            grams[layer] = regression_input(features.pop(layer).to(target)).cpu()
     return {layer: grams[layer] for layer in layers}

@@ -17,6 +17,7 @@ from brainbench.data.assemblies import Dataset
 from brainbench.data.manifest import DataFile, Manifest
 from brainbench.data.stimuli import in_memory_stimuli
 from brainbench.errors import BrainbenchError
+from brainbench.metrics.predictivity import regression_input
 
 N_SEL, N_SCORED, Q, REPS = 80, 100, 8, 4
 
@@ -52,14 +53,17 @@ def _dataset(seed: int = 0):
     return dataset, features, trials, ids
 
 
-def _probe(features: dict[str, np.ndarray], ids: list[str]) -> ModelProbe:
+def _probe(features: dict[str, np.ndarray], ids: list[str], as_scorer: bool = False) -> ModelProbe:
+    """Layers given as uncentred Gram matrices, or (``as_scorer``) as the scorer gives them: narrow
+    layers (all of these: 30 features) as their features (`regression_input`)."""
     row = {s: i for i, s in enumerate(ids)}
 
-    def grams(stimuli, degrees, layers):
+    def kernels(stimuli, degrees, layers):
         index = [row[s] for s in stimuli.stimulus_ids]
-        return {name: torch.from_numpy(features[name][index] @ features[name][index].T) for name in layers or features}
+        x = {name: torch.from_numpy(features[name][index]) for name in layers or features}
+        return {name: regression_input(v) if as_scorer else v @ v.T for name, v in x.items()}
 
-    return ModelProbe(list(features), torch.device("cpu"), lambda *a: {}, grams, dict)
+    return ModelProbe(list(features), torch.device("cpu"), lambda *a: {}, kernels, dict)
 
 
 def _spec(**selection):
@@ -71,9 +75,10 @@ def _spec(**selection):
     })
 
 
-def test_layer_committed_on_another_assembly_and_scored_against_sklearn():
+@pytest.mark.parametrize("as_scorer", [False, True], ids=["grams", "narrow-features"])
+def test_layer_committed_on_another_assembly_and_scored_against_sklearn(as_scorer):
     dataset, features, trials, ids = _dataset()
-    outcome = run_neural_kind(_spec(assembly="selection"), dataset, _probe(features, ids), profile=True)
+    outcome = run_neural_kind(_spec(assembly="selection"), dataset, _probe(features, ids, as_scorer), profile=True)
     assert outcome.layer == "good"
     profile = outcome.profile
     assert profile["good"]["selection_raw"] > profile["weak"]["selection_raw"] > profile["noise"]["selection_raw"]
@@ -104,11 +109,19 @@ def test_missing_selection_rule_is_an_error():
         run_neural_kind(_spec(), dataset, _probe(features, ids))
 
 
-def test_ridge_benchmark_records_its_penalties():
+@pytest.mark.parametrize("as_scorer", [False, True], ids=["grams", "narrow-features"])
+def test_ridge_benchmark_records_its_penalties(as_scorer):
     dataset, features, _, ids = _dataset()
     spec = _spec(assembly="selection")
     spec = type(spec)(**{**spec.__dict__, "metric": {**spec.metric, "regression": "ridge"}})
-    outcome = run_neural_kind(spec, dataset, _probe(features, ids))
+    outcome = run_neural_kind(spec, dataset, _probe(features, ids, as_scorer))
     assert outcome.layer == "good" and outcome.details["regression"] == "ridge"
     alphas = np.asarray(outcome.details["ridge_alphas"])
     assert alphas.shape == (10, Q) and (alphas > 0).all()
+
+
+def test_a_layer_narrower_than_the_pls_components_is_one_error():
+    dataset, features, _, ids = _dataset()
+    features["tiny"] = features["good"][:, :3]
+    with pytest.raises(BrainbenchError, match="Layer tiny has 3 features, fewer than the 5 PLS components"):
+        run_neural_kind(_spec(assembly="selection"), dataset, _probe(features, ids, as_scorer=True))

@@ -15,12 +15,14 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from brainbench.metrics.predictivity import (
     CEILED_FORMULA,
+    _pearson_columns,
     ceil_explained_variance,
     cross_validated_predictivity,
     feature_predictivity,
-    _pearson_columns,
     internal_consistency,
+    layers_predictivity,
     nanmedian,
+    regression_input,
 )
 from brainbench.metrics.regression import gram
 
@@ -104,6 +106,20 @@ def test_feature_predictivity_solves_unequal_split_sizes_in_groups():
         return PLSRegression(n_components=8, scale=False).fit(x_tr, y_tr).predict(x_te)
 
     np.testing.assert_allclose(got.split_medians.numpy(), _reference(x, y, splits, fit_predict)[1], atol=1e-10)
+
+
+def test_layers_predictivity_keeps_the_order_of_grams_and_narrow_layers():
+    splits = list(ShuffleSplit(4, train_size=0.9, random_state=1).split(np.zeros(120)))
+    xs = [_neural_data(120, p, 5, seed=p)[0] for p in (300, 40, 200)]
+    y = torch.from_numpy(_neural_data(120, 1, 5, seed=0)[1])
+    kernels = [regression_input(torch.from_numpy(x)) for x in xs]
+    assert [tuple(k.shape) for k in kernels] == [(120, 120), (120, 40), (120, 120)]
+    got = layers_predictivity(kernels, y, splits, n_components=10)
+    assert got.split_medians.shape == (3, 4) and got.raw.shape == (3,) and got.alphas is None
+    for i, x in enumerate(xs):
+        alone = feature_predictivity(torch.from_numpy(x), y, splits, n_components=10)
+        torch.testing.assert_close(got.per_neuroid[i], alone.per_neuroid, rtol=0, atol=1e-9)
+        assert got.raw[i].item() == pytest.approx(alone.raw.item(), abs=1e-9)
 
 
 def test_ridge_predictivity_matches_ridgecv_loop_with_chosen_alphas():
