@@ -5,11 +5,12 @@ Synthetic, seeded data shaped like Brain-Score's MajajHong2015 IT benchmark: 320
 Brain-Score's 10 stratified splits (StratifiedShuffleSplit by object, seed 1), plus the split-half
 internal-consistency ceiling. The reference is what Brain-Score runs: scikit-learn ``PLSRegression``
 fitted per split, ``scipy.stats.pearsonr`` per neuroid, numpy medians and means, and a numpy ceiling.
-brainbench runs what ``brainbench evaluate`` runs: `feature_predictivity` (this layer has fewer features
-than stimuli, so PLS runs in feature space, float64, no Gram matrix) and `internal_consistency`; it is
-also timed in kernel form (`gram` + `cross_validated_predictivity`, the route of `brainbench score`'s
-stacked layers). Then a 20-layer sweep in kernel form (layers of 64 … 8192 features, all batched in one
-call), and the same on CUDA when present (timed after a warm-up, with synchronisation).
+brainbench runs what ``brainbench evaluate`` and ``brainbench score`` run for a layer this size:
+`feature_predictivity` (fewer features than stimuli, so PLS runs in feature space, float64, no Gram
+matrix) and `internal_consistency`; it is also timed in kernel form (`gram` +
+`cross_validated_predictivity`, the route of layers wider than their stimuli). Then a 20-layer sweep as `brainbench score` runs it (layers of 64 … 8192 features; the
+Grams of those wider than the stimuli batched in one call, the others in feature space), and the same
+on CUDA when present (timed after a warm-up, with synchronisation).
 Both sides run in one process with glibc's allocator set as the brainbench commands set it
 (`models.allocator.retain_freed_memory`).
 
@@ -30,7 +31,13 @@ import torch
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import ShuffleSplit
 
-from brainbench.metrics.predictivity import cross_validated_predictivity, feature_predictivity, internal_consistency
+from brainbench.metrics.predictivity import (
+    cross_validated_predictivity,
+    feature_predictivity,
+    internal_consistency,
+    layers_predictivity,
+    regression_input,
+)
 from brainbench.metrics.regression import gram
 from brainbench.metrics.splits import brainscore_splits
 from brainbench.models.allocator import retain_freed_memory
@@ -115,10 +122,12 @@ def brainbench_run(features: torch.Tensor, responses: torch.Tensor, trials: torc
 
 
 def sweep_run(layers: list[torch.Tensor], responses: torch.Tensor, splits, device) -> tuple[float, torch.Tensor]:
+    """As `brainbench score` runs its candidate layers: Grams of the wide ones solved together, the
+    narrow ones (fewer features than stimuli) in feature space."""
     sync(device)
     start = time.perf_counter()
-    grams = torch.stack([gram(layer.to(device), center=True) for layer in layers])
-    result = cross_validated_predictivity(grams, responses.to(device), splits, "pls", N_COMPONENTS)
+    kernels = [regression_input(layer.to(device)) for layer in layers]
+    result = layers_predictivity(kernels, responses.to(device), splits, "pls", N_COMPONENTS)
     sync(device)
     return time.perf_counter() - start, result.raw
 
@@ -165,7 +174,8 @@ def main() -> None:
 
     layers = [torch.from_numpy(layer(latent, width, rng, noise=0.25 + 0.1 * i)) for i, width in enumerate(SWEEP_WIDTHS)]
     print(f"20-layer sweep: widths {SWEEP_WIDTHS[0]}..{SWEEP_WIDTHS[-1]} ({sum(SWEEP_WIDTHS)} features in all), "
-          f"grams + PLS-{N_COMPONENTS} on {N_SPLITS} splits, layers batched")
+          f"PLS-{N_COMPONENTS} on {N_SPLITS} splits as `score` runs them (Grams of wide layers batched, narrow layers "
+          f"in feature space)")
     for device in devices:
         for _ in range(2 if device.type == "cuda" else 1):
             elapsed, raw = sweep_run(layers, tensors[1], splits, device)
