@@ -8,9 +8,10 @@ fitted per split, ``scipy.stats.pearsonr`` per neuroid, numpy medians and means,
 brainbench runs what ``brainbench evaluate`` and ``brainbench score`` run for a layer this size:
 `feature_predictivity` (fewer features than stimuli, so PLS runs in feature space, float64, no Gram
 matrix) and `internal_consistency`; it is also timed in kernel form (`gram` +
-`cross_validated_predictivity`, the route of layers wider than their stimuli). Then a 20-layer sweep as `brainbench score` runs it (layers of 64 … 8192 features; the
-Grams of those wider than the stimuli batched in one call, the others in feature space), and the same
-on CUDA when present (timed after a warm-up, with synchronisation).
+`cross_validated_predictivity`, the route of layers wider than their stimuli). Then a 20-layer sweep
+as `brainbench score` runs it (layers of 64 … 8192 features; the Grams of those wider than the stimuli
+batched in one call, the others in feature space), and the same on CUDA when present (timed after a
+warm-up, with synchronisation).
 Both sides run in one process with glibc's allocator set as the brainbench commands set it
 (`models.allocator.retain_freed_memory`).
 
