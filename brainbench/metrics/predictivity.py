@@ -301,6 +301,8 @@ def layers_predictivity(
     matrix (solved together, batched) or (n, p < n) features (`feature_predictivity`, one by one).
     Returns results with a leading layer dim (L, …), in the order given.
     """
+    if not layers:
+        raise ValueError("no layers given")
     square = [i for i, k in enumerate(layers) if k.shape[0] == k.shape[1]]
     per_layer: dict[int, Predictivity] = {}
     if square:
