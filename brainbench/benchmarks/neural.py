@@ -172,9 +172,8 @@ def _predictivity(spec: BenchmarkSpec, kernels: dict[str, torch.Tensor], data: N
                 f"{spec.id}; leave it out with --layers."
             )
     return layers_predictivity(
-        [k.to(device) for k in kernels.values()], data.responses.to(device),
-        _splits(spec, len(data.stimulus_ids), data.strata), method=method, n_components=n_components,
-        alphas=params.get("alphas"),
+        list(kernels.values()), data.responses.to(device), _splits(spec, len(data.stimulus_ids), data.strata),
+        method=method, n_components=n_components, alphas=params.get("alphas"), device=device,
     )
 
 

@@ -296,9 +296,11 @@ def layers_predictivity(
     method: str = "pls",
     n_components: int = 25,
     alphas: Sequence[float] | np.ndarray | Tensor | None = None,
+    device: torch.device | str | None = None,
 ) -> Predictivity:
     """`cross_validated_predictivity` of L layers, each given by `regression_input`: an (n, n) Gram
-    matrix (solved together, batched) or (n, p < n) features (`feature_predictivity`, one by one).
+    matrix (solved together, batched) or (n, p < n) features (`feature_predictivity`, one by one), on
+    ``device`` (default: where they are; the Grams are stacked first and moved once).
     Returns results with a leading layer dim (L, …), in the order given.
     """
     if not layers:
@@ -306,12 +308,12 @@ def layers_predictivity(
     square = [i for i, k in enumerate(layers) if k.shape[0] == k.shape[1]]
     per_layer: dict[int, Predictivity] = {}
     if square:
-        batch = cross_validated_predictivity(torch.stack([layers[i] for i in square]), responses, splits, method,
-                                             n_components, alphas)
+        stacked = torch.stack([layers[i] for i in square]).to(device)
+        batch = cross_validated_predictivity(stacked, responses, splits, method, n_components, alphas)
         per_layer |= {i: _map_fields(lambda v, j=j: v[j], batch) for j, i in enumerate(square)}
     for i, k in enumerate(layers):
         if i not in per_layer:
-            per_layer[i] = feature_predictivity(k, responses, splits, method, n_components, alphas)
+            per_layer[i] = feature_predictivity(k.to(device), responses, splits, method, n_components, alphas)
     ordered = [per_layer[i] for i in range(len(layers))]
     return Predictivity(**{f.name: None if getattr(ordered[0], f.name) is None
                            else torch.stack([getattr(p, f.name) for p in ordered]) for f in fields(Predictivity)})

@@ -115,52 +115,96 @@ def _power_direction(m: Tensor, start: Tensor, max_iter: int, tol: float, chunk:
     c = torch.nn.functional.one_hot(start.reshape(-1), q).to(m.dtype)
     if q == 1 or max_iter <= 1:
         return c.reshape(shape)
-    # Unnormalised iterates shrink by at most λ_max/trace ≥ 1/q per step once M is scaled (exactly, by
-    # a power of two) to a trace in [1/2, 1): keep their squared norms above float64's underflow.
-    chunk = max(1, min(chunk, int(300 / (2 * np.log10(max(q, 2)))) - 1))
     return _power_iterations(m, c, max_iter, tol, chunk).reshape(shape)
+
+
+# Squared norms of unnormalised iterates are trusted above this (float64 keeps full precision).
+_SAFE_MIN = 2.0**-800
 
 
 def _power_iterations(m: Tensor, c: Tensor, max_iter: int, tol: float, chunk: int) -> Tensor:
     """The iterations of `_power_direction` for m (B, q, q) from c (B, q) → (B, q).
 
-    Runs ``chunk`` unnormalised iterations (one batched product each) between stop checks; each row
-    keeps its own first stop, and stopped rows leave the batch. Rescaling M or an iterate by a positive
-    factor does not change any cosine, so M is scaled by a power of two and the iterates are
-    renormalised between chunks.
+    Runs ``chunk`` iterations (one batched product each) between stop checks; each row keeps its own
+    first stop, and stopped rows leave the batch. Rescaling M or an iterate by a positive factor does
+    not change any cosine, so M is scaled by a power of two to a trace in [1/2, 1) and the iterates are
+    left unnormalised within a chunk (`_chunk_fast`); a row whose iterates fall towards float64's
+    underflow there (a start column with a tiny share of M) repeats the chunk normalising every iterate
+    (`_chunk_safe`). A row with M = 0 (no target left) returns c unchanged.
     """
-    exponent = torch.frexp(m.diagonal(dim1=-2, dim2=-1).sum(-1)).exponent
-    m = torch.ldexp(m, -exponent.to(m.dtype).view(-1, 1, 1))
+    trace = m.diagonal(dim1=-2, dim2=-1).sum(-1)
+    m = torch.ldexp(m, -torch.frexp(trace).exponent.to(m.dtype).view(-1, 1, 1))
     result = c.clone()
     active = torch.arange(m.shape[0], device=m.device)  # rows of the full batch still iterated
     cur = c.unsqueeze(-2)  # u_i (B, 1, q), with i = done
+    live = trace != 0
+    if not bool(live.all()):
+        active, m, cur = active[live], m[live], cur[live]
     nxt = cur @ m  # u_{i+1}
     done = 0
-    while True:
+    while len(active):
         steps = min(chunk, max_iter - 1 - done)
-        iterates = [cur, nxt]
-        for _ in range(steps):
-            iterates.append(torch.bmm(iterates[-1], m))
-        u = torch.cat(iterates, -2)  # u_done … u_{done+steps+1}
-        norms = (u * u).sum(-1)
-        cross = (u[:, :-1] * u[:, 1:]).sum(-1)  # u_j·u_{j+1} = u_jᵀ M u_j
-        cos = norms[:, 1:-1] / torch.sqrt(cross[:, 1:] * cross[:, :-1])  # iterations done+1 … done+steps
-        stop = 2 - 2 * cos < tol
+        u, cos, next_state, safe = _chunk_fast(cur, nxt, m, steps)
+        if not bool(safe.all()):
+            redo = ~safe
+            u_safe, cos_safe, state_safe = _chunk_safe(cur[redo], m[redo], steps)
+            u, cos, next_state = u.clone(), cos.clone(), (next_state[0].clone(), next_state[1].clone())
+            u[redo], cos[redo] = u_safe, cos_safe
+            next_state[0][redo], next_state[1][redo] = state_safe
+        stop = 2 - 2 * cos < tol  # iterations done+1 … done+steps
         done += steps
         stopped = stop.any(-1)
         if done >= max_iter - 1:  # the last iteration answers for those that never stopped
             first = torch.where(stopped, stop.to(torch.int8).argmax(-1), steps - 1)
             result[active] = u[torch.arange(len(active), device=m.device), first + 1]
-            return result
+            break
+        cur, nxt = next_state
         if bool(stopped.any()):
             first = stop[stopped].to(torch.int8).argmax(-1)
             result[active[stopped]] = u[stopped, first + 1]
             running = ~stopped
-            if not bool(running.any()):
-                return result
-            active, m, u, norms = active[running], m[running], u[running], norms[running]
-        scale = torch.rsqrt(norms[:, -2]).view(-1, 1, 1)
-        cur, nxt = u[:, -2:-1] * scale, u[:, -1:] * scale
+            active, m, cur, nxt = active[running], m[running], cur[running], nxt[running]
+    return result
+
+
+def _chunk_fast(
+    cur: Tensor, nxt: Tensor, m: Tensor, steps: int
+) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor], Tensor]:
+    """``steps`` power iterations from u_i = cur (B, 1, q), u_{i+1} = nxt = u_i M, without normalising.
+
+    Returns the iterates u_i … u_{i+steps+1} (B, steps+2, q), the cosines of iterations i+1 … i+steps
+    (B, steps): cos_j = u_j·u_j / √((u_j·u_{j+1}) (u_{j−1}·u_j)), the next state (u_{i+steps},
+    u_{i+steps+1}) rescaled together to a unit first vector, and whether each row stayed above
+    `_SAFE_MIN`. With M's trace below 1, ‖u_{j+1}‖ ≤ λ_max ‖u_j‖ < ‖u_j‖: norms only fall, so the last
+    one decides (and none can overflow).
+    """
+    iterates = [cur, nxt]
+    for _ in range(steps):
+        iterates.append(torch.bmm(iterates[-1], m))
+    u = torch.cat(iterates, -2)
+    norms = (u * u).sum(-1)
+    cross = (u[:, :-1] * u[:, 1:]).sum(-1)  # u_j·u_{j+1} = u_jᵀ M u_j
+    cos = norms[:, 1:-1] / torch.sqrt(cross[:, 1:] * cross[:, :-1])
+    safe = norms[:, -1] > _SAFE_MIN
+    scale = torch.rsqrt(norms[:, -2]).view(-1, 1, 1)
+    return u, cos, (u[:, -2:-1] * scale, u[:, -1:] * scale), safe
+
+
+def _chunk_safe(cur: Tensor, m: Tensor, steps: int) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
+    """`_chunk_fast` with every iterate normalised before the next product (one more small op per step).
+
+    With unit c_j and v_j = M c_j: cos_j = ‖v_{j−1}‖ / √((c_j·v_j) (c_{j−1}·v_{j−1})). Returns unit
+    iterates c_i … c_{i+steps+1}, the cosines, and the next state (c_{i+steps}, v_{i+steps}).
+    """
+    c = [cur / torch.linalg.vector_norm(cur, dim=-1, keepdim=True)]
+    v = []
+    for _ in range(steps + 1):
+        v.append(torch.bmm(c[-1], m))
+        c.append(v[-1] / torch.linalg.vector_norm(v[-1], dim=-1, keepdim=True))
+    cs, vs = torch.cat(c[:-1], -2), torch.cat(v, -2)  # c_i … c_{i+steps}, v_i … v_{i+steps}
+    quad = (cs * vs).sum(-1)
+    cos = torch.linalg.vector_norm(vs[:, :-1], dim=-1) / torch.sqrt(quad[:, 1:] * quad[:, :-1])
+    return torch.cat(c, -2), cos, (c[-2], v[-1])
 
 
 def _ytmul(y: Tensor, v: Tensor) -> Tensor:
@@ -181,14 +225,17 @@ def _kept_targets(y: Tensor, train: Tensor, y_mean: Tensor) -> Tensor:
     """1.0 for target columns that stay non-zero after centring on each split's train rows, else 0.0.
 
     y: (…, n, q); train: (S, n_tr); y_mean: (…, S, q) train means. scikit-learn zeroes a column whose
-    centred values are all below 10 eps in magnitude. Returns (…, S, q) float64. Split by split, so that
-    temporaries stay small.
+    centred values are all below 10 eps in magnitude; a column constant on the train rows is dropped
+    here too, even where scikit-learn's centring leaves rounding residue above that (a constant like
+    20.02: it then fits rounding noise). Returns (…, S, q) float64. Split by split, so that temporaries
+    stay small.
     """
     keep = torch.empty(y_mean.shape, dtype=torch.float64, device=y.device)
     for split in range(train.shape[0]):
         low, high = torch.aminmax(y[..., train[split], :], dim=-2)
         centre = y_mean[..., split, :]
-        keep[..., split, :] = ((high - centre >= 10 * _EPS) | (centre - low >= 10 * _EPS)).to(torch.float64)
+        varies = (high > low) & ((high - centre >= 10 * _EPS) | (centre - low >= 10 * _EPS))
+        keep[..., split, :] = varies.to(torch.float64)
     return keep
 
 
@@ -212,8 +259,15 @@ def _x_score(z: Tensor, scores: Tensor, norms: Tensor, ptw: Tensor, comp: int) -
         ptw[..., :comp, comp] = g
         t = z - (g.unsqueeze(-2) @ t_prev).squeeze(-2)
         t = t - (((t_prev @ t.unsqueeze(-1)).squeeze(-1) / tt_prev).unsqueeze(-2) @ t_prev).squeeze(-2)
-    ptw[..., comp, comp] = (t * z).sum(-1) / (t * t).sum(-1)
+    ptw[..., comp, comp] = (t * z).sum(-1) / _norm_sq(t)
     return t
+
+
+def _norm_sq(t: Tensor) -> Tensor:
+    """tᵀt over the last dim, at least the smallest normal float64: a split without any target left
+    (all constant on its train rows) has t = 0 and then gets zero loadings, hence the mean prediction,
+    as scikit-learn (which stops adding components) gives it."""
+    return (t * t).sum(-1).clamp_min(torch.finfo(torch.float64).tiny)
 
 
 def _nipals_predict(test_proj: Tensor, ptw: Tensor, y_loadings: Tensor, y_mean: Tensor) -> Tensor:
@@ -263,6 +317,8 @@ def _pls_core(
     n_test = test.shape[1]
     q = y.shape[-1]
     dev, f64 = k.device, torch.float64
+    y_all = y.mean(-2, keepdim=True)  # products with Y below then carry rounding of its spread, not its mean
+    y = y - y_all
     mask = torch.zeros(n_splits, n, dtype=f64, device=dev).scatter_(1, train, 1.0)  # (S, n)
     y_mean = torch.matmul(mask, y) / n_train  # (1 | L, S, q)
     keep = _kept_targets(y, train, y_mean)
@@ -312,7 +368,7 @@ def _pls_core(
             z_full = z_full - ((a.unsqueeze(-2) @ c_prev) @ s_prev).squeeze(-2)
         test_proj[..., comp] = torch.gather(z_full, -1, gather_test)
         t = _x_score(z_full * mask, scores, norms, ptw, comp)
-        tt = (t * t).sum(-1)
+        tt = _norm_sq(t)
         s_full = centre((k @ t.mT).mT.unsqueeze(-1)).squeeze(-1)  # K t for all splits: one product per layer
         s = s_full * mask
         c = _ytmul(y, t) / tt.unsqueeze(-1) * keep
@@ -326,7 +382,7 @@ def _pls_core(
         right = torch.stack([c, d], -2).reshape(-1, 2, q)
         m.view(-1, q, q).baddbmm_(left, right, alpha=-1.0)
         scores[..., comp, :], products[..., comp, :], loadings[..., comp], norms[..., comp] = t, s_full, c, tt
-    return _nipals_predict(test_proj, ptw, loadings, y_mean)
+    return _nipals_predict(test_proj, ptw, loadings, y_mean + y_all)
 
 
 # ------------------------------------------------------------------------------------------ feature-form PLS
@@ -393,7 +449,7 @@ def _pls_core_features(
         z_full = w @ x.T - (x_mean * w).sum(-1, keepdim=True)  # X̃ w on all rows (S, n)
         test_proj[..., comp] = torch.gather(z_full, -1, test)
         t = _x_score(z_full * mask, scores, norms, ptw, comp)
-        tt = (t * t).sum(-1, keepdim=True)
+        tt = _norm_sq(t).unsqueeze(-1)
         t_sum = t.sum(-1, keepdim=True)  # 0 up to rounding: t is centred over the train rows
         load = (t @ x_rows.T - t_sum * x_mean) / tt  # x-loading p = X̃ᵀ t / tᵀt (S, p)
         c = (t @ y - t_sum * y_mean) / tt * keep  # y-loading Ỹᵀ t / tᵀt (Tᵀt = 0)
@@ -437,7 +493,10 @@ def kernel_pls_predict(
     Not reproduced: scikit-learn's check ``n_components ≤ n_features`` (no feature count here — the
     caller must reject layers with fewer features than components); its zeroing of target columns that
     become all-zero only after deflation, and its early stop when all residual targets are zero (both
-    need Y to be fully explained by fewer components than asked for); its ConvergenceWarning.
+    need Y to be fully explained by fewer components than asked for); its ConvergenceWarning. A target
+    column constant on the training rows is always dropped (scikit-learn keeps one whose centring leaves
+    rounding residue, e.g. a constant 20.02, and fits that noise); with every column dropped the
+    prediction is the training mean, as scikit-learn's.
     Agreement is to ~1e-12 relative in ordinary fits; it degrades as the components fit the training
     targets to rounding level (n_train close to n_components, p ≫ n), where both computations follow
     rounding noise.
@@ -485,8 +544,9 @@ def pls_predict(
 
     x_train (n_tr, p), y_train (n_tr, q) or (n_tr,), x_test (n_te, p) → (n_te, q) or (n_te,) float64, by
     `_pls_core_features` (exact float64 products with the features; the p×q cross-covariance per
-    component). Checks ``n_components ≤ min(n_tr, p)`` as scikit-learn does. For many wide layers or
-    splits, `gram` + `kernel_pls_predict` (or `predictivity.feature_predictivity`) is the faster route.
+    component). Checks ``n_components ≤ min(n_tr, p)`` as scikit-learn does; otherwise it reproduces and
+    departs from scikit-learn exactly where `kernel_pls_predict` does (see there). For many wide layers
+    or splits, `gram` + `kernel_pls_predict` (or `predictivity.feature_predictivity`) is the faster route.
     """
     n_train = x_train.shape[0]
     _check_components(n_components, n_train, x_train[0].numel())

@@ -122,6 +122,24 @@ def test_layers_predictivity_keeps_the_order_of_grams_and_narrow_layers():
         assert got.raw[i].item() == pytest.approx(alone.raw.item(), abs=1e-9)
 
 
+def test_a_neuroid_constant_at_an_inexact_value_is_dropped_in_both_pls_forms():
+    # 20.02 has no exact binary form: scikit-learn's centring leaves ~1e-13 residue above its 10-eps
+    # threshold and fits that noise; brainbench drops the column, which equals scikit-learn with the
+    # neuroid at 0.0 (and that neuroid's r is NaN either way).
+    x, y = _neural_data(300, 100, 10, seed=7)
+    splits = list(ShuffleSplit(10, train_size=0.9, random_state=1).split(np.zeros(300)))
+    y[:, 0] = 20.02
+    silent = y.copy()
+    silent[:, 0] = 0.0
+    per_neuroid, medians = _reference(x, silent, splits, _pls)
+    for got in (feature_predictivity(torch.from_numpy(x), torch.from_numpy(y), splits),
+                cross_validated_predictivity(gram(torch.from_numpy(x), center=True), torch.from_numpy(y), splits)):
+        np.testing.assert_allclose(got.per_neuroid.numpy(), per_neuroid, atol=1e-9)
+        np.testing.assert_allclose(got.split_medians.numpy(), medians, atol=1e-9)
+    one = feature_predictivity(torch.from_numpy(x), torch.from_numpy(y[:, :1]), splits)  # nothing left to fit
+    assert torch.isnan(one.per_neuroid).all() and torch.isnan(one.raw)
+
+
 def test_ridge_predictivity_matches_ridgecv_loop_with_chosen_alphas():
     x, y = _neural_data(150, 300, 6, seed=2)
     splits = list(ShuffleSplit(5, train_size=0.9, random_state=1).split(np.zeros(150)))
