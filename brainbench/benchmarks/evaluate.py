@@ -13,7 +13,7 @@ import xarray as xr
 
 from brainbench.benchmarks.neural import neural_data, select_time_bin
 from brainbench.errors import BrainbenchError
-from brainbench.metrics.behavior import TwoAfcTrials, i2n
+from brainbench.metrics.behavior import I2nResult, TwoAfcTrials, i2n
 from brainbench.metrics.predictivity import (
     CEILED_FORMULA,
     ceil_explained_variance,
@@ -120,31 +120,29 @@ def evaluate_features(
 
 
 @dataclass(frozen=True)
-class BehaviorEvaluation:
-    """i2n of a model's choice probabilities against human 2AFC trials, Brain-Score style (per split + mean)."""
+class BehaviorEvaluation(I2nResult):
+    """i2n of a model's choice probabilities against human 2AFC trials (`I2nResult`), with the trial count."""
 
-    raw: float
-    ceiling: float
-    ceiled: float
-    raw_error: float
-    ceiling_error: float
-    ceiled_error: float
-    split_raw: list[float]
-    split_ceiling: list[float]
-    split_ceiled: list[float]
-    split_cells: list[int]
-    n_trials: int
-    n_images: int
-    n_objects: int
-    seconds: float
+    n_trials: int = 0
+    seconds: float = 0.0
     metric: str = "i2n"
 
+    @property
+    def n_images(self) -> int:
+        return len(self.images)
+
+    @property
+    def n_objects(self) -> int:
+        return len(self.objects)
+
     def to_dict(self) -> dict:
-        return {"metric": self.metric, "raw": self.raw, "ceiling": self.ceiling, "ceiled": self.ceiled,
-                "raw_error": self.raw_error, "ceiling_error": self.ceiling_error, "ceiled_error": self.ceiled_error,
-                "split_raw": self.split_raw, "split_ceiling": self.split_ceiling, "split_ceiled": self.split_ceiled,
-                "split_cells": self.split_cells, "n_trials": self.n_trials, "n_images": self.n_images,
-                "n_objects": self.n_objects, "seconds": self.seconds, "ceiled_formula": I2N_CEILED_FORMULA}
+        scores = ("raw", "ceiling", "ceiled", "raw_error", "ceiling_error", "ceiled_error")
+        splits = ("split_raw", "split_ceiling", "split_ceiled")
+        return {"metric": self.metric, **{k: float(getattr(self, k)) for k in scores},
+                **{k: [float(v) for v in getattr(self, k)] for k in splits},
+                "split_cells": [int(v) for v in self.split_cells], "n_trials": self.n_trials,
+                "n_images": self.n_images, "n_objects": self.n_objects, "seconds": self.seconds,
+                "ceiled_formula": I2N_CEILED_FORMULA}
 
 
 def _labels(da: xr.DataArray, coord: str) -> np.ndarray:
@@ -182,11 +180,5 @@ def evaluate_i2n(probabilities: xr.DataArray, trials: xr.DataArray, n_splits: in
                          dist_obj=_labels(trials, "dist_obj"), choice=_labels(trials, "choice"))
     result = i2n(np.asarray(probabilities.values, dtype=np.float64), ids, choices, human, n_splits=n_splits,
                  seed=seed)
-    return BehaviorEvaluation(
-        raw=result.raw, ceiling=result.ceiling, ceiled=result.ceiled, raw_error=result.raw_error,
-        ceiling_error=result.ceiling_error, ceiled_error=result.ceiled_error,
-        split_raw=[float(v) for v in result.split_raw], split_ceiling=[float(v) for v in result.split_ceiling],
-        split_ceiled=[float(v) for v in result.split_ceiled], split_cells=[int(v) for v in result.split_cells],
-        n_trials=int(trials.sizes["presentation"]), n_images=len(result.images), n_objects=len(result.objects),
-        seconds=time.perf_counter() - start,
-    )
+    return BehaviorEvaluation(**vars(result), n_trials=int(trials.sizes["presentation"]),
+                              seconds=time.perf_counter() - start)

@@ -70,15 +70,19 @@ def evaluate(features_path: str | None, assembly_path: str | None, probabilities
     if as_json:
         render.print_json(result.to_dict())
         return
-    table = Table(title=f"{metric} predictivity  ·  {features_path} → {assembly_path}")
-    for column in ("raw", "error", "ceiling", "ceiled"):
-        table.add_column(column, justify="right")
-    table.add_row(render.number(result.raw), render.number(result.error), render.number(result.ceiling),
-                  render.number(result.ceiled))
-    render.stdout.print(table)
+    _print_scores(f"{metric} predictivity  ·  {features_path} → {assembly_path}",
+                  result.raw, result.error, result.ceiling, result.ceiled)
     render.stdout.print("split medians: " + " ".join(render.number(v) for v in result.split_medians))
     for note in result.notes:
         render.stdout.print(f"note: {note}")
+
+
+def _print_scores(title: str, raw: float, error: float, ceiling: float | None, ceiled: float) -> None:
+    table = Table(title=title)
+    for column in ("raw", "error", "ceiling", "ceiled"):
+        table.add_column(column, justify="right")
+    table.add_row(*(render.number(v) for v in (raw, error, ceiling, ceiled)))
+    render.stdout.print(table)
 
 
 def _check_options(metric: str, needed: dict[str, str | None], refused: dict[str, str | None]) -> None:
@@ -97,12 +101,8 @@ def _evaluate_behavior(probabilities_path: str, trials_path: str, as_json: bool)
     if as_json:
         render.print_json(result.to_dict())
         return
-    table = Table(title=f"i2n  ·  {probabilities_path} → {trials_path}")
-    for column in ("raw", "error", "ceiling", "ceiled"):
-        table.add_column(column, justify="right")
-    table.add_row(render.number(result.raw), render.number(result.raw_error), render.number(result.ceiling),
-                  render.number(result.ceiled))
-    render.stdout.print(table)
+    _print_scores(f"i2n  ·  {probabilities_path} → {trials_path}", result.raw, result.raw_error, result.ceiling,
+                  result.ceiled)
     render.stdout.print("split raw: " + " ".join(render.number(v) for v in result.split_raw)
                         + "  ·  split ceiling: " + " ".join(render.number(v) for v in result.split_ceiling))
     render.stdout.print(f"{result.n_trials} trials on {result.n_images} images of {result.n_objects} objects; "

@@ -199,16 +199,10 @@ def cross_validated_predictivity(
     n = gram.shape[-1]
     if gram.ndim < 2 or gram.shape[-2] != n:
         raise ValueError(f"expected gram matrices (…, n, n), got shape {tuple(gram.shape)}")
-    y = responses if responses.ndim == 2 else responses.unsqueeze(-1)
-    if y.ndim != 2 or y.shape[0] != n:
-        raise ValueError(f"responses must be (n_stimuli={n}, n_neuroids), got shape {tuple(responses.shape)}")
-    if len(splits) == 0:
-        raise ValueError("no splits given")
     dev, f64 = gram.device, torch.float64
+    y, train, test = _checked_inputs(responses, splits, n, dev)
     lead = gram.shape[:-2]
     k_all = gram.reshape(-1, n, n)
-    y = y.to(device=dev, dtype=f64)
-    train, test = _split_indices(splits, n)
     q = y.shape[1]
 
     r = torch.empty(k_all.shape[0], len(splits), q, dtype=f64, device=dev)
@@ -266,14 +260,8 @@ def feature_predictivity(
         return cross_validated_predictivity(
             gram(x, center=True), responses, splits, method, n_components, alphas, alpha_per_target=alpha_per_target
         )
-    y = responses if responses.ndim == 2 else responses.unsqueeze(-1)
-    if y.ndim != 2 or y.shape[0] != n:
-        raise ValueError(f"responses must be (n_stimuli={n}, n_neuroids), got shape {tuple(responses.shape)}")
-    if len(splits) == 0:
-        raise ValueError("no splits given")
     dev, f64 = x.device, torch.float64
-    y = y.to(device=dev, dtype=f64)
-    train, test = _split_indices(splits, n)
+    y, train, test = _checked_inputs(responses, splits, n, dev)
     r = torch.empty(1, len(splits), y.shape[1], dtype=f64, device=dev)
     for tr, te, members in _equal_size_groups(train, test, n_components, dev):
         pred = _pls_core_features(x, y, tr, te, n_components, 500, 1e-06)  # (S, n_te, q)
@@ -324,8 +312,17 @@ def _map_fields(fn: Callable[[Tensor], Tensor], result: Predictivity) -> Predict
                            for f in fields(Predictivity)})
 
 
-def _split_indices(splits: Sequence[tuple[Sequence[int], Sequence[int]]], n: int) -> tuple[list[Tensor], list[Tensor]]:
-    return [_as_index(a, n) for a, _ in splits], [_as_index(b, n) for _, b in splits]
+def _checked_inputs(
+    responses: Tensor, splits: Sequence[tuple[Sequence[int], Sequence[int]]], n: int, device: torch.device
+) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+    """(responses as (n, q) float64 on ``device``, train indices, test indices), or a ValueError."""
+    y = responses if responses.ndim == 2 else responses.unsqueeze(-1)
+    if y.ndim != 2 or y.shape[0] != n:
+        raise ValueError(f"responses must be (n_stimuli={n}, n_neuroids), got shape {tuple(responses.shape)}")
+    if len(splits) == 0:
+        raise ValueError("no splits given")
+    train, test = [_as_index(a, n) for a, _ in splits], [_as_index(b, n) for _, b in splits]
+    return y.to(device=device, dtype=torch.float64), train, test
 
 
 def _equal_size_groups(

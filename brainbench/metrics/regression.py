@@ -457,7 +457,7 @@ def _pls_core_features(
         if comp:
             e = e - (c_prev @ (load.unsqueeze(-2) @ p_prev).mT).squeeze(-1)
         # Sₖ₊₁ = Sₖ − (tᵀt) p cᵀ ⇒ M ← M − d cᵀ − c dᵀ with d = (tᵀt) e − (tᵀt)² (pᵀp)/2 c, in place.
-        d = tt * e * keep - tt * tt * (load * load).sum(-1, keepdim=True) / 2 * c
+        d = tt * e - tt * tt * (load * load).sum(-1, keepdim=True) / 2 * c  # e is zero on dropped columns
         m.baddbmm_(torch.stack([d, c], -1), torch.stack([c, d], -2), alpha=-1.0)
         scores[..., comp, :], x_loadings[..., comp], y_loadings[..., comp], norms[..., comp] = t, load, c, tt[..., 0]
     return _nipals_predict(test_proj, ptw, y_loadings, y_mean + y_all)
