@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from torch import nn
 
 from brainbench.errors import unknown
@@ -49,12 +51,13 @@ def default_layers(module: nn.Module) -> list[str]:
     return [name for name, _ in children]
 
 
-def check_layers(module: nn.Module, layers: list[str]) -> list[str]:
-    """``layers`` if every name is a module of ``module``; else an error listing the nearest names."""
+def check_layers(module: nn.Module, layers: list[str], candidates: Sequence[str] | None = None) -> list[str]:
+    """``layers`` if every name is a module of ``module``; else an error naming the nearest names and the model's
+    candidate layers (``candidates``: those that apply to this model, e.g. a plugin's own; else the family default)."""
     names = [n for n, _ in module.named_modules() if n]
     known = set(names)
     for layer in layers:
         if layer not in known:
-            candidates = ", ".join(default_layers(module))
-            raise unknown("layer", layer, names, f"This model's default candidate layers: {candidates}.")
+            listed = ", ".join(default_layers(module) if candidates is None else candidates)
+            raise unknown("layer", layer, names, f"This model's default candidate layers: {listed}.")
     return layers

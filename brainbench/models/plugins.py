@@ -16,6 +16,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import math
 import os
 import re
 import sys
@@ -148,30 +149,66 @@ def call_plugin(entry: str | Callable[[], Any]) -> PluginModel:
 def write_user_entry(name: str, fields: dict[str, Any]) -> Path:
     """Write ``<registry>/NAME.toml`` atomically (never a half-written entry)."""
     folder = user_registry()
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{check_name(name)}.toml"
-    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".partial", delete=False, encoding="utf-8") as tmp:
-        tmp.write(_toml(fields))
-    os.replace(tmp.name, target)
+    text = _toml(fields)
+    partial = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".partial", delete=False, encoding="utf-8") as tmp:
+            partial = Path(tmp.name)
+            tmp.write(text)
+        os.replace(partial, target)
+    except BaseException as exc:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise BrainbenchError(
+                f"Cannot write the model registry entry {target} ({exc.strerror or exc}); make {folder} writable "
+                "or set BRAINBENCH_HOME to a writable folder."
+            ) from exc
+        raise
     return target
+
+
+#: TOML basic-string escapes with a short form (toml.io v1.0.0, "String"); other control characters are \uXXXX.
+_SHORT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
+                  "\\": "\\\\"}
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quote, backslash and control characters (U+0000–U+001F, U+007F) escaped,
+    anything else (non-ASCII included) written as is in UTF-8."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):  # e.g. undecodable bytes in a command-line argument
+        raise BrainbenchError(f"{text!r} is not valid Unicode text; give it in UTF-8.")
+    escaped = "".join(
+        _SHORT_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in text
+    )
+    return f'"{escaped}"'
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _toml_string(key)
 
 
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else f"{value:+}")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    return _toml_string(str(value))
 
 
 def _toml(fields: dict[str, Any]) -> str:
     """A flat TOML document with one level of tables (enough for a registry entry)."""
     lines = ["# Written by `brainbench models register`; remove with `brainbench models unregister`."]
     tables = {k: v for k, v in fields.items() if isinstance(v, dict)}
-    lines += [f"{k} = {_toml_value(v)}" for k, v in fields.items() if k not in tables and v is not None]
+    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in fields.items() if k not in tables and v is not None]
     for table, values in tables.items():
-        lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
+        lines += ["", f"[{_toml_key(table)}]"]
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values.items() if v is not None]
     return "\n".join(lines) + "\n"

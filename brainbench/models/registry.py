@@ -10,6 +10,7 @@ import fnmatch
 import importlib.metadata
 import importlib.util
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ def _no_pretrained(identifier: str, exc: Exception) -> ModelError:
     )
 
 
-def _build_timm(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module, Preprocessing]:
+def _build_timm(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module, Preprocessing, str]:
     import timm
     from timm.data import resolve_data_config
 
@@ -150,17 +151,35 @@ def _build_timm(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module
         raise unknown("timm architecture", arch, timm.list_models(), "See `brainbench models list 'timm:*'`.")
     try:
         with _quiet_hub():
-            module = timm.create_model(arch, pretrained=pretrained)
+            module, init = _create_timm(timm, arch, pretrained)
     except Exception as exc:
         if pretrained:
             raise _no_pretrained(identifier, exc) from exc
         raise ModelError(f"timm could not build {arch}: {exc}") from exc
     config = resolve_data_config({}, model=module)
     size = int(config["input_size"][-1])
-    return module, Preprocessing(size, tuple(config["mean"]), tuple(config["std"]))
+    return module, Preprocessing(size, tuple(config["mean"]), tuple(config["std"])), init
 
 
-def _build_torchvision(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module, Preprocessing]:
+def _create_timm(timm: Any, arch: str, pretrained: bool) -> tuple[nn.Module, str]:
+    """A timm model and what its weights are when not pretrained.
+
+    timm's ResNet, ResNet-V2, RegNet, CSPNet and BYOB families (res2net, resnest, sknet, gernet, repvgg …) zero
+    the last norm weight of every residual branch by default (``zero_init_last``, a training trick), which makes
+    each block the identity at initialisation, so consecutive blocks give identical activations. A random-init
+    control is the architecture's ordinary initialisation, so that trick is turned off where the model has it.
+    """
+    if pretrained:
+        return timm.create_model(arch, pretrained=True), "timm published weights"
+    try:
+        return timm.create_model(arch, pretrained=False, zero_init_last=False), "timm init, zero_init_last=False"
+    except TypeError as exc:  # an architecture without the option (or one that already sets it)
+        if "zero_init_last" not in str(exc):
+            raise
+    return timm.create_model(arch, pretrained=False), "timm init"
+
+
+def _build_torchvision(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module, Preprocessing, str]:
     import torchvision
 
     known = torchvision.models.list_models()
@@ -173,7 +192,7 @@ def _build_torchvision(arch: str, identifier: str, pretrained: bool) -> tuple[nn
         except Exception as exc:
             raise _no_pretrained(identifier, exc) from exc
         module.load_state_dict(state)
-    return module, Preprocessing(224, IMAGENET_MEAN, IMAGENET_STD)
+    return module, Preprocessing(224, IMAGENET_MEAN, IMAGENET_STD), "torchvision init"
 
 
 def _package_weights(spec: ModelSpec) -> tuple[dict[str, torch.Tensor], str]:
@@ -225,6 +244,8 @@ def resolve_model(
     """
     if weights is not None and random_init:
         raise BrainbenchError("Pass either --weights PATH or --random-init, not both.")
+    if visual_degrees is not None:
+        _check_degrees(visual_degrees, "--visual-degrees")
     spec, source, arch = _parse(identifier)
     weights = weights if weights is not None or random_init or spec is None else spec.weights.get("path")
     use_published = weights is None and not random_init
@@ -237,18 +258,18 @@ def resolve_model(
         preprocessing = _preprocessing(built.preprocessing, Preprocessing())
         if random_init:
             _reset_parameters(module)
-        published_origin = f"plugin {spec.architecture}"
+        published_origin, init = f"plugin {spec.architecture}", "each layer's reset_parameters"
     else:
         builder = _build_timm if source == "timm" else _build_torchvision
         pretrained = use_published and (spec is None or (not spec.weights and spec.origin != "built-in"))
-        module, preprocessing = builder(arch, identifier, pretrained=pretrained)
+        module, preprocessing, init = builder(arch, identifier, pretrained=pretrained)
         published_origin = f"{source} published weights"
 
     if weights is not None:
         load_by_name(module, read_state_dict(Path(weights)), str(weights), identifier)
         origin = f"file:{Path(weights).resolve()}"
     elif random_init:
-        origin = f"random-init (torch seed {seed})"
+        origin = f"random-init (torch seed {seed}; {init})"
     elif spec is not None and spec.weights.get("python_package"):
         state, origin = _package_weights(spec)
         loader = load_by_order if spec.weights.get("match") == "order" else load_by_name
@@ -258,22 +279,32 @@ def resolve_model(
     if spec is not None and spec.preprocessing:
         preprocessing = _preprocessing(spec.preprocessing, preprocessing)
     module.eval()
-    defaults = (spec.layers if spec and spec.layers else None) or plugin_layers or default_layers(module)
-    chosen = list(layers) if layers else list(defaults)
+    defaults = list((spec.layers if spec and spec.layers else None) or plugin_layers or default_layers(module))
+    chosen = list(layers) if layers else defaults
+    if visual_degrees is None and plugin_degrees is not None:
+        visual_degrees = _check_degrees(plugin_degrees, f"plugin {spec.architecture}'s visual_degrees")
+    elif visual_degrees is None:
+        visual_degrees = _check_degrees(spec.visual_degrees if spec else DEFAULT_VISUAL_DEGREES,
+                                        f"the registry entry of {identifier}")
     return Model(
         identifier=identifier,
         architecture=f"{source}:{arch}",
         module=module,
         preprocessing=preprocessing,
-        layers=check_layers(module, chosen),
-        visual_degrees=float(
-            visual_degrees or plugin_degrees or (spec.visual_degrees if spec else DEFAULT_VISUAL_DEGREES)
-        ),
+        layers=check_layers(module, chosen, defaults),
+        visual_degrees=float(visual_degrees),
         weights_digest=weights_digest(module),
         weights_origin=origin,
         random_init=random_init,
         layers_given=bool(layers),
     )
+
+
+def _check_degrees(degrees: float, given_by: str) -> float:
+    """A model's field of view: a finite number of degrees above 0."""
+    if not (isinstance(degrees, int | float) and math.isfinite(degrees) and degrees > 0):
+        raise BrainbenchError(f"A model's visual degrees must be a number above 0; {given_by} gives {degrees}.")
+    return degrees
 
 
 def _preprocessing(given: dict, fallback: Preprocessing) -> Preprocessing:

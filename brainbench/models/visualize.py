@@ -77,7 +77,7 @@ def check_target(
     device: torch.device | None = None,
 ) -> tuple[int, int] | None:
     """Check a target against the layer's output at the model's input size; the neuron's (x, y), centre by default."""
-    check_layers(model.module, [layer])
+    check_layers(model.module, [layer], model.layers)
     if objective not in OBJECTIVES:
         raise BrainbenchError(f"Unknown objective '{objective}'; use one of {', '.join(OBJECTIVES)}.")
     if objective == "layer" and (channel is not None or neuron is not None):

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,52 @@ def test_registration_refusals(cli, home):
     assert "exactly one" in cli("models", "register", "x", "--timm", "a", "--torchvision", "b").stderr
     assert "not allowed" in _one_line_error(cli("models", "register", "timm:x", "--timm", "resnet18"))
     assert "no such model" in _one_line_error(cli("models", "unregister", "ghost"))
+
+
+# Every character TOML's basic strings must escape (quote, backslash, U+0000–U+001F, U+007F), the multi-line and
+# literal string delimiters, and non-ASCII text of one to four UTF-8 bytes.
+AWKWARD = ['two\nlines', 'say "hi"', "C:\\models\\net.py", "tab\there", "".join(map(chr, range(0x20))) + "\x7f",
+           '"""', "'''", "\\u0041 is not A", "Déjà vu, 視覚野, 🧠", "trailing backslash \\", "# not a comment", ""]
+
+
+def test_registry_entries_round_trip_through_a_toml_parser():
+    """The writer against Python's own TOML parser: every value comes back as it was given."""
+    from brainbench.models.plugins import _toml
+
+    fields = {"name": "net", "description": AWKWARD[0], "visual_degrees": 1e-7, "count": -3, "flag": True,
+              "odd key = 1": "x", "inf": float("inf"),
+              "layers": {"candidates": AWKWARD}, "preprocessing": {"mean": [0.485, 0.456, 0.406], "input_size": 96}}
+    for text in AWKWARD:
+        parsed = tomllib.loads(_toml({**fields, "description": text}))
+        assert parsed == {**fields, "description": text}
+
+
+def test_register_with_a_multiline_description(cli, home):
+    description = 'A "tiny" CNN\nsecond line \\ with a backslash, a\ttab and 視覚野'
+    result = cli("models", "register", "tinycnn", "--from", f"{EXAMPLE}:build_tinycnn", "--description", description)
+    assert result.exit_code == 0, result.stderr
+    with open(home / "models" / "tinycnn.toml", "rb") as file:
+        assert tomllib.load(file)["description"] == description
+    assert registered_models()["tinycnn"].description == description
+    listed = cli("models", "list")
+    assert listed.exit_code == 0 and "tinycnn" in listed.stdout
+
+
+def test_undecodable_description_is_refused_and_nothing_is_written(cli, home):
+    line = _one_line_error(cli("models", "register", "tinycnn", "--from", f"{EXAMPLE}:build_tinycnn",
+                               "--description", "bad byte \udcff"))  # how Python decodes the byte 0xff in argv
+    assert "not valid Unicode" in line
+    assert not (home / "models" / "tinycnn.toml").exists()
+
+
+@pytest.mark.parametrize("degrees", [0, -5, float("nan")])
+def test_a_plugin_with_a_bad_visual_degrees_is_refused(home, monkeypatch, degrees):
+    """A plugin's own field of view of 0 was silently replaced by the default 8; now it is an error naming it."""
+    monkeypatch.setattr("brainbench.models.plugins._DECORATED", {})
+
+    @brainbench.register_model("degrees-net")
+    def build():
+        return {"module": torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3)), "visual_degrees": degrees}
+
+    with pytest.raises(BrainbenchError, match=r"visual degrees must be a number above 0; plugin .*build"):
+        resolve_model("degrees-net")

@@ -123,3 +123,46 @@ def test_visual_degrees_default_and_override():
     assert resolve_model("timm:resnet18", random_init=True).visual_degrees == 8.0
     assert resolve_model("timm:resnet18", random_init=True, visual_degrees=10).visual_degrees == 10.0
     assert np.isfinite(resolve_model("timm:resnet18", random_init=True).visual_degrees)
+
+
+@pytest.mark.parametrize("degrees", [0, -5, float("nan"), float("inf")])
+def test_visual_degrees_must_be_a_positive_number(degrees):
+    """0 used to be taken silently as the default 8, and -5 was accepted and scored."""
+    with pytest.raises(BrainbenchError, match="visual degrees must be a number above 0; --visual-degrees gives"):
+        resolve_model("timm:resnet18", random_init=True, visual_degrees=degrees)
+
+
+def _block_outputs(module: torch.nn.Module, names: list[str]) -> list[torch.Tensor]:
+    modules = dict(module.named_modules())
+    outputs: list[torch.Tensor] = []
+    handles = [modules[n].register_forward_hook(lambda _m, _i, out: outputs.append(out)) for n in names]
+    try:
+        with torch.no_grad():
+            module(torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return outputs
+
+
+def test_random_init_resnet_blocks_are_not_the_identity():
+    """timm zero-initialises the last BN of each residual branch, so layer1.1 returned layer1.0's output exactly."""
+    model = resolve_model("timm:resnet18", random_init=True)
+    first, second = _block_outputs(model.module, ["layer1.0", "layer1.1"])
+    # With the zeroed branch they are equal to the last bit; an ordinary block changes a sizeable share of its input.
+    assert (first - second).abs().max() > 0.1 * first.abs().max()
+    assert "zero_init_last=False" in model.weights_origin
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnest14d", "regnetx_002", "cs3darknet_s", "gernet_s"])
+def test_random_init_has_no_zeroed_norm_weights(arch):
+    """The families whose timm builds zero the last norm of each residual branch (ResNet and its variants, RegNet,
+    CSPNet, BYOB): the weights timm's default build zeroes are PyTorch's ordinary norm init (ones) under random-init."""
+    import timm
+
+    zeroed = [name for name, p in timm.create_model(arch).named_parameters()
+              if name.endswith("weight") and p.dim() == 1 and not p.any()]
+    assert zeroed, f"timm's {arch} no longer zeroes any norm weight; pick another architecture for this test"
+    params = dict(resolve_model(f"timm:{arch}", random_init=True).module.named_parameters())
+    for name in zeroed:
+        assert torch.all(params[name] == 1), name
