@@ -56,6 +56,8 @@ def aligned_features(features: xr.DataArray, stimulus_ids: Sequence[str]) -> tor
         raise BrainbenchError("The features have no 'stimulus_id' coordinate.")
     if features.ndim != 2 or "presentation" not in features.dims:
         raise BrainbenchError(f"The features must be 2-D 'presentation × neuroid', not {' × '.join(features.dims)}.")
+    if 0 in features.shape:
+        raise BrainbenchError(f"The features are empty ({' × '.join(f'{n} {d}' for d, n in features.sizes.items())}).")
     features = features.transpose("presentation", ...)
     ids = [str(s) for s in features.stimulus_id.values]
     if len(set(ids)) != len(ids):
@@ -104,7 +106,7 @@ def evaluate_features(
         )
     result = feature_predictivity(x.to(target), data.responses.to(target), splits, method=metric,
                                   n_components=PLS_COMPONENTS)
-    raw, notes = float(result.raw), []
+    raw, notes = float(result.raw), list(data.notes)
     ceiling, ceiling_splits = None, []
     if data.repetitions is not None:
         consistency = internal_consistency(data.repetitions.to(target), data.repetition_values)

@@ -42,6 +42,7 @@ class NeuralData:
     repetitions: torch.Tensor | None  # (n_repetition_values, n_stimuli, n_neuroids), NaN where absent
     repetition_values: list[Any]
     strata: list[Any] | None  # per stimulus, for stratified splits
+    notes: tuple[str, ...] = ()  # assumptions made about the assembly, to be shown with the score
 
 
 def select_time_bin(
@@ -100,14 +101,18 @@ def _brainscore_order(assembly: xr.DataArray, first_rows: np.ndarray) -> np.ndar
 def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_halves: bool = False) -> NeuralData:
     """Average repetitions per ``stimulus_id`` and stack them, stimuli in Brain-Score's averaged order.
 
-    ``alternate_halves`` relabels repetition r as r mod 2 (Brain-Score's Cowley ceiling: even vs odd
-    trials), so each split-half holds about half of every stimulus's trials.
+    Repetitions are told apart by the ``repetition`` coordinate; without one, the presentations of a
+    stimulus are numbered 0, 1, … in order of appearance (and a note says so). ``alternate_halves``
+    relabels repetition r as r mod 2 (Brain-Score's Cowley ceiling: even vs odd trials), so each
+    split-half holds about half of every stimulus's trials.
     """
     for needed, dim in (("stimulus_id", "presentation"), ("neuroid_id", "neuroid")):
         if dim not in assembly.dims:
             raise BrainbenchError(f"The assembly has no '{dim}' dimension (dims: {', '.join(assembly.dims)}).")
         if needed not in assembly.coords and needed != "neuroid_id":
             raise BrainbenchError(f"The assembly has no '{needed}' coordinate on '{dim}'.")
+        if assembly.sizes[dim] == 0:
+            raise BrainbenchError(f"The assembly is empty (0 {dim}s); pass an assembly that holds responses.")
     assembly = assembly.transpose("presentation", "neuroid")
     values = np.asarray(assembly.values, dtype=np.float64)
     if not np.isfinite(values).all():
@@ -124,9 +129,18 @@ def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_h
     counts = np.bincount(row_stimulus, minlength=n)[:, None]
     averaged = sums / counts
 
-    repetitions, repetition_values = None, []
+    notes: list[str] = []
     if "repetition" in assembly.coords:
         reps = np.asarray(assembly.repetition.values)
+    elif counts.max() > 1:
+        reps = _appearance_numbers(row_stimulus)
+        fewest, most = int(counts.min()), int(counts.max())
+        notes.append(f"no 'repetition' coordinate: the {fewest if fewest == most else f'{fewest}–{most}'} "
+                     "presentations of each stimulus_id were taken as repetitions 0, 1, … in order of appearance")
+    else:
+        reps = None
+    repetitions, repetition_values = None, []
+    if reps is not None:
         reps = reps % 2 if alternate_halves else reps
         repetition_values = sorted(set(reps.tolist()))
         if len(repetition_values) >= 2:
@@ -146,7 +160,19 @@ def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_h
             raise BrainbenchError(f"The assembly has no '{stratify}' coordinate to stratify the splits by.")
         column = np.asarray(assembly[stratify].values)
         strata = [column[int(np.flatnonzero(row_stimulus == i)[0])] for i in range(n)]
-    return NeuralData([str(s) for s in ids[order]], torch.from_numpy(averaged), repetitions, repetition_values, strata)
+    return NeuralData([str(s) for s in ids[order]], torch.from_numpy(averaged), repetitions, repetition_values, strata,
+                      tuple(notes))
+
+
+def _appearance_numbers(row_stimulus: np.ndarray) -> np.ndarray:
+    """Per row, how many earlier rows show the same stimulus (0 for its first presentation, 1 for the next …)."""
+    by_stimulus = np.argsort(row_stimulus, kind="stable")
+    sorted_stimuli = row_stimulus[by_stimulus]
+    group_start = np.flatnonzero(np.r_[True, sorted_stimuli[1:] != sorted_stimuli[:-1]])
+    starts = np.repeat(group_start, np.diff(np.r_[group_start, len(row_stimulus)]))
+    numbers = np.empty(len(row_stimulus), dtype=np.int64)
+    numbers[by_stimulus] = np.arange(len(row_stimulus)) - starts
+    return numbers
 
 
 def _splits(spec: BenchmarkSpec, n: int, strata: list[Any] | None) -> list[tuple[np.ndarray, np.ndarray]]:
