@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 from rich import box
 from rich.table import Table
 
 from brainbench.benchmarks.spec import list_benchmarks
 from brainbench.cli import options, render
+from brainbench.cli.score import PositiveFloat
 from brainbench.models.registry import list_models, registered_models
 
 
@@ -38,7 +41,7 @@ def models_list(pattern: str, as_json: bool) -> None:
         render.stdout.print("Any timm or torchvision model is also available as timm:NAME or torchvision:NAME.")
 
 
-def _floats(value: str | None, option: str) -> list[float] | None:
+def _floats(value: str | None, option: str, positive: bool = False) -> list[float] | None:
     if not value:
         return None
     try:
@@ -47,6 +50,8 @@ def _floats(value: str | None, option: str) -> list[float] | None:
         raise click.BadParameter("give three numbers, e.g. 0.485,0.456,0.406", param_hint=option) from exc
     if len(numbers) != 3:
         raise click.BadParameter("give three numbers, one per colour channel", param_hint=option)
+    if not all(math.isfinite(v) and (v > 0 or not positive) for v in numbers):
+        raise click.BadParameter(f"give three finite numbers{' above 0' if positive else ''}", param_hint=option)
     return numbers
 
 
@@ -57,8 +62,9 @@ def _floats(value: str | None, option: str) -> list[float] | None:
 @click.option("--torchvision", "torchvision_arch", help="A torchvision architecture (e.g. alexnet).")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="A state_dict file to load.")
 @click.option("--layers", multiple=True, help="Candidate layers (comma-separated or repeated).")
-@click.option("--visual-degrees", type=float, help="The model's field of view in degrees (default 8).")
-@click.option("--input-size", type=int, help="Input size in pixels (square).")
+@click.option("--visual-degrees", type=PositiveFloat(), metavar="DEGREES",
+              help="The model's field of view in degrees (default 8).")
+@click.option("--input-size", type=click.IntRange(min=1), help="Input size in pixels (square).")
 @click.option("--mean", help="Normalisation mean per channel, e.g. 0.485,0.456,0.406.")
 @click.option("--std", help="Normalisation std per channel, e.g. 0.229,0.224,0.225.")
 @click.option("--description", default="", help="One line shown by `models list`.")
@@ -80,7 +86,7 @@ def models_register(name: str, entry: str | None, timm_arch: str | None, torchvi
     source, target = given[0]
     path, model = register(
         name, source, target, weights=weights, layers=split_layers(layers), visual_degrees=visual_degrees,
-        input_size=input_size, mean=_floats(mean, "--mean"), std=_floats(std, "--std"),
+        input_size=input_size, mean=_floats(mean, "--mean"), std=_floats(std, "--std", positive=True),
         description=description, replace=replace,
     )
     render.stdout.print(

@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 import brainbench
 from brainbench.errors import BrainbenchError
 
+#: What a failed file-system call means to a user, by errno: the trouble and the fix (exit code 1, not 2).
+_FILE_SYSTEM_ERRORS = {
+    errno.EACCES: ("permission denied", "make it accessible or choose another place"),
+    errno.EPERM: ("operation not permitted", "make it accessible or choose another place"),
+    errno.EROFS: ("the file system is read-only", "choose a writable place"),
+    errno.ENOSPC: ("no space is left on the disk", "free some space or choose a place on another disk"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space or choose a place on another disk"),
+    errno.EFBIG: ("the file would exceed the file-size limit (ulimit -f, or the file system's largest file)",
+                  "raise the limit or choose a place on another file system"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "choose a folder"),
+    errno.EEXIST: ("a file of that name is in the way", "move it or choose another place"),
+}
+_PLACES = "BRAINBENCH_HOME or the command's path option, e.g. --leaderboard"
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2; older clicks exit 0 instead
+
 
 class _Group(click.Group):
-    """Turns errors into one line on stderr and a non-zero exit (``--debug`` shows the traceback)."""
+    """Turns errors into one line on stderr and a non-zero exit (``--debug`` shows the traceback).
+
+    Exit codes: 1 for an error the user can fix, 2 for a usage error (click's and POSIX's convention: a bad
+    option or argument, found before any work) and for an unexpected error, 130 when interrupted.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # a bare group: its help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {_usage_sentence(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted; nothing was written.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)  # an Exit's code (ctx.exit), else success
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -25,21 +64,36 @@ class _Group(click.Group):
         except Exception as exc:
             if ctx.find_root().params.get("debug"):
                 traceback.print_exc()
-            click.echo(f"error: {_sentence(exc)}", err=True)
-            ctx.exit(1 if isinstance(exc, BrainbenchError) else 2)
+            sentence, code = _explain(exc)
+            click.echo(f"error: {sentence}", err=True)
+            ctx.exit(code)
 
 
-def _sentence(exc: Exception) -> str:
+def _usage_sentence(exc: click.ClickException) -> str:
+    """Click's message on one line, pointing at the command's help (never click's multi-line usage block)."""
+    message = " ".join(exc.format_message().split())
+    if not message.endswith((".", "?", "!")):
+        message += "."
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} See '{ctx.command_path} --help'." if ctx is not None else message
+
+
+def _explain(exc: Exception) -> tuple[str, int]:
+    """One sentence for ``exc`` and the exit code: 1 when the user can fix it, 2 when unexpected."""
     if isinstance(exc, BrainbenchError):
-        return str(exc)
+        return str(exc), 1
+    if isinstance(exc, OSError) and exc.errno in _FILE_SYSTEM_ERRORS:
+        trouble, fix = _FILE_SYSTEM_ERRORS[exc.errno]
+        where = f"'{exc.filename}'" if exc.filename is not None else "a file"
+        return f"Cannot use {where}: {trouble}; {fix} ({_PLACES}).", 1
     import torch
 
     if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return "the GPU ran out of memory; lower --batch-size or pass --device cpu."
+        return "the GPU ran out of memory; lower --batch-size or pass --device cpu.", 1
     if isinstance(exc, MemoryError):
-        return "this machine ran out of memory; lower --batch-size or score fewer layers (--layers)."
+        return "this machine ran out of memory; lower --batch-size or score fewer layers (--layers).", 1
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"unexpected {type(exc).__name__}: {first} (rerun with --debug for the traceback)."
+    return f"unexpected {type(exc).__name__}: {first} (rerun with --debug for the traceback).", 2
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -35,13 +35,16 @@ def _save(image, path: str) -> None:
 @click.command()
 @click.argument("model")
 @click.option("--layer", required=True, help="The layer (a module name, e.g. blocks.4.0).")
-@click.option("--channel", type=int, help="Channel to excite (objective: its mean, or one neuron with --neuron).")
+@click.option("--channel", type=click.IntRange(min=0),
+              help="Channel to excite (objective: its mean, or one neuron with --neuron).")
 @click.option("--neuron", help="X,Y: excite only this position of the channel's map.")
 @click.option("--deepdream", "dream_image", type=click.Path(dir_okay=False),
               help="DeepDream this image: amplify whatever the layer sees in it, over several octaves.")
-@click.option("--steps", default=256, show_default=True, help="Optimisation steps (per octave for --deepdream: 10).")
-@click.option("--size", default=128, show_default=True, help="Output size in pixels (feature visualisation).")
-@click.option("--octaves", default=3, show_default=True, help="DeepDream octaves.")
+@click.option("--steps", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Optimisation steps (per octave for --deepdream: 10).")
+@click.option("--size", type=click.IntRange(min=16), default=128, show_default=True,
+              help="Output size in pixels (feature visualisation).")
+@click.option("--octaves", type=click.IntRange(min=1), default=3, show_default=True, help="DeepDream octaves.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the PNG.")
 @model_options
 def visualize(model: str, layer: str, channel: int | None, neuron: str | None, dream_image: str | None, steps: int,

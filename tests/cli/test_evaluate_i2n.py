@@ -301,4 +301,4 @@ def test_bad_inputs_are_one_line_errors(cli, files):
 def test_option_combinations_are_usage_errors(cli, args, message):
     result = cli("evaluate", *args)
     assert result.exit_code == 2 and "Traceback" not in result.stderr
-    assert f"Error: {message}" in result.stderr
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
