@@ -9,7 +9,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-GRAY = (128, 128, 128)
+from brainbench.errors import BrainbenchError
+
+GRAY = (128, 128, 128)  # PIL's "gray", Brain-Score's screen background
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -27,29 +29,39 @@ class Preprocessing:
 
 
 def place_on_screen(image: Image.Image, stimulus_degrees: float, model_degrees: float) -> Image.Image:
-    """Show ``image`` (spanning ``stimulus_degrees``) in a model's field of ``model_degrees``.
+    """Show ``image`` (spanning ``stimulus_degrees``) in a model's field of ``model_degrees``, as Brain-Score does.
 
-    As Brain-Score does: a stimulus smaller than the model's field is shrunk by the ratio and centred
-    on gray; a larger one is centre-cropped to the part the model sees. The output keeps the image's
-    pixel size (square images assumed; others are handled per axis).
+    Brain-Score 2.4.2's ``ImageConverter``: with ``ratio = model_degrees / stimulus_degrees`` each side
+    becomes ``round(ratio × side)`` px (half to even, as numpy rounds). A ratio ≥ 1 puts the image, unscaled,
+    on a gray (128) canvas of that size; a ratio < 1 keeps the central part of that size. Offsets are
+    ``round((difference of sides) / 2)``. No resampling here: :func:`to_batch` resizes once. Non-square images
+    are placed per axis. Returns RGB; other modes convert as Brain-Score's paste onto RGB does (alpha dropped).
     """
     image = image.convert("RGB")
-    ratio = stimulus_degrees / model_degrees
-    if np.isclose(ratio, 1.0):
+    if stimulus_degrees == model_degrees:
         return image
+    ratio = model_degrees / stimulus_degrees if stimulus_degrees > 0 and model_degrees > 0 else 0.0
     width, height = image.size
-    if ratio < 1:
-        small = image.resize((max(1, round(width * ratio)), max(1, round(height * ratio))), Image.Resampling.BICUBIC)
-        screen = Image.new("RGB", (width, height), GRAY)
-        screen.paste(small, ((width - small.width) // 2, (height - small.height) // 2))
-        return screen
-    crop_w, crop_h = width / ratio, height / ratio
-    left, top = (width - crop_w) / 2, (height - crop_h) / 2
-    return image.crop((round(left), round(top), round(left + crop_w), round(top + crop_h)))
+    shown = (round(ratio * width), round(ratio * height))
+    if min(shown) < 1:
+        raise BrainbenchError(
+            f"A model field of {model_degrees}° shows no whole pixel of a {stimulus_degrees}° stimulus of "
+            f"{width}×{height} px; give the model and the benchmark positive visual degrees of similar size."
+        )
+    if ratio >= 1:
+        canvas = Image.new("RGB", shown, GRAY)
+        canvas.paste(image, (round((shown[0] - width) / 2), round((shown[1] - height) / 2)))
+        return canvas
+    left, top = round((width - shown[0]) / 2), round((height - shown[1]) / 2)
+    return image.crop((left, top, left + shown[0], top + shown[1]))
 
 
 def to_batch(images: Sequence[Image.Image], preprocessing: Preprocessing) -> torch.Tensor:
-    """Images → float32 tensor (batch, 3, input_size, input_size), normalised."""
+    """Images → float32 tensor (batch, 3, input_size, input_size), normalised.
+
+    Brain-Score's PyTorch preprocessing: torchvision's ``Resize((input_size, input_size))`` on a PIL image
+    (PIL's antialiased bilinear filter; non-square images are stretched), ``ToTensor`` (/255) and ``Normalize``.
+    """
     size = preprocessing.input_size
     arrays = [
         np.asarray(im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
