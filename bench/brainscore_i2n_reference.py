@@ -1,20 +1,22 @@
 #!/usr/bin/env python
 """Brain-Score's own i2n (Rajalingham et al. 2018) against brainbench.metrics.behavior.i2n on generated files.
 
-Three subcommands:
+Three subcommands (``bench/brainscore_fixtures.py`` runs the first two to regenerate the fixtures that
+``tests/metrics/test_brainscore_fixtures.py`` compares with in every test run):
 
 ``generate OUTDIR [--seed 0]``
     Needs numpy, scipy, xarray and netCDF4 (runs in the project venv or in the Brain-Score venv). Writes, in
     the layout Brain-Score's Rajalingham2018 benchmark hands to ``load_metric('i2n')``:
 
     * ``probabilities.nc`` -- the model's choice probabilities, a BehavioralAssembly ``presentation x choice``
-      (240 x 24, float32 like ``metrics/i1i2/test_resources/*-probabilities.nc``): presentation coords
+      (48 x 8, float32 like ``metrics/i1i2/test_resources/*-probabilities.nc``): presentation coords
       ``stimulus_id, stimulus_path`` in a shuffled order, the ``choice`` labels in a non-sorted order (as
       ``ProbabilitiesClassifier.labels_to_indices`` orders them).
     * ``trials.nc`` -- human 2AFC trials, a BehavioralAssembly over ``presentation`` whose values are the chosen
       object, with coords ``stimulus_id, sample_obj, dist_obj, truth (= sample_obj), correct, worker_id`` --
-      the objectome layout (``data/rajalingham2018/rajalingham2018objectome.py``): 24 objects x 10 images, every
-      image against each of the 23 other objects in 20-40 trials, the trials in shuffled order.
+      the objectome layout (``data/rajalingham2018/rajalingham2018objectome.py``) at a small size: 8 of its 24
+      objects x 6 images, every image against each of the 7 other objects in 20-40 trials (enough that no image x
+      distractor cell is missing from a random half of the trials), the trials in shuffled order.
 
     Generative model: true human d′ of image i (object t) against distractor d = object-pair difficulty
     D[t, d] (0.5-3.5) + image difficulty + image x distractor interaction; a trial picks d with probability
@@ -40,24 +42,29 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from brainscore_reference import load_assembly, versions  # the sibling script (bench/ is on sys.path)
 
-OBJECTS = ["bear", "elephant", "face", "car", "plane", "dog", "turtle", "watch", "apple", "table", "beetle", "bird",
-           "calculator", "chicken", "camel", "guitar", "sportscar", "house", "door", "spanner", "hammer", "chair",
-           "tank", "zebra"]
-IMAGES_PER_OBJECT = 10
+OBJECTS = ["bear", "elephant", "face", "car", "plane", "dog", "turtle", "watch"]
+IMAGES_PER_OBJECT = 6
 TRIALS_PER_CELL = (20, 40)
 N_MISLABELLED = 3
 MODEL_SCALE = 1.6  # λ: model logit margin per unit of d′
 
 
 def _write(da: xr.DataArray, path: Path) -> None:
-    """netCDF without MultiIndexes (what brainio's write_netcdf leaves after reset_index); plain coords only."""
-    da.to_netcdf(path, mode="w")
+    """netCDF without MultiIndexes (what brainio's write_netcdf leaves after reset_index); plain coords only.
+
+    Every variable is zlib-compressed, text as fixed-width character arrays (netCDF ``char``, decoded back to
+    str by xarray) rather than xarray's default variable-length strings, which cost ~300 bytes per trial.
+    """
+    variables = {**da.coords, "data": da}
+    encoding = {name: {"zlib": True, "complevel": 9, **({"dtype": "S1"} if v.dtype.kind in "OUS" else {})}
+                for name, v in variables.items()}
+    da.to_dataset(name="data").to_netcdf(path, mode="w", encoding=encoding)
 
 
 def generate(outdir: Path, seed: int = 0) -> None:
@@ -139,42 +146,22 @@ def generate(outdir: Path, seed: int = 0) -> None:
 # ----------------------------------------------------------------------------------------------
 # reference (Brain-Score venv only)
 # ----------------------------------------------------------------------------------------------
-def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-    out = {"python": sys.version.split()[0]}
-    for pkg in ["brainscore_vision", "brainscore_core", "numpy", "scipy", "xarray", "netCDF4"]:
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
-def _load_behavior(path: Path):
-    """AssemblyLoader.load without dask: open_dataarray -> correct_stimulus_id_name -> BehavioralAssembly."""
-    from brainscore_core.supported_data_standards.brainio.assemblies import AssemblyLoader, BehavioralAssembly
-    da = xr.open_dataarray(path)
-    da = da.load()
-    da.close()
-    da = AssemblyLoader.correct_stimulus_id_name(da)
-    return BehavioralAssembly(data=da)
-
-
 def reference(outdir: Path) -> None:
     os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")  # never pip-install plugin requirements
     from types import SimpleNamespace
 
+    from brainscore_core.supported_data_standards.brainio.assemblies import BehavioralAssembly
     from brainscore_vision import load_metric
     from brainscore_vision.benchmarks.rajalingham2018.benchmarks.benchmark import _DicarloRajalingham2018
 
-    probabilities = _load_behavior(outdir / "probabilities.nc")
-    trials = _load_behavior(outdir / "trials.nc")
+    probabilities = load_assembly(outdir / "probabilities.nc", BehavioralAssembly)
+    trials = load_assembly(outdir / "trials.nc", BehavioralAssembly)
     metric = load_metric("i2n")
     score = metric(probabilities, trials)
     ceiling = metric.ceiling(trials)
     ceiled = _DicarloRajalingham2018.ceil_score(SimpleNamespace(_metric=metric), score, ceiling)
     out = {
-        "versions": _versions(),
+        "versions": versions(),
         "metric": f"{type(metric).__module__}.{type(metric).__name__}",
         "raw": float(score.values), "raw_error": float(score.attrs["error"]),
         "ceiling": float(ceiling.values), "ceiling_error": float(ceiling.attrs["error"]),

@@ -1,14 +1,15 @@
 #!/usr/bin/env python
 """Independent reference run of Brain-Score's own metric code, for split-by-split comparison.
 
-Two subcommands:
+Three subcommands (``bench/brainscore_fixtures.py`` runs the first two to regenerate the fixtures that
+``tests/metrics/test_brainscore_fixtures.py`` compares with in every test run):
 
-``generate OUTDIR [--seed 0]``
+``generate OUTDIR [--seed 0] [--no-legacy]``
     Needs only numpy, xarray and netCDF4 (any recent version; runs in the project venv or in the
-    Brain-Score venv). Writes, in Brain-Score's netCDF layout:
+    Brain-Score venv). Writes, in Brain-Score's netCDF layout, small files (about 0.3 MB):
 
     * ``assembly.nc`` -- neural assembly, dims ``presentation x neuroid x time_bin``
-      (2400 x 40 x 1): 400 stimuli x 6 repetitions in shuffled row order, one time bin 70-170 ms.
+      (512 x 32 x 1): 128 stimuli x 4 repetitions in shuffled row order, one time bin 70-170 ms.
       Presentation coords ``stimulus_id, repetition, object_name, category_name``; neuroid coords
       ``neuroid_id, region, animal``; time_bin coords ``time_bin_start, time_bin_end``. All
       MultiIndex levels are stored as plain 1-D coordinates (no dimension coordinate), the data
@@ -16,18 +17,19 @@ Two subcommands:
       ``brainscore_core/supported_data_standards/brainio/packaging.py::write_netcdf`` (compress=True,
       the default) produces: ``assembly.reset_index(list(assembly.indexes))`` then
       ``assembly.to_dataset(name="data", promote_attrs=True).to_netcdf(..., encoding={zlib, complevel=9})``.
-    * ``features.nc`` -- "model features", dims ``presentation x neuroid`` (400 x 300), one row per
+    * ``features.nc`` -- "model features", dims ``presentation x neuroid`` (128 x 80), one row per
       unique stimulus in a different (random) order than the assembly; coords ``stimulus_id``
       (presentation), ``neuroid_id`` and ``layer`` (neuroid). Same layout (variable ``data``).
     * ``assembly_legacy.nc`` -- the same neural data but with ``image_id`` instead of ``stimulus_id``
       and written uncompressed via ``DataArray.to_netcdf`` (unnamed DataArray -> data variable
       ``__xarray_dataarray_variable__``), i.e. ``write_netcdf(..., compress=False)`` / old BrainIO files.
       Brain-Score's ``AssemblyLoader.correct_stimulus_id_name`` adds ``stimulus_id`` from ``image_id``.
+      Left out with ``--no-legacy``.
 
-    Generative model: latent code z (400 x 12) = object mean (8 objects x 50 stimuli) + within-object
+    Generative model: latent code z (128 x 12) = object mean (8 objects x 16 stimuli) + within-object
     variation. Neural response of neuroid j to repetition k of stimulus i:
     ``offset_j + gain_j * (z_i @ W)_j / sd_j + noise_ijk`` with per-neuroid trial-noise variance
-    1.0-2.0 x the signal variance (split-half ceiling ~0.8). Features = z @ A + N(0, FEATURE_NOISE_SD).
+    1.0-2.0 x the signal variance. Features = z @ A + N(0, FEATURE_NOISE_SD), float64.
 
 ``reference OUTDIR`` (run with the Brain-Score venv, /tmp/bsenv/bin/python)
     Loads the files with xarray, builds Brain-Score assemblies exactly like
@@ -42,18 +44,29 @@ Two subcommands:
       *not* RidgeCV; the "cv" is the 10 stratified shuffle splits)
     * ``load_ceiling('internal_consistency')`` on the repetition (non-averaged) assembly
     * ``neural_common.explained_variance(raw, ceiling)`` = raw**2 / ceiling (NeuralBenchmark.__call__)
+    * ``load_metric('rdm')`` (``RDMMetric``: RDM = 1 - ``np.corrcoef`` between stimuli, rows sorted by
+      stimulus_id, ``scipy.stats.spearmanr`` of the upper triangles) on all stimuli, and
+      ``load_metric('rdm_cv')`` (``RDMCrossValidated``: the same on the test stimuli of 10
+      ``StratifiedShuffleSplit(test_size=0.9, random_state=1)`` splits over object_name, train unused),
+      features against the repetition-averaged assembly
 
-    and writes ``OUTDIR/brainscore_result.json``.  The metric's ``apply`` is wrapped (instance
-    attribute, the original bound method is still what computes the score) only to *record* the
-    stimulus_ids actually handed to each split; nothing in Brain-Score is modified.
+    and writes ``OUTDIR/brainscore_result.json`` (the legacy file is skipped when absent). The metric's
+    ``apply`` is wrapped (instance attribute, the original bound method is still what computes the score)
+    only to *record* the stimulus_ids actually handed to each split; nothing in Brain-Score is modified.
 
-Brain-Score environment used for the reference (Python 3.11.7 venv at /tmp/bsenv):
+``compare OUTDIR`` (project venv)
+    brainbench on the same files, split by split beside Brain-Score's numbers: ``evaluate_features`` (PLS +
+    ceiling), ridge with the fixed penalty alpha = 1 (``feature_predictivity(..., alphas=[1.0])``), and
+    ``metrics.rdm`` (``rdm`` + ``compare_rdms(method='spearman')``) on all stimuli and on each split's test stimuli.
+
+Brain-Score environment used for the reference (Python 3.11.7 venv at /tmp/bsenv, ``python3.11 -m venv``):
     pip install "numpy<2" "pandas<3" "scikit-learn<1.6" scipy "xarray<2022.6" netCDF4 tqdm "PyYAML>=6.0.3,<7"
     pip install --no-deps brainscore-vision==2.4.2 brainscore-core==2.5.0
     pip install psutil Pillow result-caching boto3 requests
     -> numpy 1.26.4, pandas 2.3.3, scikit-learn 1.5.2, scipy 1.17.1, xarray 2022.3.0, netCDF4 1.7.5.1.post1,
-       result-caching 0.5 (pulls dask 2026.8.0, importlib_metadata 10.2.0), boto3 1.44.8, requests 2.34.2,
-       psutil 7.2.2, Pillow 13.0.0 (full list: /tmp/bsenv/bin/pip freeze).
+       result-caching 0.5 (pulls dask 2026.8.0, importlib_metadata 10.2.0), boto3 1.44.18, requests 2.34.2,
+       psutil 7.2.2, Pillow 13.0.0 (full list: /tmp/bsenv/bin/pip freeze; the versions that computed the
+       committed fixtures are recorded in them).
     Why these: brainscore_vision/__init__ imports benchmark_helpers.memory (psutil) -> neural_common ->
     benchmarks/__init__ + screen (result_caching, PIL); brainscore_core brainio/fetch imports boto3.
     NOT installed (declared by brainscore-vision but never imported by the code paths used here):
@@ -76,10 +89,10 @@ import numpy as np
 import xarray as xr
 
 N_OBJECTS = 8
-STIM_PER_OBJECT = 50
-N_REPETITIONS = 6
-N_NEUROIDS = 40
-N_FEATURES = 300
+STIM_PER_OBJECT = 16
+N_REPETITIONS = 4
+N_NEUROIDS = 32
+N_FEATURES = 80  # fewer than the stimuli (brainbench's feature-space PLS), at least the 25 PLS components
 LATENT_DIM = 12
 TIME_BIN = (70, 170)
 FEATURE_NOISE_SD = 2.0
@@ -104,13 +117,13 @@ def _write_brainio(da: xr.DataArray, path: Path, compress: bool = True) -> None:
         da.to_netcdf(path, mode="w")
 
 
-def generate(outdir: Path, seed: int = 0) -> None:
+def generate(outdir: Path, seed: int = 0, legacy: bool = True) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     n_stim = N_OBJECTS * STIM_PER_OBJECT
 
-    # stimuli: sha1-like ids (so sorting by id is unrelated to object order), 8 objects x 50
-    stimulus_ids = np.array([hashlib.sha1(f"seed{seed}-stim{i}".encode()).hexdigest() for i in range(n_stim)])
+    # stimuli: sha1-like ids (so sorting by id is unrelated to object order), N_OBJECTS x STIM_PER_OBJECT
+    stimulus_ids = np.array([hashlib.sha1(f"seed{seed}-stim{i}".encode()).hexdigest()[:16] for i in range(n_stim)])
     object_idx = np.repeat(np.arange(N_OBJECTS), STIM_PER_OBJECT)
     object_name = np.array(OBJECTS)[object_idx]
     category_name = np.array(CATEGORIES)[object_idx]
@@ -156,13 +169,15 @@ def generate(outdir: Path, seed: int = 0) -> None:
                             coords={**presentation_coords, **other_coords}, attrs=attrs)
     _write_brainio(assembly, outdir / "assembly.nc", compress=True)
 
-    legacy_coords = dict(presentation_coords)
-    legacy_coords = {("image_id" if k == "stimulus_id" else k): v for k, v in legacy_coords.items()}
-    legacy = xr.DataArray(responses, dims=("presentation", "neuroid", "time_bin"),
-                          coords={**legacy_coords, **other_coords}, attrs=attrs)
-    _write_brainio(legacy, outdir / "assembly_legacy.nc", compress=False)
+    files = ["assembly.nc", "features.nc"]
+    if legacy:
+        legacy_coords = {("image_id" if k == "stimulus_id" else k): v for k, v in presentation_coords.items()}
+        legacy_assembly = xr.DataArray(responses, dims=("presentation", "neuroid", "time_bin"),
+                                       coords={**legacy_coords, **other_coords}, attrs=attrs)
+        _write_brainio(legacy_assembly, outdir / "assembly_legacy.nc", compress=False)
+        files.append("assembly_legacy.nc")
 
-    # model features for the 400 unique stimuli, different order
+    # model features for the unique stimuli, in another order
     A = rng.normal(0, 1, size=(LATENT_DIM, N_FEATURES)) / np.sqrt(LATENT_DIM)
     features = z @ A + rng.normal(0, FEATURE_NOISE_SD, size=(n_stim, N_FEATURES))
     feature_order = rng.permutation(n_stim)
@@ -176,7 +191,7 @@ def generate(outdir: Path, seed: int = 0) -> None:
 
     summary = {"seed": seed, "n_stimuli": n_stim, "n_repetitions": N_REPETITIONS, "n_neuroids": N_NEUROIDS,
                "n_features": N_FEATURES, "latent_dim": LATENT_DIM, "time_bin": list(TIME_BIN),
-               "files": ["assembly.nc", "assembly_legacy.nc", "features.nc"]}
+               "files": files}
     (outdir / "generate_summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
 
@@ -184,7 +199,8 @@ def generate(outdir: Path, seed: int = 0) -> None:
 # ----------------------------------------------------------------------------------------------
 # reference (Brain-Score venv only)
 # ----------------------------------------------------------------------------------------------
-def _versions() -> dict:
+def versions() -> dict:
+    """Versions of Python and of the packages that computed a reference (recorded beside its numbers)."""
     from importlib.metadata import PackageNotFoundError, version
     out = {"python": sys.version.split()[0]}
     for pkg in ["brainscore_vision", "brainscore_core", "scikit-learn", "numpy", "xarray", "scipy", "pandas",
@@ -196,14 +212,18 @@ def _versions() -> dict:
     return out
 
 
-def _load_assembly(path: Path, cls):
-    """AssemblyLoader.load without dask: open_dataarray -> correct_stimulus_id_name -> cls(...)."""
+def _open(path: Path) -> xr.DataArray:
+    """AssemblyLoader.load's reading without dask: open_dataarray -> load -> correct_stimulus_id_name."""
     from brainscore_core.supported_data_standards.brainio.assemblies import AssemblyLoader
     da = xr.open_dataarray(path)
     da = da.load()
     da.close()
-    da = AssemblyLoader.correct_stimulus_id_name(da)
-    return cls(data=da)
+    return AssemblyLoader.correct_stimulus_id_name(da)
+
+
+def load_assembly(path: Path, cls):
+    """A Brain-Score assembly of class ``cls`` from a netCDF file, as ``AssemblyLoader.load`` builds it."""
+    return cls(data=_open(path))
 
 
 def _preprocess(assembly, average_repetitions: bool, region: str = "IT"):
@@ -225,11 +245,8 @@ def _load_features(path: Path, target):
     `presentation` before the MultiIndex is built (CrossValidation asserts the source has object_name;
     the splits themselves come from the target). Done before NeuroidAssembly(...) because a dimension with a
     single coordinate would otherwise be turned into a plain (unnamed-level) index by gather_indexes."""
-    from brainscore_core.supported_data_standards.brainio.assemblies import AssemblyLoader, NeuroidAssembly
-    da = xr.open_dataarray(path)
-    da = da.load()
-    da.close()
-    da = AssemblyLoader.correct_stimulus_id_name(da)
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
+    da = _open(path)
     stim = da["stimulus_id"].values.tolist()
     for coord in ("object_name", "category_name"):
         lookup = dict(zip(target["stimulus_id"].values.tolist(), target[coord].values.tolist(), strict=True))
@@ -307,6 +324,28 @@ def _count(target, ids):
     return dict(sorted(counts.items()))
 
 
+def _run_rdm(source, target):
+    """RDMMetric on all stimuli and RDMCrossValidated with its defaults (registry 'rdm' and 'rdm_cv')."""
+    from brainscore_vision import load_metric
+    whole = load_metric("rdm")(source, target)
+    metric = load_metric("rdm_cv")
+    score = metric(source, target)
+    split = metric._cross_validation._cross_validation._split
+    cv_values, splits = split.build_splits(target)
+    return {
+        "metric": f"{type(metric).__module__}.{type(metric).__name__}",
+        "all_stimuli": float(whole.values),
+        "raw": float(score.values),
+        "error": float(score.attrs["error"]),
+        "per_split": _tolist(score.attrs["raw"].transpose("split").values),
+        "splitter": repr(split._split),
+        "stratification_coord": split._stratification_coord,
+        "test_indices_per_split": [_tolist(te) for _, te in splits],
+        "test_indices_refer_to": "averaged_stimulus_order (the averaged assembly's presentations)",
+        "test_stimulus_ids_first_split": _tolist(cv_values["stimulus_id"].values[splits[0][1]]),
+    }
+
+
 def _run_ceiling(repetition_assembly):
     from brainscore_vision import load_ceiling
     ceiler = load_ceiling("internal_consistency")
@@ -328,17 +367,36 @@ def _run_ceiling(repetition_assembly):
     }
 
 
+NOTES = {
+    "ceiling_application": "brainscore_vision/benchmark_helpers/neural_common.py:315-324 explained_variance: "
+                           "Score(score.values**2 / ceiling.values), called from NeuralBenchmark.__call__ line 39",
+    "raw_aggregation": "per split: median over neuroids of Pearson r (CrossRegressedCorrelation.aggregate); "
+                       "raw = mean over 10 splits; error = std(per-split medians, ddof=0)/sqrt(10)",
+    "ceiling_aggregation": f"10 ShuffleSplit(train_size=.5, random_state=1) halves of the {N_REPETITIONS} unique "
+                           "repetitions; each half averaged over repetitions; Pearson r per neuroid across stimuli; "
+                           "Spearman-Brown 2r/(1+r); median over neuroids; mean over splits",
+    "splits": "StratifiedShuffleSplit(n_splits=10, train_size=0.9, test_size=None, random_state=1) over the "
+              "rows of the *target* (repetition-averaged) assembly in its presentation order, stratified by "
+              "target['object_name']",
+    "rdm": "RDM = 1 - np.corrcoef over stimuli (rows) of features and of the averaged neural responses, rows and "
+           "columns sorted by stimulus_id, scipy.stats.spearmanr of the upper triangles (k=1); all_stimuli: "
+           "RDMMetric; per_split: RDMCrossValidated on each split's test stimuli (StratifiedShuffleSplit("
+           "n_splits=10, test_size=0.9, random_state=1) over object_name of the averaged assembly), raw = mean, "
+           "error = std(ddof=0)/sqrt(10)",
+}
+
+
 def reference(outdir: Path) -> None:
     os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")   # never pip-install plugin requirements (torch)
     from brainscore_core.supported_data_standards.brainio.assemblies import NeuronRecordingAssembly
     from brainscore_vision.benchmark_helpers.neural_common import explained_variance
 
     cv_kwargs = dict(stratification_coord="object_name")     # majajhong2015/benchmark.py
-    out = {"versions": _versions(), "files": {}}
+    out = {"versions": versions(), "files": {}}
 
     results_by_file = {}
-    for fname in ["assembly.nc", "assembly_legacy.nc"]:
-        raw_assembly = _load_assembly(outdir / fname, NeuronRecordingAssembly)
+    for fname in [f for f in ("assembly.nc", "assembly_legacy.nc") if (outdir / f).exists()]:
+        raw_assembly = load_assembly(outdir / fname, NeuronRecordingAssembly)
         repetition_assembly = _preprocess(raw_assembly, average_repetitions=False)
         averaged = _preprocess(raw_assembly, average_repetitions=True)
         features = _load_features(outdir / "features.nc", averaged)
@@ -360,12 +418,23 @@ def reference(outdir: Path) -> None:
             res["ceiled"] = float(ceiled.values)
             res["ceiled_formula"] = "raw**2 / ceiling  (neural_common.explained_variance)"
             entry[name] = res
+        entry["rdm"] = _run_rdm(features, averaged)
         results_by_file[fname] = entry
 
-    main, legacy = results_by_file["assembly.nc"], results_by_file["assembly_legacy.nc"]
+    main = results_by_file["assembly.nc"]
     out["files"] = {k: {"data_variable": v["data_variable"]} for k, v in results_by_file.items()}
     out.update({k: v for k, v in main.items() if k != "data_variable"})
-    out["legacy_matches_main"] = {
+    if "assembly_legacy.nc" in results_by_file:
+        out["legacy_matches_main"] = _legacy_matches(main, results_by_file["assembly_legacy.nc"])
+    out["notes"] = NOTES
+    path = outdir / "brainscore_result.json"
+    path.write_text(json.dumps(out, indent=1))
+    print(f"wrote {path}")
+
+
+def _legacy_matches(main: dict, legacy: dict) -> dict:
+    """Whether the uncompressed image_id file gave exactly the numbers of the main file."""
+    return {
         "ceiling": legacy["ceiling"]["ceiling"] == main["ceiling"]["ceiling"],
         "pls_raw": legacy["pls"]["raw"] == main["pls"]["raw"],
         "ridge_raw": legacy["ridge"]["raw"] == main["ridge"]["raw"],
@@ -374,40 +443,44 @@ def reference(outdir: Path) -> None:
         "legacy_values": {"ceiling": legacy["ceiling"]["ceiling"], "pls_raw": legacy["pls"]["raw"],
                           "ridge_raw": legacy["ridge"]["raw"]},
     }
-    out["notes"] = {
-        "ceiling_application": "brainscore_vision/benchmark_helpers/neural_common.py:315-324 explained_variance: "
-                               "Score(score.values**2 / ceiling.values), called from NeuralBenchmark.__call__ line 39",
-        "raw_aggregation": "per split: median over neuroids of Pearson r (CrossRegressedCorrelation.aggregate); "
-                           "raw = mean over 10 splits; error = std(per-split medians, ddof=0)/sqrt(10)",
-        "ceiling_aggregation": "10 ShuffleSplit(train_size=.5, random_state=1) halves of the 6 unique repetitions; "
-                               "each half averaged over repetitions; Pearson r per neuroid across stimuli; "
-                               "Spearman-Brown 2r/(1+r); median over neuroids; mean over splits",
-        "splits": "StratifiedShuffleSplit(n_splits=10, train_size=0.9, test_size=None, random_state=1) over the "
-                  "rows of the *target* (repetition-averaged) assembly in its presentation order, stratified by "
-                  "target['object_name']",
-    }
-    path = outdir / "brainscore_result.json"
-    path.write_text(json.dumps(out, indent=1))
-    print(f"wrote {path}")
-
 
 def compare(outdir: Path) -> None:
-    """brainbench's evaluate on the same files (run in the project venv), beside Brain-Score's numbers."""
-    from brainbench.benchmarks.evaluate import evaluate_features
-    from brainbench.data.brainscore_format import read_assembly
+    """brainbench on the same files (run in the project venv), split by split beside Brain-Score's numbers."""
+    import pandas as pd
+    import torch
 
-    reference_result = json.loads((outdir / "brainscore_result.json").read_text())
-    ours = evaluate_features(read_assembly(outdir / "features.nc"), read_assembly(outdir / "assembly.nc"),
-                             metric="pls", stratify="object_name", device="cpu")
-    theirs, ceiling = reference_result["pls"], reference_result["ceiling"]
-    print(f"{'split':>5} {'brainbench r':>14} {'Brain-Score r':>14} {'|diff|':>9}   "
-          f"{'brainbench ceil':>15} {'Brain-Score ceil':>16} {'|diff|':>9}")
-    for i, (a, b, c, d) in enumerate(zip(ours.split_medians, theirs["per_split_median"],
-                                         ours.ceiling_split_medians, ceiling["per_split_median"], strict=True)):
-        print(f"{i:>5} {a:14.6f} {b:14.6f} {abs(a - b):9.1e}   {c:15.6f} {d:16.6f} {abs(c - d):9.1e}")
-    for key, mine, other in (("raw", ours.raw, theirs["raw"]), ("error", ours.error, theirs["error"]),
-                             ("ceiling", ours.ceiling, ceiling["ceiling"]), ("ceiled", ours.ceiled, theirs["ceiled"])):
-        print(f"{key:>8}: brainbench {mine:.6f}   Brain-Score {other:.6f}   |diff| {abs(mine - other):.1e}")
+    from brainbench.benchmarks.evaluate import evaluate_features
+    from brainbench.benchmarks.neural import neural_data, select_time_bin
+    from brainbench.data.brainscore_format import read_assembly
+    from brainbench.metrics.predictivity import feature_predictivity
+    from brainbench.metrics.rdm import compare_rdms, rdm, subset
+    from brainbench.metrics.splits import brainscore_splits
+
+    theirs = json.loads((outdir / "brainscore_result.json").read_text())
+    features, assembly = read_assembly(outdir / "features.nc"), read_assembly(outdir / "assembly.nc")
+    pls = evaluate_features(features, assembly, metric="pls", stratify="object_name", device="cpu")
+    data = neural_data(select_time_bin(assembly), stratify="object_name")
+    rows = pd.Index([str(s) for s in features["stimulus_id"].values]).get_indexer(data.stimulus_ids)
+    x = torch.from_numpy(np.asarray(features.values, dtype=np.float64)[rows])
+    splits = brainscore_splits(len(rows), stratify=data.strata)
+    ridge = feature_predictivity(x, data.responses, splits, method="ridge", alphas=[1.0])
+    model_rdm, neural_rdm = rdm(x), rdm(data.responses)
+    rdm_splits = [compare_rdms(subset(model_rdm, index), subset(neural_rdm, index)).item()
+                  for index in map(torch.as_tensor, theirs["rdm"]["test_indices_per_split"])]
+    table = [("PLS split median (evaluate_features)", pls.split_medians, theirs["pls"]["per_split_median"]),
+             ("ceiling split median", pls.ceiling_split_medians, theirs["ceiling"]["per_split_median"]),
+             ("ridge alpha=1 split median", ridge.split_medians.tolist(), theirs["ridge"]["per_split_median"]),
+             ("RDM Spearman per split", rdm_splits, theirs["rdm"]["per_split"]),
+             ("RDM Spearman, all stimuli", [compare_rdms(model_rdm, neural_rdm).item()],
+              [theirs["rdm"]["all_stimuli"]])]
+    for name, mine, other in table:
+        print(f"{name}: max |diff| {np.max(np.abs(np.subtract(mine, other))):.1e} over {len(mine)}")
+        for i, (a, b) in enumerate(zip(mine, other, strict=True)):
+            print(f"  {i:>2}  brainbench {a:.12f}  Brain-Score {b:.12f}  |diff| {abs(a - b):.1e}")
+    for key, mine, other in (("raw", pls.raw, theirs["pls"]["raw"]), ("error", pls.error, theirs["pls"]["error"]),
+                             ("ceiling", pls.ceiling, theirs["ceiling"]["ceiling"]),
+                             ("ceiled", pls.ceiled, theirs["pls"]["ceiled"])):
+        print(f"PLS {key:>8}: brainbench {mine:.12f}   Brain-Score {other:.12f}   |diff| {abs(mine - other):.1e}")
 
 
 def main(argv=None) -> None:
@@ -416,13 +489,14 @@ def main(argv=None) -> None:
     g = sub.add_parser("generate")
     g.add_argument("outdir", type=Path)
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--no-legacy", dest="legacy", action="store_false", help="skip assembly_legacy.nc")
     r = sub.add_parser("reference")
     r.add_argument("outdir", type=Path)
     c = sub.add_parser("compare")
     c.add_argument("outdir", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "generate":
-        generate(args.outdir, seed=args.seed)
+        generate(args.outdir, seed=args.seed, legacy=args.legacy)
     elif args.cmd == "compare":
         compare(args.outdir)
     else:
