@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 # The offline data mirror, when present beside the checkout (tests and the demo use it).
 export BRAINBENCH_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: install test demo demo-it lint bench clean
+.PHONY: install test demo demo-it lint bench brainscore-fixtures clean
 
 install: $(BIN)/brainbench
 
@@ -38,6 +38,12 @@ lint: install
 bench: install
 	$(BIN)/python bench/rsa_speed.py
 	$(BIN)/python bench/neural_speed.py
+
+# Regenerate tests/fixtures/brainscore: Brain-Score 2.4.2's own numbers on small generated files (needs its venv:
+# the recipe is in bench/brainscore_reference.py's docstring).
+BSENV ?= /tmp/bsenv
+brainscore-fixtures: install
+	$(BIN)/python bench/brainscore_fixtures.py --bsenv $(BSENV)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
