@@ -84,7 +84,7 @@ def test_mean_error_consistency_per_observer():
     assert mean == pytest.approx(np.mean(expected), abs=1e-12)
 
     observers[2] = model  # identical → 1, not degenerate
-    assert mean_error_consistency(model, observers)[1][2] == 1.0
+    assert mean_error_consistency(model, observers)[1][2] == 1.0  # exactly, as in test_error_consistency_extremes
     with pytest.raises(BrainbenchError, match="observer 1 both have accuracy 1"):
         mean_error_consistency(np.ones(5, bool), np.array([[1, 0, 1, 1, 1], [1, 1, 1, 1, 1]]))
 
@@ -112,7 +112,7 @@ def test_shape_bias_by_hand():
     decided = ["cat", "cat", "cat", "car", "bird", "car", "elephant"]
     # trial 1 has no cue conflict (excluded although decided as its shape); of the 6 conflict trials:
     # shape decisions: trials 0, 3 → 2; texture: 2, 5, 6 → 3; trial 4 (bird) is neither
-    result = shape_bias(decided, shape, texture)
+    result = shape_bias(decided, shape, texture)  # ratios of counts: one correctly rounded division, exact
     assert result == {"shape_bias": 2 / 5, "n_trials": 7, "n_cue_conflict": 6, "n_shape": 2, "n_texture": 3,
                       "fraction_shape_or_texture": 5 / 6}
 
@@ -157,7 +157,7 @@ def test_trial_false_alarm_rates_by_hand():
     chose = [True, False, False, True, True, False]
     rates, counts = trial_false_alarm_rates(image, distractor, chose, n_images=2, n_objects=3)
     np.testing.assert_array_equal(counts, [[0, 3, 1], [2, 0, 0]])
-    np.testing.assert_array_equal(rates, [[np.nan, 1 / 3, 0.0], [1.0, np.nan, np.nan]])
+    np.testing.assert_array_equal(rates, [[np.nan, 1 / 3, 0.0], [1.0, np.nan, np.nan]])  # count/count: exact
 
 
 def loop_dprimes(far: dict, truth: dict, images: list, objects: list, cap: float = 5.0, normalize: bool = True):
@@ -195,7 +195,7 @@ def test_dprime_tiny_example_with_norm_ppf():
     ppf = scipy.stats.norm.ppf
     # image 0 (object 0) vs distractor 1: hit rate 0.9; reverse task: images of object 1 (2, 3) choosing 0
     assert i2n_dprimes(far, truth, normalize=False)[0, 1] == pytest.approx(ppf(0.9) - ppf((0.40 + 0.15) / 2), abs=1e-12)
-    # image 3 vs distractor 2: FAR 0 → Φ⁻¹(1) = ∞, clipped to 5
+    # image 3 vs distractor 2: FAR 0 → Φ⁻¹(1) = ∞, clipped to 5 (the cap itself: exact)
     assert i2n_dprimes(far, truth, normalize=False)[3, 2] == 5.0
     # image 5 vs distractor 1: FAR 1 → −∞, reverse (images 2, 3 choosing 2) finite → clipped to −5
     assert i2n_dprimes(far, truth, normalize=False)[5, 1] == -5.0
@@ -301,6 +301,7 @@ def test_i2n_matches_loop_reimplementation(seed):
     assert result.ceiled == pytest.approx(np.mean(raw / np.sqrt(ceiling)), abs=1e-12)
     assert result.split_cells.tolist() == [12 * 3] * 2
     mean, per_split = i2n_ceiling(trials)
+    # Exact: i2n computes its ceiling with the same function on the same trials.
     assert mean == result.ceiling and per_split.tolist() == result.split_ceiling.tolist()
     # the halves matter: another seed gives other numbers
     assert i2n(probabilities, ids, choices, trials, seed=1).raw != pytest.approx(result.raw, abs=1e-6)

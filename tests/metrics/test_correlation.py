@@ -44,6 +44,7 @@ def test_rankdata_matches_scipy_with_many_ties():
     x = RNG.integers(0, 5, size=(6, 7, 50)).astype(float)
     for dim in (0, 1, -1):
         got = rankdata(torch.from_numpy(x), dim=dim)
+        # Exact: average ranks are halves of integer sums, exactly representable.
         np.testing.assert_array_equal(got.numpy(), scipy.stats.rankdata(x, method="average", axis=dim))
 
 
