@@ -34,6 +34,8 @@ def test_grouped_passes_record_the_same_units(tmp_path) -> None:
     apart = record_gratings(model, ["1", "3"], torch.device("cpu"), stimulus_cache=tmp_path,
                             memory_budget=4 * 48 * 48 * MAP_BYTES)  # room for one layer's maps at a time
     assert list(together) == list(apart) == ["1", "3"]
+    # Exact: only where each mapping pass stops differs; every layer's output comes from the same ops on the same
+    # batches, and the tuning experiments are recorded by the same passes.
     for layer in together:
         assert np.array_equal(together[layer].units, apart[layer].units)
         assert len(together[layer].units) > 0

@@ -68,7 +68,7 @@ def same_conv(cin: int, cout: int, k: int, s: int = 1, groups: int = 1) -> nn.Mo
 
 def test_to_degrees():
     assert to_degrees(112, 224, 8.0) == 4.0
-    assert to_degrees(35, 224, 8.0) == pytest.approx(1.25)
+    assert to_degrees(35, 224, 8.0) == pytest.approx(1.25, abs=1e-12)
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5])
