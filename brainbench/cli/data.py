@@ -7,7 +7,7 @@ from rich.table import Table
 
 from brainbench import paths
 from brainbench.cli import options, render
-from brainbench.data import fetch_dataset, list_manifests, load_manifest, verify_dataset
+from brainbench.data import cache_files, fetch_dataset, list_manifests, load_manifest, verify_dataset
 from brainbench.data.manifest import DataFile
 
 
@@ -59,8 +59,14 @@ def data_fetch(name: str, data_mirrors: tuple[str, ...]) -> None:
 
 @data.command("verify")
 @click.argument("name", required=False)
-def data_verify(name: str | None) -> None:
-    """Check the sha256 of cached files (of NAME, or of every dataset); exit 1 if any is corrupt."""
+@click.option("--clean", is_flag=True, help="Remove the stale partial files found (left by interrupted runs).")
+def data_verify(name: str | None, clean: bool) -> None:
+    """Check the sha256 of cached files (of NAME, or of every dataset); exit 1 if any is corrupt.
+
+    Also lists the partial files in the cache (of NAME, or in the whole data and stimulus caches): those of
+    a run in progress, and stale ones left by an interrupted run, which --clean removes (as does the next
+    write into their folder).
+    """
     manifests = [load_manifest(name)] if name else list_manifests()
     bad = 0
     for m in manifests:
@@ -69,5 +75,20 @@ def data_verify(name: str | None) -> None:
             bad += status == "corrupt"
             note = " (embedded in brainbench)" if path in embedded else ""
             render.stdout.print(f"{m.name}/{path}: {status}{note}")
+    folders = [paths.data_cache() / m.name for m in manifests] if name else [paths.data_cache(), paths.stimulus_cache()]
+    stale = []
+    for partial in (p for folder in folders for p in cache_files.partials(folder, recursive=True)):
+        size = f"{partial.size / 1e6:.1f} MB"
+        if not partial.stale:
+            render.stdout.print(f"{partial.path}: partial file in progress ({size}; {partial.reason})")
+            continue
+        stale.append(partial)
+        if clean:
+            cache_files.remove(partial)
+        done = "removed " if clean else ""
+        render.stdout.print(f"{partial.path}: {done}stale partial file ({size}; {partial.reason})")
+    if stale and not clean:
+        render.stdout.print(f"{len(stale)} stale partial file(s), {sum(p.size for p in stale) / 1e6:.1f} MB: "
+                            "`brainbench data verify --clean` removes them (as does the next write into their folder).")
     if bad:
         raise click.ClickException(f"{bad} cached file(s) failed their checksum; run `brainbench data fetch NAME`.")

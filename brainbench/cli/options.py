@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 data_mirror = click.option(
-    "--data-mirror", "data_mirrors", multiple=True, type=click.Path(file_okay=False),
-    help="A folder holding copies of the datasets (checked like downloads); repeatable. "
-    "Also read from BRAINBENCH_DATA_MIRROR (colon-separated).",
+    "--data-mirror", "data_mirrors", multiple=True, type=click.Path(exists=True, file_okay=False),
+    help="A folder holding copies of the datasets (checked like downloads); repeatable, tried in order before "
+    "those of BRAINBENCH_DATA_MIRROR (colon-separated). A copy failing its checksum is skipped when a later "
+    "mirror has a good one.",
 )
 leaderboard_path = click.option(
     "--leaderboard", "leaderboard_path", type=click.Path(dir_okay=False),

@@ -111,6 +111,8 @@ def open_assembly(path: Path | str, fix: str = "re-fetch the dataset") -> tuple[
     (ending with ``fix``) for an unreadable file or more than one candidate data variable.
     """
     path = Path(path)
+    if not path.exists():  # a path given by the user, not a damaged download: re-fetching would not help
+        raise DataError(f"Cannot read {path.name}: there is no file {path}; check the path.")
     try:
         with xr.open_dataset(path) as opened:
             ds = opened.load()

@@ -13,7 +13,8 @@ table is ordered with the phase varying fastest, so that responses reshape to th
 
 from __future__ import annotations
 
-import os
+import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -25,7 +26,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from brainbench.data import cache_files
+from brainbench.data.fetch import sha256_of
 from brainbench.data.stimuli import StimulusSet
+
+logger = logging.getLogger(__name__)
 
 CANVAS_DEGREES = 12.0
 CANVAS_PX = 672
@@ -182,9 +187,11 @@ def experiment_batches(
     """One experiment's stimuli as :func:`model_input_batches` gives them, drawn once into ``cache_dir``.
 
     The cache holds (n, input_size, input_size) uint8 gray levels per experiment and geometry
-    (``<experiment>-v<DRAWING_VERSION>-<degrees>deg-<size>px.npy``, written under a temporary name and
-    renamed, so a half-written file is never read); later runs memory-map it instead of drawing.
-    Without ``cache_dir`` the stimuli are drawn on the fly.
+    (``<experiment>-v<DRAWING_VERSION>-<degrees>deg-<size>px.npy``, written under a partial name and
+    renamed, so a half-written file is never read) with its sha256 beside it (the same name plus ``.json``).
+    Later runs verify it and memory-map it instead of drawing; a file that fails (or has no checksum) is
+    drawn again after a one-line warning (logger ``brainbench.data.gratings``). Without ``cache_dir`` the
+    stimuli are drawn on the fly. Raises DataError when the cache cannot be written (disk full, …).
     """
     table = experiment(name).table
     if cache_dir is None:
@@ -195,21 +202,45 @@ def experiment_batches(
         yield torch.from_numpy(np.array(screens[start : start + batch_size])).to(device, torch.float32)
 
 
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _verified(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str]:
+    """The cached screens memory-mapped if ``path`` matches the checksum beside it and has ``shape``, else
+    (None, what is wrong with it)."""
+    try:
+        record = json.loads(_checksum_file(path).read_text())
+        size, digest = int(record["bytes"]), str(record["sha256"])
+    except FileNotFoundError:
+        return None, "have no checksum beside them (drawn by an older brainbench, or interrupted)"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, "have an unreadable checksum file"
+    if path.stat().st_size != size or sha256_of(path) != digest:
+        return None, "failed their sha256 check"
+    try:
+        screens = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None, "are not a readable array"
+    if screens.shape != shape or screens.dtype != np.uint8:
+        return None, f"hold {screens.dtype} of shape {screens.shape} instead of uint8 of shape {shape}"
+    return screens, ""
+
+
 def _cached_screens(name: str, table: pd.DataFrame, model_degrees: float, input_size: int,
                     cache_dir: Path) -> np.ndarray:
     path = cache_dir / f"{name}-v{DRAWING_VERSION}-{model_degrees:g}deg-{input_size}px.npy"
+    checksum = _checksum_file(path)
     shape = (len(table), input_size, input_size)
     if path.exists():
-        try:
-            screens = np.load(path, mmap_mode="r")
-            if screens.shape == shape and screens.dtype == np.uint8:
-                return screens
-        except (OSError, ValueError):
-            pass
-        path.unlink(missing_ok=True)  # unreadable or of another shape: draw it again
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
-    try:
+        screens, trouble = _verified(path, shape)
+        if screens is not None:
+            return screens
+        logger.warning("Cached stimuli %s %s; drawing them again.", path, trouble)
+        path.unlink(missing_ok=True)  # frees its space before the new copy is written
+    checksum.unlink(missing_ok=True)  # never left beside a file it does not describe
+    what = f"the {name} stimuli ({model_degrees:g} deg, {input_size} px)"
+    with cache_files.replacing(path, what) as partial:
         screens = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
         start = 0
         for batch in model_input_batches(table, model_degrees, input_size):
@@ -217,7 +248,8 @@ def _cached_screens(name: str, table: pd.DataFrame, model_degrees: float, input_
             start += len(batch)
         screens.flush()
         del screens
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+        record = {"sha256": sha256_of(partial), "bytes": partial.stat().st_size, "shape": list(shape),
+                  "dtype": "uint8", "drawing_version": DRAWING_VERSION}
+    with cache_files.replacing(checksum, f"the checksum of {what}") as partial:
+        partial.write_text(json.dumps(record, indent=1) + "\n")
     return np.load(path, mmap_mode="r")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import resource
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +16,7 @@ import pytest
 import requests
 from click.testing import Result
 
-from brainbench.data import load_manifest
+from brainbench.data import cache_files, load_manifest
 
 Cli = Callable[..., Result]
 FILES = [f.path for f in load_manifest("kriegeskorte2008").files]
@@ -129,3 +134,122 @@ def test_fetch_from_bad_mirror(cli: Cli, mirror: Path, tmp_path: Path) -> None:
     (bad / "92_behavRDMs.mat").write_bytes(b"not the published file")
     line = assert_one_line_error(cli("data", "fetch", "kriegeskorte2008", "--data-mirror", bad.parent))
     assert "92_behavRDMs.mat" in line and "sha256" in line
+
+
+def bad_mirror(mirror: Path, root: Path, bad_file: str = "92_behavRDMs.mat") -> Path:
+    """A mirror of the 92-images dataset whose copy of ``bad_file`` is not the published file."""
+    folder = root / "kriegeskorte2008_92images"
+    folder.mkdir(parents=True)
+    for name in FILES:
+        if name != bad_file:
+            (folder / name).symlink_to(mirror / "kriegeskorte2008_92images" / name)
+    (folder / bad_file).write_bytes(b"not the published file")
+    return root
+
+
+@pytest.mark.mirror
+def test_a_bad_data_mirror_falls_back_to_the_environment_mirror(
+    cli: Cli, mirror: Path, tmp_path: Path, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = bad_mirror(mirror, tmp_path / "bad-mirror")
+    caplog.set_level(logging.WARNING, logger="brainbench")
+
+    result = cli("data", "fetch", "kriegeskorte2008", "--data-mirror", bad, env={"BRAINBENCH_DATA_MIRROR": str(mirror)})
+
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout) == [f"kriegeskorte2008/{f}: verified (mirror)" for f in FILES]
+    (warning,) = [r.getMessage() for r in caplog.records if r.name.startswith("brainbench")]
+    assert warning.startswith(f"Skipped {bad / 'kriegeskorte2008_92images' / '92_behavRDMs.mat'}: does not match")
+    assert warning.endswith(f"copied {mirror / 'kriegeskorte2008_92images' / '92_behavRDMs.mat'} instead.")
+    cached = home / "data" / "kriegeskorte2008" / "92_behavRDMs.mat"
+    assert cached.read_bytes() == (mirror / "kriegeskorte2008_92images" / "92_behavRDMs.mat").read_bytes()
+
+
+@pytest.mark.mirror
+def test_the_skipped_copy_is_one_line_on_stderr(mirror: Path, tmp_path: Path) -> None:
+    bad = bad_mirror(mirror, tmp_path / "bad-mirror")
+    env = {**os.environ, "BRAINBENCH_HOME": str(tmp_path / "home"), "BRAINBENCH_DATA_MIRROR": str(mirror)}
+    result = subprocess.run([sys.executable, "-m", "brainbench", "data", "fetch", "kriegeskorte2008", "--data-mirror",
+                             str(bad)], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert lines(result.stderr) == [
+        f"Skipped {bad / 'kriegeskorte2008_92images' / '92_behavRDMs.mat'}: does not match the sha256 of "
+        f"kriegeskorte2008/92_behavRDMs.mat; copied {mirror / 'kriegeskorte2008_92images' / '92_behavRDMs.mat'} "
+        "instead."
+    ]
+
+
+def test_a_data_mirror_that_does_not_exist_is_refused_before_any_work(
+    cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tried = []
+    monkeypatch.setattr(pooch, "retrieve", lambda url, *a, **k: tried.append(url))
+    result = cli("data", "fetch", "kriegeskorte2008", "--data-mirror", tmp_path / "typo")
+    line = assert_one_line_error(result)
+    assert result.exit_code == 2  # a usage error, found while parsing
+    assert f"Directory '{tmp_path / 'typo'}' does not exist" in line and "--data-mirror" in line
+    assert tried == [] and not (home / "data").exists()
+
+
+def test_verify_lists_stale_partials_and_clean_removes_them(cli: Cli, home: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # its pid now names no process: what a kill -9 leaves behind
+    host = cache_files.partial_prefix().split("@")[1]
+    dataset = home / "data" / "kriegeskorte2008"
+    stimuli = home / "stimuli"
+    dataset.mkdir(parents=True)
+    stimuli.mkdir()
+    stale_download = dataset / f".download-{child.pid}@{host}abc123"
+    stale_download.mkdir()
+    (stale_download / "tmpx1y2").write_bytes(b"\0" * 122_000)
+    stale_drawing = stimuli / f".partial-{child.pid}@{host}orientation-v1-8deg-96px.npy"
+    stale_drawing.write_bytes(b"\0" * 260_000)
+    live = dataset / f"{cache_files.partial_prefix()}92_brainRDMs.mat"  # this process: a fetch in progress
+    live.write_bytes(b"\0" * 1000)
+
+    listed = cli("data", "verify")
+
+    assert listed.exit_code == 0, listed.output
+    partial_lines = [line for line in lines(listed.stdout) if "partial" in line]
+    assert partial_lines == [
+        f"{stale_download}: stale partial file (0.1 MB; its writer, process {child.pid}, is gone)",
+        f"{live}: partial file in progress (0.0 MB; process {os.getpid()} is writing it)",
+        f"{stale_drawing}: stale partial file (0.3 MB; its writer, process {child.pid}, is gone)",
+        "2 stale partial file(s), 0.4 MB: `brainbench data verify --clean` removes them (as does the next write "
+        "into their folder).",
+    ]
+    assert stale_download.exists() and stale_drawing.exists()  # listing removes nothing
+
+    only_one = cli("data", "verify", "kriegeskorte2008")
+    assert next(line for line in lines(only_one.stdout) if "partial" in line).startswith(str(stale_download))
+    assert str(stale_drawing) not in only_one.stdout  # the stimulus cache belongs to no dataset
+
+    cleaned = cli("data", "verify", "--clean")
+
+    assert cleaned.exit_code == 0, cleaned.output
+    assert f"{stale_download}: removed stale partial file" in cleaned.stdout
+    assert f"{stale_drawing}: removed stale partial file" in cleaned.stdout
+    assert not stale_download.exists() and not stale_drawing.exists()
+    assert live.exists()  # a live writer's partial is never removed
+    assert "stale partial" not in cli("data", "verify").stdout
+
+
+@pytest.mark.mirror
+def test_file_size_limit_while_fetching_is_one_sentence(mirror: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+
+    def limited() -> None:  # Python ignores SIGXFSZ: a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "brainbench", "data", "fetch", "kriegeskorte2008", "--data-mirror", str(mirror)],
+        env={**os.environ, "BRAINBENCH_HOME": str(home)}, preexec_fn=limited, capture_output=True, text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1
+    assert lines(result.stderr) == [
+        f"error: Cannot write kriegeskorte2008/{FILES[0]} into {home / 'data' / 'kriegeskorte2008'}: the file would "
+        "exceed the file-size limit; raise the limit (ulimit -f), or set BRAINBENCH_HOME to a folder on another file "
+        "system. Nothing of it was kept."
+    ]
+    assert list((home / "data" / "kriegeskorte2008").iterdir()) == []

@@ -210,6 +210,39 @@ def test_corrupted_mirror_file_is_an_error_naming_it(
     assert cached_files(home) == ["tiny/a.txt"]
 
 
+def test_a_bad_mirror_copy_is_skipped_for_a_good_one_with_one_warning(
+    home: Path, tmp_path: Path, server: LocalServer, manifest: Manifest, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = make_mirror(tmp_path / "bad", manifest.mirror_folder, {**CONTENT, "sub/b.bin": b"not the data"})
+    good = make_mirror(tmp_path / "good", manifest.name)
+    caplog.set_level(logging.WARNING, logger="brainbench")
+
+    fetched = fetch_dataset(manifest, mirrors=[bad, good])
+
+    assert {path: f.origin for path, f in fetched.items()} == {"a.txt": "mirror", "sub/b.bin": "mirror"}
+    assert {path: f.path.read_bytes() for path, f in fetched.items()} == CONTENT
+    assert server.requests == []
+    (warning,) = [r.getMessage() for r in caplog.records if r.name.startswith("brainbench")]
+    assert warning == (f"Skipped {bad / 'tiny_mirror' / 'sub' / 'b.bin'}: does not match the sha256 of tiny/sub/b.bin; "
+                       f"copied {good / 'tiny' / 'sub' / 'b.bin'} instead.")
+
+
+def test_bad_copies_in_every_mirror_are_all_named_and_nothing_is_downloaded(
+    home: Path, tmp_path: Path, server: LocalServer, manifest: Manifest
+) -> None:
+    first = make_mirror(tmp_path / "first", manifest.mirror_folder, {"a.txt": b"wrong"})
+    second = make_mirror(tmp_path / "second", manifest.name, {"a.txt": b"also wrong"})
+
+    with pytest.raises(DataError) as caught:
+        fetch_dataset(manifest, mirrors=[first, tmp_path / "nowhere", second])
+
+    assert str(caught.value) == (
+        f"Mirror files {first / 'tiny_mirror' / 'a.txt'}, {second / 'tiny' / 'a.txt'} do not match the sha256 of "
+        "tiny/a.txt; replace them with the published file."
+    )
+    assert server.requests == [] and cached_files(home) == []
+
+
 @pytest.mark.parametrize("same_size", [True, False])
 def test_corrupted_cached_file_is_an_error_and_removed(
     home: Path, server: LocalServer, manifest: Manifest, same_size: bool
@@ -287,12 +320,25 @@ def test_mirror_dirs_reads_colon_separated_environment(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert paths.mirror_dirs() == []
-    assert paths.mirror_dirs(["x", tmp_path]) == [Path("x"), tmp_path]
+    given = tmp_path / "given"
+    given.mkdir()
+    assert paths.mirror_dirs([given, tmp_path]) == [given, tmp_path]
 
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("BRAINBENCH_DATA_MIRROR", "/srv/a::/srv/b:~/c:")
+    monkeypatch.setenv("BRAINBENCH_DATA_MIRROR", "/srv/a::/srv/b:~/c:")  # entries need not exist on this machine
     assert paths.mirror_dirs() == [Path("/srv/a"), Path("/srv/b"), tmp_path / "c"]
-    assert paths.mirror_dirs(("/first",)) == [Path("/first"), Path("/srv/a"), Path("/srv/b"), tmp_path / "c"]
+    assert paths.mirror_dirs(("~/given",)) == [given, Path("/srv/a"), Path("/srv/b"), tmp_path / "c"]
+
+
+@pytest.mark.parametrize("given", ["no-such-folder", "a-file"])
+def test_a_given_mirror_that_is_not_a_folder_is_an_error_naming_it(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("BRAINBENCH_DATA_MIRROR", str(tmp_path))  # a good mirror does not excuse a typo
+    with pytest.raises(DataError, match=f"The data mirror {given} is not a folder on this machine; check the path"):
+        paths.mirror_dirs([given])
 
 
 def test_cache_lives_under_brainbench_home(home: Path) -> None:
