@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from brainbench.errors import BrainbenchError
+
 #: The leaderboard's region columns, in display order; every benchmark belongs to one of them.
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT", "behavior")
+
+
+def new_uid() -> str:
+    """A fresh record uid: a random UUID as its canonical 36-character text."""
+    return str(uuid.uuid4())
 
 
 @dataclass
@@ -32,7 +41,8 @@ class ScoreRecord:
     started_at: str
     finished_at: str
     details: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable provenance
-    id: int | None = None  # assigned by the store
+    uid: str = field(default_factory=new_uid)  # unique for good, assigned when the record is made; survives export
+    id: int | None = None  # assigned by the store; local to one leaderboard file
 
     @property
     def model_label(self) -> str:
@@ -45,8 +55,40 @@ class ScoreRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreRecord:
-        """Inverse of :meth:`to_dict`; ``id`` may be absent."""
+        """Inverse of :meth:`to_dict`; ``id`` may be absent, and so may ``uid`` (a new one is made)."""
         return cls(**{**data, "details": copy.deepcopy(data.get("details", {}))})
+
+
+def validated(record: ScoreRecord) -> ScoreRecord:
+    """``record`` itself, or BrainbenchError naming the benchmark if it cannot go on the leaderboard."""
+    if not isinstance(record.model, str) or not record.model.strip():
+        raise BrainbenchError(
+            f"A score of benchmark '{record.benchmark}' has an empty model name; name the model."
+        )
+    if not isinstance(record.benchmark, str) or not record.benchmark.strip():
+        raise BrainbenchError(
+            f"A score of model '{record.model}' has an empty benchmark name; name the benchmark."
+        )
+    if record.region not in REGIONS:
+        raise BrainbenchError(
+            f"Benchmark '{record.benchmark}' has region '{record.region}', "
+            f"which is not one of {', '.join(REGIONS)}."
+        )
+    for name in ("raw", "ceiled", "ceiling", "error"):
+        value = getattr(record, name)
+        if (value is not None or name in ("raw", "ceiled")) and not _finite(value):
+            raise BrainbenchError(
+                f"Benchmark '{record.benchmark}' gave model '{record.model}' a non-finite {name} "
+                f"score ({value}); nothing was written to the leaderboard."
+            )
+    try:
+        uuid.UUID(record.uid)
+    except (TypeError, ValueError, AttributeError):
+        raise BrainbenchError(
+            f"The score of model '{record.model}' on '{record.benchmark}' has uid {record.uid!r}, which is not a "
+            "UUID; give it a new one (brainbench.leaderboard.record.new_uid())."
+        ) from None
+    return record
 
 
 def details_json(details: dict[str, Any]) -> str:
@@ -58,3 +100,10 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"Score details hold a {type(value).__name__}, which cannot be written as JSON.")
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(value)
+    except TypeError:
+        return False

@@ -1,25 +1,25 @@
-"""The local leaderboard: an append-only SQLite file of score records, and the ranking derived from it."""
+"""The leaderboard file: an append-only SQLite store of score records that survives writers killed mid-commit."""
 
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from brainbench import paths
 from brainbench.errors import BrainbenchError
-from brainbench.leaderboard.record import REGIONS, ScoreRecord, details_json
+from brainbench.leaderboard.ranking import RankedModel, latest_of, rank
+from brainbench.leaderboard.record import ScoreRecord, details_json, validated
 
-SCHEMA_VERSION = 1
-TIMEOUT_S = 60.0  # how long a writer waits for another process's transaction to finish
+SCHEMA_VERSION = 2
+TIMEOUT_S = 60.0  # how long a reader or writer waits for another process's transaction to finish
 
-# Top-level columns, in ScoreRecord field order; `details` (JSON text) and `id` are handled separately.
+# Top-level columns of schema 1, in ScoreRecord field order; `details` (JSON text), `uid` and `id` are apart.
 COLUMNS: tuple[str, ...] = (
     "model",
     "weights_digest",
@@ -39,9 +39,11 @@ COLUMNS: tuple[str, ...] = (
     "finished_at",
 )
 
-SCHEMA = f"""
+# A new file is made as schema 1 and brought up to date by the same migrations as an old one, so that
+# new and migrated files are alike by construction.
+SCHEMA_1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
+INSERT INTO meta (key, value) VALUES ('schema_version', '1');
 CREATE TABLE records (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     model TEXT NOT NULL,
@@ -65,26 +67,49 @@ CREATE TABLE records (
 CREATE INDEX records_by_model ON records (model, benchmark);
 """
 
-INSERT = f"INSERT INTO records ({', '.join(COLUMNS)}, details) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})"
+_STORED = f"id, {', '.join(COLUMNS)}, details"
+INSERT = (
+    f"INSERT INTO records ({', '.join(COLUMNS)}, details, uid) VALUES ({', '.join('?' * (len(COLUMNS) + 2))}) "
+    "ON CONFLICT (uid) DO NOTHING"
+)
+_LEGACY_UIDS = uuid.UUID("6f1c1b52-52a4-4bd4-8a4e-0f6b0c2c3d61")  # namespace of the uids of schema-1 records
+_T = TypeVar("_T")
 
 
-@dataclass
-class RankedModel:
-    """One leaderboard row: a model entry's region scores and their average (all ceiled, unitless)."""
+def legacy_uid(stored: Sequence[Any]) -> str:
+    """The uid of a record stored before records had one: a UUID derived from its ``SELECT {_STORED}`` row.
 
-    rank: int
-    model: str
-    label: str
-    weights_digest: str
-    random_init: bool
-    regions: dict[str, float | None]  # every REGIONS key; None = no benchmark of that region scored
-    average: float
-    benchmarks: dict[str, float]  # benchmark -> ceiled score
-    n_regions: int
+    Readers of a schema-1 file and its migration compute the same value, so a record keeps its uid when
+    its file is migrated; two records share it only if every stored value, id included, is the same.
+    """
+    return str(uuid.uuid5(_LEGACY_UIDS, json.dumps(list(stored))))
+
+
+def _add_uids(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: a ``uid`` column, unique, filled for the records already there."""
+    conn.execute("ALTER TABLE records ADD COLUMN uid TEXT")
+    rows = conn.execute(f"SELECT {_STORED} FROM records").fetchall()
+    conn.executemany("UPDATE records SET uid = ? WHERE id = ?", [(legacy_uid(row), row[0]) for row in rows])
+    conn.execute("CREATE UNIQUE INDEX records_by_uid ON records (uid)")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+
+#: Schema version k → the step that brings a file to version k + 1, run inside the writer's transaction.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_uids}
+
+
+class _HotJournal(BrainbenchError):
+    """The file has a hot journal (a writer died mid-transaction) that this connection could not roll back."""
 
 
 class Leaderboard:
-    """An append-only SQLite leaderboard file; records are only ever added, never changed or removed."""
+    """An append-only SQLite leaderboard file; records are only ever added, never changed or removed.
+
+    Writers take turns (SQLite's rollback journal and a busy timeout); a writer killed at any moment leaves
+    a journal that the next reader or writer rolls back, so no committed record is ever lost. The rollback
+    journal rather than WAL: WAL needs shared memory, which network file systems (a lab's shared folder)
+    do not give, and -wal/-shm files that a reader of a read-only folder cannot create.
+    """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else paths.default_leaderboard()
@@ -93,34 +118,41 @@ class Leaderboard:
         """Write ``records`` in one transaction (all or none) and return their ids, in order.
 
         Every record is validated first; an invalid one raises BrainbenchError and nothing is written.
+        A record whose uid is already stored is not written again: its stored id is returned.
         """
-        rows = [_row(validated(r)) for r in records]
-        if not rows:
-            return []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect(readonly=False) as conn:
-            conn.execute("BEGIN IMMEDIATE")  # take the write lock now: waits for other writers
-            try:
-                if _tables(conn):
-                    self._check(conn)
-                else:  # a new (or empty) file
-                    for statement in SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                ids = [int(conn.execute(INSERT, row).lastrowid or 0) for row in rows]
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        return ids
+        return [record_id for record_id, _ in self._write(records)]
+
+    def import_records(self, records: Sequence[ScoreRecord]) -> int:
+        """:meth:`append` ``records`` and return how many were new; importing the same records again adds none."""
+        return sum(new for _, new in self._write(records))
 
     def check(self) -> None:
-        """Raise BrainbenchError now if the file exists but is not a leaderboard this brainbench can use."""
+        """Raise BrainbenchError now if the file exists but is not a leaderboard this brainbench can read."""
         if self.path.exists():
-            with self._connect(readonly=True) as conn:
-                if _tables(conn):
-                    self._check(conn)
+            self._read(self._version)
+
+    def check_writable(self) -> None:
+        """Raise BrainbenchError now unless :meth:`append` can write here; creates nothing.
+
+        An existing file must be a readable leaderboard that this user can open for writing; the nearest
+        existing folder on its path must take new files (the file itself, its journal, missing folders).
+        """
+        path = self.path
+        if path.exists() and not path.is_file():
+            raise BrainbenchError(f"The leaderboard {path} is a folder, not a file; pass another --leaderboard PATH.")
+        if path.exists():
+            self.check()
+            try:
+                with open(path, "r+b"):  # opened for writing, nothing written
+                    pass
+            except OSError as exc:
+                raise self._unwritable(path, exc) from exc
+        folder = next(p for p in path.parents if p.exists())
+        try:
+            with tempfile.TemporaryFile(dir=folder):  # unnamed where the OS allows (O_TMPFILE), removed at once
+                pass
+        except OSError as exc:
+            raise self._unwritable(folder, exc) from exc
 
     def records(self, model: str | None = None, benchmark: str | None = None) -> list[ScoreRecord]:
         """All stored records, oldest first, optionally only those of ``model`` and/or ``benchmark``."""
@@ -128,43 +160,125 @@ class Leaderboard:
             return []
         filters = {"model": model, "benchmark": benchmark}
         where = [f"{name} = ?" for name, value in filters.items() if value is not None]
-        sql = f"SELECT id, {', '.join(COLUMNS)}, details FROM records"
-        sql += f" WHERE {' AND '.join(where)}" if where else ""
-        with self._connect(readonly=True) as conn:
-            if not _tables(conn):
+
+        def read(conn: sqlite3.Connection) -> list[ScoreRecord]:
+            version = self._version(conn)
+            if version is None:
                 return []
-            self._check(conn)
+            sql = f"SELECT {_STORED}, {'uid' if version >= 2 else 'NULL'} FROM records"
+            sql += f" WHERE {' AND '.join(where)}" if where else ""
             rows = conn.execute(sql + " ORDER BY id", [v for v in filters.values() if v is not None])
             return [_record(row) for row in rows]
+
+        return self._read(read)
 
     def latest(self) -> list[ScoreRecord]:
         """The records that rank: per model entry and benchmark, the newest of the highest version."""
         return latest_of(self.records())
 
     def ranking(self) -> list[RankedModel]:
-        """The leaderboard, best first; see :func:`rank` for how the average is computed."""
+        """The leaderboard, best first; see :func:`brainbench.leaderboard.ranking.rank`."""
         return rank(self.latest())
 
+    def _write(self, records: Sequence[ScoreRecord]) -> list[tuple[int, bool]]:
+        """Insert ``records`` in one transaction; per record its id and whether it was new (not a known uid)."""
+        rows = [_row(validated(r)) for r in records]
+        if not rows:
+            return []
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._unwritable(Path(exc.filename or self.path.parent), exc) from exc
+        with self._connect("rwc") as conn:
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now: waits for other writers
+            try:
+                version = self._version(conn)
+                if version is None:  # a new (or empty) file
+                    for statement in SCHEMA_1.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    version = 1
+                for step in range(version, SCHEMA_VERSION):
+                    MIGRATIONS[step](conn)
+                written = [_insert(conn, row) for row in rows]
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return written
+
+    def _read(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """``work`` on a read-only connection, in one read transaction (a consistent snapshot).
+
+        A hot journal (a writer killed mid-transaction) is rolled back first, as SQLite does on any
+        read-write open; that is the one time a read writes, and it needs write access to file and folder.
+        """
+        try:
+            return self._snapshot(work)
+        except _HotJournal:
+            self._roll_back()
+            return self._snapshot(work)
+
+    def _snapshot(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._connect("ro") as conn:
+            conn.execute("BEGIN")  # deferred: a read transaction, ended when the connection closes
+            return work(conn)
+
+    def _roll_back(self) -> None:
+        """Let SQLite roll back the hot journal, opening the file read-write without creating it."""
+        with self._connect("rw") as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
     @contextmanager
-    def _connect(self, readonly: bool) -> Iterator[sqlite3.Connection]:
-        """An autocommit connection (transactions are explicit); read-only ones never touch the file."""
-        target = f"{self.path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
+    def _connect(self, mode: str) -> Iterator[sqlite3.Connection]:
+        """An autocommit connection (transactions are explicit); ``mode`` ro, rw or rwc as in SQLite URIs."""
+        target = f"{self.path.resolve().as_uri()}?mode={mode}"
         try:
             with closing(sqlite3.connect(target, uri=True, timeout=TIMEOUT_S, isolation_level=None)) as conn:
                 yield conn
         except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
             raise  # bugs in the caller, not problems with the file
         except sqlite3.DatabaseError as exc:
-            if exc.sqlite_errorname == "SQLITE_NOTADB":
-                raise self._not_ours() from exc
-            raise BrainbenchError(
-                f"Cannot use the leaderboard {self.path} ({exc}); check that it is a readable, writable file "
-                "or pass another --leaderboard PATH."
-            ) from exc
+            raise self._explain(exc, mode) from exc
 
-    def _check(self, conn: sqlite3.Connection) -> None:
-        """Raise BrainbenchError unless ``conn`` holds a leaderboard this version of brainbench can read."""
-        if not {"meta", "records"} <= _tables(conn):
+    def _explain(self, exc: sqlite3.DatabaseError, mode: str) -> BrainbenchError:
+        """One sentence for an SQLite error on this file, naming its cause and the fix."""
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_NOTADB":
+            return self._not_ours()
+        # A hot journal that this process may not roll back (read-only file) or remove (read-only folder);
+        # `rw` connections exist only to roll one back.
+        rolling_back = mode == "rw" and name.startswith(("SQLITE_READONLY", "SQLITE_IOERR"))
+        if rolling_back or name in ("SQLITE_READONLY_ROLLBACK", "SQLITE_IOERR_DELETE"):
+            return _HotJournal(
+                f"The leaderboard {self.path} holds an unfinished write of a process that was stopped (the journal "
+                f"{self.path.name}-journal beside it), which only write access to the file and its folder can roll "
+                f"back; run `brainbench leaderboard --leaderboard {self.path}` once as a user who may write there "
+                "(committed scores are kept), or pass another --leaderboard PATH."
+            )
+        if name.startswith("SQLITE_READONLY") or (mode == "rwc" and name.startswith("SQLITE_CANTOPEN")):
+            return BrainbenchError(
+                f"The leaderboard {self.path} cannot be written ({exc}); make the file and its folder writable, "
+                "pass another --leaderboard PATH, or score with --no-save."
+            )
+        if name == "SQLITE_BUSY":
+            return BrainbenchError(
+                f"The leaderboard {self.path} stayed locked by another process for {TIMEOUT_S:.0f} s; let that "
+                "process finish and try again, or pass another --leaderboard PATH."
+            )
+        return BrainbenchError(
+            f"Cannot use the leaderboard {self.path} ({exc}); check that it is a readable, writable file "
+            "or pass another --leaderboard PATH."
+        )
+
+    def _version(self, conn: sqlite3.Connection) -> int | None:
+        """The schema version of the leaderboard in ``conn`` (None for an empty file); BrainbenchError unless
+        it is a leaderboard this version of brainbench can read."""
+        tables = _tables(conn)
+        if not tables:
+            return None
+        if not {"meta", "records"} <= tables:
             raise self._not_ours()
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         try:
@@ -176,6 +290,9 @@ class Leaderboard:
                 f"The leaderboard {self.path} was written by a newer brainbench (schema {version}, this one "
                 f"reads up to {SCHEMA_VERSION}); upgrade brainbench or pass another --leaderboard PATH."
             )
+        if version < 1:
+            raise self._not_ours()
+        return version
 
     def _not_ours(self) -> BrainbenchError:
         return BrainbenchError(
@@ -183,108 +300,20 @@ class Leaderboard:
             "pass another --leaderboard PATH."
         )
 
-
-def validated(record: ScoreRecord) -> ScoreRecord:
-    """``record`` itself, or BrainbenchError naming the benchmark if it cannot go on the leaderboard."""
-    if not record.model.strip():
-        raise BrainbenchError(
-            f"A score of benchmark '{record.benchmark}' has an empty model name; name the model."
+    def _unwritable(self, place: Path, exc: OSError) -> BrainbenchError:
+        return BrainbenchError(
+            f"The leaderboard {self.path} cannot be written ({place}: {exc.strerror or exc}); make it writable, "
+            "pass another --leaderboard PATH, or score with --no-save."
         )
-    if not record.benchmark.strip():
-        raise BrainbenchError(
-            f"A score of model '{record.model}' has an empty benchmark name; name the benchmark."
-        )
-    if record.region not in REGIONS:
-        raise BrainbenchError(
-            f"Benchmark '{record.benchmark}' has region '{record.region}', "
-            f"which is not one of {', '.join(REGIONS)}."
-        )
-    for name in ("raw", "ceiled", "ceiling", "error"):
-        value = getattr(record, name)
-        if (value is not None or name in ("raw", "ceiled")) and not _finite(value):
-            raise BrainbenchError(
-                f"Benchmark '{record.benchmark}' gave model '{record.model}' a non-finite {name} "
-                f"score ({value}); nothing was written to the leaderboard."
-            )
-    return record
 
 
-def latest_of(records: Sequence[ScoreRecord]) -> list[ScoreRecord]:
-    """Per (model, weights_digest, random_init, benchmark): the record of highest benchmark_version, then id.
-
-    Keeps the order of ``records`` (oldest first when they come from the store); of equals, the later wins.
-    """
-    best: dict[tuple[str, str, bool, str], tuple[int, ScoreRecord]] = {}
-    for index, r in enumerate(records):
-        key = (r.model, r.weights_digest, r.random_init, r.benchmark)
-        if key not in best or _newness(r) >= _newness(best[key][1]):
-            best[key] = (index, r)
-    return [r for _, r in sorted(best.values(), key=lambda pair: pair[0])]
-
-
-def _newness(r: ScoreRecord) -> tuple[int, int]:
-    return (r.benchmark_version, r.id if r.id is not None else -1)
-
-
-def rank(latest: Sequence[ScoreRecord]) -> list[RankedModel]:
-    """Rank model entries (model, weights_digest, random_init) by their ranking records ``latest``.
-
-    A region's score is the mean ceiled score of the entry's benchmarks in that region (None if it has
-    none). The average is the unweighted mean over all five REGIONS, a missing region counting as 0 — as on
-    the original Brain-Score leaderboard, a model gains nothing from being scored on fewer regions. Rows
-    are sorted by average (descending), then number of scored regions (descending), then label; ranks run
-    1..n without shared places.
-    """
-    entries: dict[tuple[str, str, bool], list[ScoreRecord]] = defaultdict(list)
-    for r in latest:
-        entries[(r.model, r.weights_digest, r.random_init)].append(r)
-    labels = _labels(list(entries))
-    rows = [_row_of(entry, labels[key]) for key, entry in entries.items()]
-    rows.sort(key=lambda m: (-m.average, -m.n_regions, m.label, m.weights_digest))
-    for i, row in enumerate(rows, start=1):
-        row.rank = i
-    return rows
-
-
-def _row_of(entry: list[ScoreRecord], label: str) -> RankedModel:
-    """An unranked leaderboard row for one model entry's ranking records."""
-    by_region: dict[str, list[float]] = defaultdict(list)
-    for r in entry:
-        by_region[r.region].append(r.ceiled)
-    regions = {region: _mean(by_region[region]) if by_region[region] else None for region in REGIONS}
-    scored = [v for v in regions.values() if v is not None]
-    first = entry[0]
-    return RankedModel(
-        rank=0,
-        model=first.model,
-        label=label,
-        weights_digest=first.weights_digest,
-        random_init=first.random_init,
-        regions=regions,
-        average=sum(scored) / len(REGIONS),
-        benchmarks={r.benchmark: r.ceiled for r in sorted(entry, key=lambda r: r.benchmark)},
-        n_regions=len(scored),
-    )
-
-
-def _labels(keys: list[tuple[str, str, bool]]) -> dict[tuple[str, str, bool], str]:
-    """Display labels; entries of the same model and init that differ in weights get a digest suffix."""
-    label = {key: f"{key[0]} (random-init)" if key[2] else key[0] for key in keys}
-    counts: dict[str, int] = defaultdict(int)
-    for text in label.values():
-        counts[text] += 1
-    return {key: f"{text} [{key[1][:12]}]" if counts[text] > 1 else text for key, text in label.items()}
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
-
-
-def _finite(value: Any) -> bool:
-    try:
-        return math.isfinite(value)
-    except TypeError:
-        return False
+def _insert(conn: sqlite3.Connection, row: tuple[Any, ...]) -> tuple[int, bool]:
+    """Insert one ``_row``; its id and True, or the id already stored under its uid and False."""
+    cursor = conn.execute(INSERT, row)
+    if cursor.rowcount == 1:
+        return int(cursor.lastrowid or 0), True
+    (stored,) = conn.execute("SELECT id FROM records WHERE uid = ?", (row[-1],)).fetchone()
+    return int(stored), False
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -303,11 +332,12 @@ def _row(r: ScoreRecord) -> tuple[Any, ...]:
         "error": None if r.error is None else float(r.error),
         "seed": int(r.seed),
     }
-    return (*(values[name] for name in COLUMNS), details_json(r.details))
+    return (*(values[name] for name in COLUMNS), details_json(r.details), r.uid)
 
 
-def _record(row: sqlite3.Row | tuple[Any, ...]) -> ScoreRecord:
-    """A ScoreRecord from a ``SELECT id, COLUMNS, details`` row."""
-    values = dict(zip(COLUMNS, row[1:-1], strict=True))
+def _record(row: Sequence[Any]) -> ScoreRecord:
+    """A ScoreRecord from a ``SELECT {_STORED}, uid`` row (uid NULL in a schema-1 file)."""
+    values = dict(zip(COLUMNS, row[1:-2], strict=True))
     values["random_init"] = bool(values["random_init"])
-    return ScoreRecord(**values, details=json.loads(row[-1]), id=row[0])
+    uid = row[-1] if row[-1] is not None else legacy_uid(row[:-1])
+    return ScoreRecord(**values, details=json.loads(row[-2]), uid=uid, id=row[0])
