@@ -18,7 +18,8 @@ from brainbench.benchmarks.spec import BenchmarkSpec, resolve_benchmarks
 from brainbench.data import Dataset, load_dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
-from brainbench.leaderboard import Leaderboard, ScoreRecord
+from brainbench.leaderboard import Leaderboard, ScoreRecord, unsaved
+from brainbench.leaderboard.record import validated
 from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activations, layer_kernels
 from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
@@ -150,15 +151,16 @@ def score(
 ) -> list[ScoreRecord]:
     """Score ``model`` on each benchmark (ids or wildcard patterns) and append the records.
 
-    Everything is computed before anything is written: a failure leaves the leaderboard untouched.
-    ``max_memory_gb`` bounds the activations held at once (default 4 GiB). Returns the records in
-    benchmark order (with ids when saved).
+    Everything is computed before anything is written: a failure leaves the leaderboard untouched. That the
+    leaderboard can be written is checked before any model work; if the write still fails at the end, the
+    records are kept in a file to import (:func:`_save`). ``max_memory_gb`` bounds the activations held at
+    once (default 4 GiB). Returns the records in benchmark order (with ids when saved).
     """
     specs = _specs(benchmarks)
     board = None
-    if save:  # fail before the work, not after it, when the leaderboard file is unusable
+    if save:  # fail before the work, not after it, when the leaderboard cannot be written
         board = leaderboard if isinstance(leaderboard, Leaderboard) else Leaderboard(leaderboard)
-        board.check()
+        board.check_writable()
     session = _session(model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
                        batch_size, max_memory_gb, progress)
     records = []
@@ -169,10 +171,29 @@ def score(
         outcome = KINDS[spec.kind](spec, dataset, session.probe())
         records.append(_record(session, spec, dataset, outcome, seed, started, start))
     if board is not None:
-        ids = board.append(records)
-        for record, record_id in zip(records, ids, strict=True):
-            record.id = record_id
+        _save(board, records)
     return records
+
+
+def _save(board: Leaderboard, records: list[ScoreRecord]) -> None:
+    """Append ``records`` and set their ids; if the leaderboard refuses them, keep them in a file to import."""
+    for record in records:
+        validated(record)  # a record the leaderboard can never take is refused, not kept
+    try:
+        ids = board.append(records)
+    except BrainbenchError as exc:
+        try:
+            kept = unsaved.keep(records, board.path)
+        except OSError as keep_error:
+            raise BrainbenchError(f"{str(exc).rstrip('.')}; the {len(records)} computed score(s) could not be kept "
+                                  f"either ({keep_error}).") from exc
+        target = "" if board.path == paths.default_leaderboard() else f" --leaderboard {board.path}"
+        raise BrainbenchError(
+            f"{str(exc).rstrip('.')}; the {len(records)} computed score(s) are kept in {kept}: once the leaderboard "
+            f"can be written, run `brainbench leaderboard import {kept}{target}`."
+        ) from exc
+    for record, record_id in zip(records, ids, strict=True):
+        record.id = record_id
 
 
 def layer_profile(
@@ -221,7 +242,7 @@ def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: O
             "model": {
                 "architecture": model.architecture, "weights_origin": model.weights_origin,
                 "visual_degrees": model.visual_degrees, "preprocessing": model.preprocessing.to_dict(),
-                "candidate_layers": model.layers,
+                "candidate_layers": model.layers, "layers_given": model.layers_given,
             },
             "benchmark_parameters": spec.parameters(),
             "dataset": {"name": dataset.manifest.name, "checksums": dataset.manifest.checksums},

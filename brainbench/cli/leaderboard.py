@@ -1,4 +1,4 @@
-"""``brainbench leaderboard``."""
+"""``brainbench leaderboard`` and ``brainbench leaderboard import``."""
 
 from __future__ import annotations
 
@@ -6,22 +6,28 @@ import click
 from rich.table import Table
 
 from brainbench.cli import options, render
-from brainbench.leaderboard import REGIONS, Leaderboard
+from brainbench.leaderboard import REGIONS, Leaderboard, unsaved
 from brainbench.leaderboard.export import ranking_to_json, to_csv
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @options.leaderboard_path
 @options.as_json
 @click.option("--csv", "as_csv", is_flag=True, help="Print the ranking as CSV.")
 @click.option("--benchmarks", "by_benchmark", is_flag=True, help="Also show each benchmark's ceiled score.")
-def leaderboard(leaderboard_path: str | None, as_json: bool, as_csv: bool, by_benchmark: bool) -> None:
+@click.pass_context
+def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool, as_csv: bool,
+                by_benchmark: bool) -> None:
     """Rank the scored models: V1, V2, V4, IT, behavior and their average.
 
     A region's score is the mean of its benchmarks' ceiled scores (the newest record of each
     benchmark's newest version); the average is the mean of the five regions, a missing region
-    counting as 0.
+    counting as 0. A model scored at other visual degrees, on layers chosen with --layers, or with
+    other preprocessing is an entry of its own, labelled with what differs.
     """
+    ctx.obj = leaderboard_path
+    if ctx.invoked_subcommand is not None:
+        return
     board = Leaderboard(leaderboard_path)
     ranking = board.ranking()
     if as_json:
@@ -48,3 +54,24 @@ def leaderboard(leaderboard_path: str | None, as_json: bool, as_csv: bool, by_be
             *(render.number(row.benchmarks.get(b)) for b in benchmark_ids),
         )
     render.stdout.print(table)
+
+
+@leaderboard.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@options.leaderboard_path
+@options.as_json
+@click.pass_obj
+def import_(parent_path: str | None, file: str, leaderboard_path: str | None, as_json: bool) -> None:
+    """Add the score records kept in FILE (named by a `brainbench score` that could not write them).
+
+    Records already on the leaderboard (the same uid) are skipped, so importing twice adds nothing.
+    """
+    board = Leaderboard(leaderboard_path or parent_path)
+    records = unsaved.read(file)
+    new = board.import_records(records)
+    if as_json:
+        render.print_json({"leaderboard": str(board.path), "records": len(records), "imported": new,
+                           "already_present": len(records) - new})
+        return
+    render.stdout.print(f"Imported {new} of {len(records)} score record(s) into {board.path}"
+                        f" ({len(records) - new} already there).")
