@@ -159,14 +159,19 @@ def model_input_batches(
 ) -> Iterator[torch.Tensor]:
     """The stimuli of ``table`` as a model sees them: (batch, input_size, input_size) float32 gray levels 0–255.
 
-    Equivalent to placing each 12° canvas in a field of ``model_degrees`` (centre crop or gray
-    surround) and resizing it to ``input_size`` with antialiased bilinear filtering, without ever
-    drawing the parts of the canvas the model does not see. Rendered on ``device`` (the model's).
+    Equivalent to placing each 12° canvas in a field of ``model_degrees`` as Brain-Score does (centre crop or
+    gray surround, sizes and offsets rounded) and resizing it to ``input_size`` with antialiased bilinear
+    filtering, without ever drawing the parts of the canvas the model does not see.
+    Rendered on ``device`` (the model's).
     """
-    n_px = max(1, round(model_degrees * PX_PER_DEGREE))
+    # Brain-Score's screen: a field of round(ratio × 672) px (half to even) holding the canvas at a rounded offset
+    # (a gray surround when positive, a centre crop when negative; Python's round is symmetric, so one formula).
+    n_px = max(1, round(model_degrees / CANVAS_DEGREES * CANVAS_PX))
+    offset = round((n_px - CANVAS_PX) / 2)
     device = torch.device(device)
     exact = torch.float64 if device.type == "cpu" else torch.float32  # MPS has no float64
-    coords = ((torch.arange(n_px, dtype=torch.float64) - n_px / 2) / PX_PER_DEGREE).to(device, exact)
+    pixels = torch.arange(n_px, dtype=torch.float64) - offset  # canvas column (row) of each field pixel
+    coords = ((pixels - CANVAS_PX / 2) / PX_PER_DEGREE).to(device, exact)
     for start in range(0, len(table), batch_size):
         params = {k: v.to(device, exact if v.is_floating_point() else v.dtype)
                   for k, v in _params(table.iloc[start : start + batch_size]).items()}
@@ -177,7 +182,7 @@ def model_input_batches(
         yield screens[:, 0].round_().clamp_(0, 255)
 
 
-DRAWING_VERSION = 1  # part of every cache file's name: bump it whenever the drawing above changes
+DRAWING_VERSION = 2  # part of every cache file's name: bump it whenever the drawing above changes
 
 
 def experiment_batches(

@@ -108,7 +108,7 @@ def test_scores_match_the_closed_form_similarity_and_land_in_the_leaderboard(
     board = Leaderboard(tmp_path / "board.sqlite")
     records = brainbench.score("gabor-bank", ["Marques2020.V1-preferred_orientation"], leaderboard=board)
     (record,) = records
-    assert record.layer == "cells" and record.region == "V1" and record.benchmark_version == 1
+    assert record.layer == "cells" and record.region == "V1" and record.benchmark_version == 2
     assert 0 < record.ceiling <= 1 and record.ceiled == pytest.approx(record.raw / record.ceiling, rel=1e-12)
     details = record.details
     assert len(details["fold_scores"]) == len(details["fold_layers"]) == 20

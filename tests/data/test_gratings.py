@@ -42,7 +42,7 @@ def test_image_is_the_closed_form_grating() -> None:
     assert (image[0, 0], image[-1, -1]) == (128, 128)
 
 
-@pytest.mark.parametrize("model_degrees", [8.0, 12.0, 16.0])
+@pytest.mark.parametrize("model_degrees", [4.0, 8.0, 8.3, 12.0, 13.7, 16.0])
 def test_fast_batches_match_placing_and_resizing_the_full_image(model_degrees: float) -> None:
     stimuli = gratings.grating_stimuli()
     table = stimuli.metadata.iloc[[0, 5, 1000, 3600, 4000, 6000, 8000]]
@@ -52,13 +52,17 @@ def test_fast_batches_match_placing_and_resizing_the_full_image(model_degrees: f
         reference = np.asarray(screen.resize((224, 224), Image.Resampling.BILINEAR), dtype=np.float32)[..., 0]
         difference = np.abs(reference - fast[i].numpy())
         assert difference.mean() < 0.1, stimulus_id  # a few pixels round to the other side
-        assert difference.max() <= (1 if model_degrees <= 12 else 4), stimulus_id  # 16°: PIL's bicubic shrink
+        # 8.3° and 13.7° give odd fields (465, 767 px): the offset must round as Brain-Score's does, or the
+        # canvas shifts by half a pixel (measured differences of 34-59 gray levels before that rounding).
+        assert difference.max() <= 1, stimulus_id
 
 
 def test_batches_are_deterministic_and_ordered() -> None:
     table = gratings.experiment("receptive_field").table
     first = torch_cat(gratings.model_input_batches(table.iloc[:70], 8.0, 112, batch_size=32))
     again = torch_cat(gratings.model_input_batches(table.iloc[:70], 8.0, 112, batch_size=64))
+    # Exact: every pixel is the same per-image arithmetic whatever the batch, rounded to a gray level (measured
+    # bit-identical for batches of 1, 7, 32, 64 and 70 with torch's default, AVX2 and AVX-512 kernels, 1-2 threads).
     assert first.shape == (70, 112, 112) and np.array_equal(first, again)
 
 
