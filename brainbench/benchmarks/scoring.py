@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -115,12 +116,16 @@ class _Session:
 
 def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
              batch_size, max_memory_gb, progress) -> _Session:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise BrainbenchError(f"batch_size must be a whole number of images, at least 1 (got {batch_size!r}).")
+    if max_memory_gb is not None and not (isinstance(max_memory_gb, int | float) and 0 < max_memory_gb < math.inf):
+        raise BrainbenchError(f"max_memory_gb must be a finite number of GiB above 0 (got {max_memory_gb!r}).")
     torch_device = resolve_device(device)
     retain_freed_memory()  # CPU passes fault far less; see models/allocator.py
     resolved = model if isinstance(model, Model) else resolve_model(
         model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
     )
-    budget = int(max_memory_gb * 2**30) if max_memory_gb else DEFAULT_MEMORY_BUDGET
+    budget = int(max_memory_gb * 2**30) if max_memory_gb is not None else DEFAULT_MEMORY_BUDGET
     return _Session(resolved, torch_device, paths.mirror_dirs(list(data_mirrors)), batch_size, budget, progress)
 
 
