@@ -11,6 +11,7 @@ from rich.table import Table
 
 from brainbench.benchmarks.scoring import score as score_model
 from brainbench.cli import options, render
+from brainbench.leaderboard.identity import ModelEntry
 
 
 def split_layers(values: tuple[str, ...]) -> list[str] | None:
@@ -96,7 +97,10 @@ def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weig
         ])
         return
     first = records[0]
-    table = Table(title=f"{first.model_label}  ·  weights {first.weights_digest[:12]}  ·  {first.device}")
+    entry = ModelEntry.of(first)
+    chosen = f"  ·  layers {','.join(entry.layers)}" if entry.layers else ""
+    table = Table(title=f"{first.model_label}  ·  {entry.visual_degrees:g}°{chosen}  ·  weights "
+                        f"{first.weights_digest[:12]}  ·  {first.device}")
     table.add_column("benchmark", overflow="fold")
     for column in ("raw", "ceiling", "ceiled", "error"):  # scores and layers are never truncated
         table.add_column(column, justify="right", no_wrap=True, min_width=5)
