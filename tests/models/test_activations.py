@@ -40,9 +40,9 @@ def test_activations_equal_a_direct_forward_pass():
         pooled = model.module[2](model.module[1](conv))
         logits = model.module(x)
     assert acts["0"].shape == (7, 4 * 7 * 7)
-    torch.testing.assert_close(acts["0"], conv.flatten(1))
-    torch.testing.assert_close(acts["2"], pooled.flatten(1))
-    torch.testing.assert_close(acts["4"], logits)
+    # Batches of 3 against one of 7: the backend may pick other kernels per batch size, so float32 rounding.
+    for got, want in ((acts["0"], conv.flatten(1)), (acts["2"], pooled.flatten(1)), (acts["4"], logits)):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
 
 
 def test_batch_size_does_not_change_activations():
@@ -50,6 +50,7 @@ def test_batch_size_does_not_change_activations():
     one = extract_activations(model, stimuli, 8.0, device="cpu", batch_size=1)
     all_ = extract_activations(model, stimuli, 8.0, device="cpu", batch_size=64)
     for layer in one:
+        # float32 sums in another order (see tests/benchmarks/test_determinism.py for a network's measured spread).
         torch.testing.assert_close(one[layer], all_[layer], atol=1e-5, rtol=1e-5)
 
 
