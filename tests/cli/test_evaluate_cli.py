@@ -99,6 +99,7 @@ def test_evaluate_matches_sklearn_split_by_split(cli, files):
 def test_legacy_layout_gives_the_same_numbers(cli, files):
     modern = _evaluate(cli, files["features"], files["assembly"], "--stratify", "object_name")
     legacy = _evaluate(cli, files["features"], files["legacy"], "--stratify", "object_name")
+    # Exact: the same values in the same order through the same computation in one process.
     assert legacy["split_medians"] == modern["split_medians"] and legacy["ceiling"] == modern["ceiling"]
 
 
