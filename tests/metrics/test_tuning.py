@@ -222,7 +222,7 @@ def test_orientation_fit_equals_per_unit_univariate_spline():
     rng = np.random.default_rng(1)
     curves = rng.gamma(2.0, 10.0, size=(40, 12))
     grid, fitted = fit_orientation_curves(curves, ORIENTATIONS)
-    np.testing.assert_array_equal(grid, np.linspace(-180, 359, 540)[180:360])
+    np.testing.assert_array_equal(grid, np.linspace(-180, 359, 540)[180:360])  # exact: a step of 1.0, whole degrees
     for i in range(len(curves)):
         np.testing.assert_allclose(fitted[i], _ref_orientation_fit(curves[i], ORIENTATIONS), rtol=1e-10, atol=1e-10)
 
@@ -269,7 +269,7 @@ def test_phase_components_recover_mean_and_first_harmonic():
     np.testing.assert_allclose(ac, amplitude, rtol=1e-10, atol=1e-12)
     dc0, ac0 = phase_components(r)
     np.testing.assert_allclose(dc0, mean, rtol=1e-12)
-    np.testing.assert_array_equal(ac0, ac)
+    np.testing.assert_array_equal(ac0, ac)  # exact: the baseline moves only DC; AC is the same computation
     # Brain-Score's form: 2·|fft|[1]/n_phases of the full complex FFT.
     np.testing.assert_allclose(ac, np.abs(np.fft.fft(r, axis=-1))[..., 1] / 8 * 2, rtol=1e-12)
 
@@ -388,7 +388,7 @@ def test_orientation_responsive_threshold_is_above_baseline():
     r[:, 0, 0, 3] = 10.0  # max phase-averaged response 10
     got = preferred_orientation(r, [4.0, 5.0, 6.0], ORIENTATIONS)
     np.testing.assert_array_equal(got.responsive, [True, False, False])  # 10 > 4 + 5 only
-    np.testing.assert_array_equal(got.max_response, [10.0, 10.0, 10.0])
+    np.testing.assert_array_equal(got.max_response, [10.0, 10.0, 10.0])  # exact: the mean of eight 10.0s
     assert got.preferred_orientation.tolist() == [45.0, 45.0, 45.0]
     assert got.responsive_properties()["preferred_orientation"].tolist() == [45.0]
 
@@ -653,6 +653,7 @@ def _dropped(responsive: np.ndarray) -> list[int]:
 
 
 def test_preferred_orientation_matches_brainscore_2_4_2():
+    # Exact picks, whole degrees: no decision on these inputs is a near-tie (see test_brainscore_reference_inputs_*).
     got = preferred_orientation(_responses(30, 3, 4, 12, 100), _baseline(30, 100), ORIENTATIONS)
     assert _dropped(got.responsive) == BS_ORIENTATION_DROPPED
     np.testing.assert_array_equal(got.responsive_properties()["preferred_orientation"], BS_PREFERRED_ORIENTATION)
