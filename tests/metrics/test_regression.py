@@ -255,6 +255,7 @@ def test_kernel_ridge_one_alpha_for_all_targets_and_target_batches():
 
 def test_kernel_ridge_batched_and_default_grid():
     assert DEFAULT_ALPHAS == BRAINSCORE_ALPHAS
+    # Exact: a literal and a linspace end point.
     assert len(BRAINSCORE_ALPHAS) == 99 and BRAINSCORE_ALPHAS[0] == 0.01 and BRAINSCORE_ALPHAS[-1] == 1e7
     assert all(b > a for a, b in itertools.pairwise(BRAINSCORE_ALPHAS))
     x1, y = _data(80, 60, 4, seed=12)

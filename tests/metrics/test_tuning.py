@@ -545,9 +545,9 @@ def test_non_suppressed_units_have_nan_size_properties():
     silent = np.zeros(12)
     got = size_curve_properties(np.stack([saturating, weak, edge, silent]), RADII)
     assert isinstance(got, SizeCurveProperties)
-    assert got.surround_suppression_index[0] == 0.0
+    assert got.surround_suppression_index[0] == 0.0  # exact: (peak − last)/peak with last the peak
     np.testing.assert_allclose(got.surround_suppression_index[1], 0.05, rtol=1e-12)
-    assert got.surround_suppression_index[2] == 0.1
+    assert got.surround_suppression_index[2] == 0.1  # exact: (10 − 9)/10 is one rounding, as 0.1 is; the edge
     assert np.isnan(got.surround_suppression_index[3])  # 0/0
     for name in ("grating_summation_field", "surround_diameter", "surround_grating_summation_field_ratio"):
         assert np.isnan(getattr(got, name)).all()
