@@ -26,7 +26,9 @@ from brainbench.metrics.behavior import (
     mean_error_consistency,
     shape_bias,
 )
+from brainbench.metrics.ceiling import ceil, ceiling_details
 from brainbench.metrics.probe import cross_fitted_probabilities
+from brainbench.metrics.uncertainty import error_method, standard_error
 
 IMAGENET_CLASSES = 1000
 Outputs = Callable[[StimulusSet, float], torch.Tensor]
@@ -90,27 +92,51 @@ def observer_matrix(trials: xr.DataArray, stimulus_ids: list[str]) -> tuple[list
 
 
 def run_shape_bias(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs, model_label: str) -> dict[str, Any]:
-    """Shape bias of the model vs the humans' on cue-conflict images; score = 1 − |model − human|."""
+    """Shape bias of the model vs the humans' on cue-conflict images; score = 1 − |model − human|.
+
+    No ceiling (convention "none"). The error is the SEM over observers of 1 − |model − that observer's shape
+    bias|; observers whose own shape bias is undefined (no shape or texture decision) are left out of it.
+    """
     trials, stimuli = _trials(spec, dataset)
     decisions = model_decisions(spec, dataset, outputs, model_label, stimuli)
     meta = stimuli.metadata
     model = shape_bias(decisions, meta["shape"].to_numpy(), meta["texture"].to_numpy())
     shown = dataset.stimuli.metadata.loc[[str(s) for s in trials["stimulus_id"].values]]
-    human = shape_bias(trials["response"].values, shown["shape"].to_numpy(), shown["texture"].to_numpy())
+    shapes, textures = shown["shape"].to_numpy(), shown["texture"].to_numpy()
+    responses = trials["response"].values
+    human = shape_bias(responses, shapes, textures)
     raw = 1 - abs(model["shape_bias"] - human["shape_bias"])
+    per_observer = _observer_shape_biases(trials["subject"].values, responses, shapes, textures)
+    unit_scores = [1 - abs(model["shape_bias"] - bias) for bias in per_observer.values()]
     conflicting = meta["shape"].to_numpy() != meta["texture"].to_numpy()
     return dict(
-        raw=raw, ceiling=None, ceiled=raw, error=None, layer=None,
+        raw=raw, ceiling=None, ceiled=ceil(raw, None, "none"), error=standard_error(unit_scores), layer=None,
         details={
             "model_shape_bias": model["shape_bias"], "human_shape_bias": human["shape_bias"],
-            "model": dict(model), "human": dict(human),
+            "model": dict(model), "human": dict(human), "human_shape_bias_per_observer": per_observer,
             "model_shape_accuracy": float(np.mean(decisions[conflicting] == meta["shape"].to_numpy()[conflicting])),
             "n_images": len(stimuli), "n_human_trials": int(trials.sizes["presentation"]),
             "readout": "ImageNet-1k softmax, mean over each category's classes (Geirhos et al. 2019 mapping)",
             "ceiling_method": "none: the score is already a distance between the model's and the humans' shape bias",
-            "ceiled_formula": "raw (no ceiling)",
+            **ceiling_details("none", error_method(
+                len(unit_scores), "observers", "observer",
+                "per observer, 1 - |model - that observer's shape bias|; the score itself uses the humans' pooled "
+                "shape bias")),
         },
     )
+
+
+def _observer_shape_biases(subjects: np.ndarray, responses: np.ndarray, shapes: np.ndarray,
+                           textures: np.ndarray) -> dict[str, float]:
+    """Each observer's own shape bias on the cue-conflict trials, for those whose shape bias is defined."""
+    biases = {}
+    for subject in sorted(set(subjects.tolist())):
+        mine = subjects == subject
+        try:
+            biases[str(subject)] = shape_bias(responses[mine], shapes[mine], textures[mine])["shape_bias"]
+        except BrainbenchError:  # no shape or texture decision by this observer: no shape bias of their own
+            continue
+    return biases
 
 
 def run_error_consistency(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs,
@@ -123,9 +149,11 @@ def run_error_consistency(spec: BenchmarkSpec, dataset: Dataset, outputs: Output
     observers, correct = observer_matrix(trials, stimuli.stimulus_ids)
     raw, per_observer = mean_error_consistency(model_correct, correct)
     ceiling, per_pair = human_error_consistency_ceiling(correct)
+    about = {"scored": f"Benchmark {spec.id}", "data": f"dataset {dataset.manifest.name} ({spec.assembly})",
+             "disagreeing": "its observers' errors", "raw_error": standard_error(per_observer)}
+    ceiled = ceil(raw, ceiling, "ratio", **about)
     return dict(
-        raw=raw, ceiling=ceiling, ceiled=raw / ceiling if ceiling > 0 else 0.0,
-        error=float(np.std(per_observer) / np.sqrt(len(per_observer)) / ceiling) if ceiling > 0 else None,
+        raw=raw, ceiling=ceiling, ceiled=ceiled, error=standard_error(ceil(per_observer, ceiling, "ratio", **about)),
         layer=None,
         details={
             "model_accuracy": float(model_correct.mean()),
@@ -136,7 +164,11 @@ def run_error_consistency(spec: BenchmarkSpec, dataset: Dataset, outputs: Output
             "n_images": len(stimuli), "n_observers": len(observers),
             "readout": "ImageNet-1k softmax, mean over each category's classes (Geirhos et al. 2019 mapping)",
             "ceiling_method": "mean Cohen's κ over pairs of human observers",
-            "ceiled_formula": "raw / ceiling",
+            **ceiling_details("ratio", error_method(
+                len(observers), "observers", "observer",
+                "per observer, the model's κ with that observer over the ceiling; the ceiling's own uncertainty is "
+                "not included")),
+            "raw_error": about["raw_error"],
         },
     )
 
@@ -157,9 +189,9 @@ def run_i2n(spec: BenchmarkSpec, dataset: Dataset, activations: Callable[[Stimul
     result = i2n(probabilities, np.asarray(stimuli.stimulus_ids), classes, TwoAfcTrials(
         stimulus_id=trials["stimulus_id"].values, sample_obj=trials["sample_obj"].values,
         dist_obj=trials["dist_obj"].values, choice=trials["choice"].values,
-    ))
+    ), scored=f"Benchmark {spec.id}", data=f"dataset {dataset.manifest.name} ({spec.assembly})")
     return dict(
-        raw=result.raw, ceiling=result.ceiling, ceiled=result.ceiled, error=result.ceiled_error, layer=readout_layer,
+        raw=result.raw, ceiling=result.ceiling, ceiled=result.ceiled, error=result.error, layer=readout_layer,
         details={
             "readout": f"multinomial logistic regression on standardised {readout_layer} features, cross-fitted over "
                        f"{n_folds} image folds stratified by object (seed {seed})",
@@ -167,6 +199,11 @@ def run_i2n(spec: BenchmarkSpec, dataset: Dataset, activations: Callable[[Stimul
             "split_ceiled": result.split_ceiled.tolist(), "split_cells": result.split_cells.tolist(),
             "n_images": len(stimuli), "n_objects": len(classes), "n_human_trials": int(trials.sizes["presentation"]),
             "ceiling_method": "Pearson r between two random halves of the human trials (RandomState(0), 2 splits)",
-            "ceiled_formula": "raw / sqrt(ceiling) per split, averaged (as Brain-Score)",
+            **ceiling_details("sqrt_ratio", error_method(
+                len(result.split_ceiled), "random halvings of the human trials", "split",
+                "the halvings reuse the same trials, so they are not independent")),
+            "ceiled_formula": "mean over splits of raw / sqrt(ceiling), per split (as Brain-Score)",
+            "brainscore_errors": {"raw": result.raw_error, "ceiling": result.ceiling_error,
+                                  "ceiled": result.ceiled_error, "method": "std over splits (ddof=0)"},
         },
     )

@@ -14,44 +14,57 @@ import xarray as xr
 from brainbench.benchmarks.neural import neural_data, select_time_bin
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.behavior import I2nResult, TwoAfcTrials, i2n
-from brainbench.metrics.predictivity import (
-    CEILED_FORMULA,
-    ceil_explained_variance,
-    feature_predictivity,
-    internal_consistency,
-)
+from brainbench.metrics.ceiling import CONVENTIONS, ceil
+from brainbench.metrics.predictivity import feature_predictivity, internal_consistency
 from brainbench.metrics.splits import brainscore_splits
+from brainbench.metrics.uncertainty import error_method, standard_error
 from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 
 METRICS = ("pls", "ridge")
 BEHAVIOR_METRICS = ("i2n",)
-I2N_CEILED_FORMULA = "mean over splits of raw / sqrt(ceiling)"
+I2N_CEILED_FORMULA = f"mean over splits of {CONVENTIONS['sqrt_ratio']}"
 PLS_COMPONENTS = 25
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Predictivity of features for an assembly, Brain-Score style; ``ceiling`` None without repetitions."""
+    """Predictivity of features for an assembly, Brain-Score style; ``ceiling`` None without repetitions.
+
+    error: SEM (ddof=1) over splits of the per-split ceiled score (``error_method`` says so); raw_error:
+    Brain-Score's own error of the raw score, std (ddof=0) of the split medians / √n_splits.
+    """
 
     raw: float
-    error: float
+    error: float | None
+    raw_error: float
     ceiling: float | None
     ceiled: float
     split_medians: list[float]
+    split_ceiled: list[float]
     ceiling_split_medians: list[float]
+    ceiling_convention: str
+    error_method: str
     seconds: float
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def ceiled_formula(self) -> str:
+        return CONVENTIONS[self.ceiling_convention]
+
     def to_dict(self) -> dict:
-        return {"raw": self.raw, "error": self.error, "ceiling": self.ceiling, "ceiled": self.ceiled,
-                "split_medians": self.split_medians, "ceiling_split_medians": self.ceiling_split_medians,
-                "seconds": self.seconds, "ceiled_formula": CEILED_FORMULA if self.ceiling else "raw (no ceiling)",
-                "notes": self.notes}
+        return {"raw": self.raw, "error": self.error, "raw_error": self.raw_error, "ceiling": self.ceiling,
+                "ceiled": self.ceiled, "split_medians": self.split_medians, "split_ceiled": self.split_ceiled,
+                "ceiling_split_medians": self.ceiling_split_medians, "seconds": self.seconds,
+                "ceiling_convention": self.ceiling_convention, "ceiled_formula": self.ceiled_formula,
+                "error_method": self.error_method, "notes": self.notes}
 
 
 def aligned_features(features: xr.DataArray, stimulus_ids: Sequence[str]) -> torch.Tensor:
-    """(n_stimuli, n_features) rows of ``features`` in the order of ``stimulus_ids``; same stimuli required."""
+    """(n_stimuli, n_features) rows of ``features`` in the order of ``stimulus_ids``; same stimuli required.
+
+    float32 features stay float32 (the regressions compute in float64 either way); any other type is read as float64.
+    """
     if "stimulus_id" not in features.coords:
         raise BrainbenchError("The features have no 'stimulus_id' coordinate.")
     if features.ndim != 2 or "presentation" not in features.dims:
@@ -69,7 +82,9 @@ def aligned_features(features: xr.DataArray, stimulus_ids: Sequence[str]) -> tor
         raise BrainbenchError(f"The features lack {len(missing)} of the assembly's stimuli (e.g. {missing[0]}).")
     if extra:
         raise BrainbenchError(f"The features hold {len(extra)} stimuli that are not in the assembly (e.g. {extra[0]}).")
-    values = np.asarray(features.values, dtype=np.float32)[[row[s] for s in stimulus_ids]]
+    values = np.asarray(features.values)
+    values = values[[row[s] for s in stimulus_ids]].astype(np.float32 if values.dtype == np.float32 else np.float64,
+                                                         copy=False)
     if not np.isfinite(values).all():
         raise BrainbenchError("The features contain NaN or infinite values.")
     return torch.from_numpy(values)
@@ -83,11 +98,15 @@ def evaluate_features(
     time_bin: Sequence[int] | None = None,
     device: str | None = None,
     n_splits: int = 10,
+    scored: str = "The evaluation",
+    data_name: str = "the assembly",
 ) -> Evaluation:
     """Brain-Score's neural predictivity of ``features`` for ``assembly``, with its internal-consistency ceiling.
 
-    Repetitions (presentation rows sharing a ``stimulus_id``) are averaged; splits are drawn over the
-    averaged stimuli in order of first appearance (stratified by ``stratify`` when given).
+    Repetitions (presentation rows sharing a ``stimulus_id``) are averaged; the averaged stimuli are ordered as
+    Brain-Score's averaging orders them (sorted by their presentation coordinates, `neural.neural_data`), and the
+    splits are drawn over that order (stratified by ``stratify`` when given). ceiled = sign(r)·r²/ceiling
+    (`metrics.ceiling.ceil`); a ceiling ≤ 0 is one BrainbenchError naming the files (`scored`, `data`).
     """
     if metric not in METRICS:
         raise BrainbenchError(f"Unknown metric '{metric}'; choose one of {', '.join(METRICS)}.")
@@ -107,16 +126,24 @@ def evaluate_features(
     result = feature_predictivity(x.to(target), data.responses.to(target), splits, method=metric,
                                   n_components=PLS_COMPONENTS)
     raw, notes = float(result.raw), list(data.notes)
+    split_raw = result.split_medians.cpu().numpy()
     ceiling, ceiling_splits = None, []
     if data.repetitions is not None:
         consistency = internal_consistency(data.repetitions.to(target), data.repetition_values)
         ceiling, ceiling_splits = float(consistency.ceiling), [float(v) for v in consistency.split_medians]
     else:
         notes.append("single repetition per stimulus: no internal-consistency ceiling; ceiled = raw")
+    convention = "none" if ceiling is None else "explained_variance"
+    about = {"scored": scored, "data": data_name, "disagreeing": "its repetitions",
+             "raw_error": standard_error(split_raw)}
+    split_ceiled = ceil(split_raw, ceiling, convention, **about)
     return Evaluation(
-        raw=raw, error=float(result.error), ceiling=ceiling,
-        ceiled=ceil_explained_variance(raw, ceiling) if ceiling else raw,
-        split_medians=[float(v) for v in result.split_medians], ceiling_split_medians=ceiling_splits,
+        raw=raw, error=standard_error(split_ceiled), raw_error=float(result.error), ceiling=ceiling,
+        ceiled=ceil(raw, ceiling, convention, **about), split_medians=[float(v) for v in split_raw],
+        split_ceiled=[float(v) for v in split_ceiled], ceiling_split_medians=ceiling_splits,
+        ceiling_convention=convention,
+        error_method=error_method(len(split_raw), "cross-validation splits", "split",
+                                  "the splits are not independent (their training stimuli overlap)"),
         seconds=time.perf_counter() - start, notes=notes,
     )
 
@@ -140,7 +167,11 @@ class BehaviorEvaluation(I2nResult):
     def to_dict(self) -> dict:
         scores = ("raw", "ceiling", "ceiled", "raw_error", "ceiling_error", "ceiled_error")
         splits = ("split_raw", "split_ceiling", "split_ceiled")
-        return {"metric": self.metric, **{k: float(getattr(self, k)) for k in scores},
+        return {"metric": self.metric, **{k: float(getattr(self, k)) for k in scores}, "error": self.error,
+                "error_method": error_method(len(self.split_raw), "random halvings of the human trials", "split",
+                                             "Brain-Score's own errors, std over splits (ddof=0), are raw_error, "
+                                             "ceiling_error and ceiled_error"),
+                "ceiling_convention": "sqrt_ratio",
                 **{k: [float(v) for v in getattr(self, k)] for k in splits},
                 "split_cells": [int(v) for v in self.split_cells], "n_trials": self.n_trials,
                 "n_images": self.n_images, "n_objects": self.n_objects, "seconds": self.seconds,
@@ -152,8 +183,8 @@ def _labels(da: xr.DataArray, coord: str) -> np.ndarray:
     return np.asarray([str(v) for v in np.asarray(da[coord].values).ravel()], dtype=object)
 
 
-def evaluate_i2n(probabilities: xr.DataArray, trials: xr.DataArray, n_splits: int = 2, seed: int = 0
-                 ) -> BehaviorEvaluation:
+def evaluate_i2n(probabilities: xr.DataArray, trials: xr.DataArray, n_splits: int = 2, seed: int = 0,
+                 scored: str = "The evaluation", data_name: str = "the human trials") -> BehaviorEvaluation:
     """Brain-Score's i2n (Rajalingham et al. 2018) of a model's choice probabilities against human trials.
 
     ``probabilities``: ``presentation × choice`` with ``stimulus_id`` along presentation and the object labels
@@ -181,6 +212,6 @@ def evaluate_i2n(probabilities: xr.DataArray, trials: xr.DataArray, n_splits: in
     human = TwoAfcTrials(stimulus_id=_labels(trials, "stimulus_id"), sample_obj=_labels(trials, "sample_obj"),
                          dist_obj=_labels(trials, "dist_obj"), choice=_labels(trials, "choice"))
     result = i2n(np.asarray(probabilities.values, dtype=np.float64), ids, choices, human, n_splits=n_splits,
-                 seed=seed)
+                 seed=seed, scored=scored, data=data_name)
     return BehaviorEvaluation(**vars(result), n_trials=int(trials.sizes["presentation"]),
                               seconds=time.perf_counter() - start)

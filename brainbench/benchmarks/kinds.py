@@ -16,6 +16,7 @@ from brainbench.benchmarks.spec import BenchmarkSpec
 from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
+from brainbench.metrics.ceiling import ceil, ceiling_details
 from brainbench.models.electrophysiology import LayerRecording
 
 
@@ -71,6 +72,7 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
     result = rsa_score(
         layers, model_rdms, subject_rdms(assembly), strata, comparison=comparison,
         n_splits=int(spec.layer_selection.get("n_splits", 10)), seed=split_seed, ceiling=ceiling_method,
+        scored=f"Benchmark {spec.id}", data=f"dataset {dataset.manifest.name} (assembly {spec.assembly})",
     )
     ceiling_note = (
         "none: the data are a single group RDM, so there is no between-subject noise ceiling; ceiled = raw"
@@ -78,25 +80,27 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
         else f"Nili et al. 2014 {ceiling_method.split('_')[1]} bound over {assembly.sizes.get('subject', 0)} subjects"
     )
     layer_profile = {
-        layer: {"raw": value, "ceiled": value / result.ceiling if result.ceiling else value}
+        layer: {"raw": value, "ceiled": ceil(value, result.ceiling, result.convention, scored=f"Benchmark {spec.id}")}
         for layer, value in result.layer_profile.items()
     }
     return Outcome(
         raw=result.raw,
         ceiling=result.ceiling,
         ceiled=result.ceiled,
-        error=result.error if result.ceiling is None else result.error / result.ceiling,
+        error=result.error,
         layer=result.layer,
         details={
             "comparison": comparison,
             "model_rdm": "1 - Pearson r between stimulus response vectors",
             "ceiling_method": ceiling_note,
-            "ceiled_formula": "raw / ceiling" if result.ceiling else "raw (no ceiling)",
+            **ceiling_details(result.convention, result.error_method),
+            "raw_error": result.raw_error,
             "split_seed": split_seed,
             "layer_map": {spec.region: result.layer},
             "fold_scores": result.fold_scores,
             "fold_layers": result.fold_layers,
             "fold_ceilings": result.fold_ceilings,
+            "fold_ceiled": result.fold_ceiled,
             "layer_profile": result.layer_profile,
             "n_stimuli": len(stimuli),
         },

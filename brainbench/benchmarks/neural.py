@@ -3,7 +3,8 @@
 The flow follows Brain-Score's neural benchmarks: repetitions averaged per stimulus, a regression
 (PLS-25 or ridge) fitted on 90% of the stimuli and Pearson r per neuroid on the other 10%, median
 over neuroids, mean over 10 splits; the noise ceiling is the split-half internal consistency of the
-repetitions; ceiled = r² / ceiling. The layer is committed on stimuli disjoint from the scored ones.
+repetitions; ceiled = sign(r)·r² / ceiling (`metrics.ceiling.ceil`, "explained_variance"); the error is the SEM
+over splits of the per-split ceiled score. The layer is committed on stimuli disjoint from the scored ones.
 """
 
 from __future__ import annotations
@@ -20,13 +21,10 @@ from brainbench.benchmarks.spec import BenchmarkSpec
 from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
-from brainbench.metrics.predictivity import (
-    CEILED_FORMULA,
-    ceil_explained_variance,
-    internal_consistency,
-    layers_predictivity,
-)
+from brainbench.metrics.ceiling import ceil, ceiling_details
+from brainbench.metrics.predictivity import internal_consistency, layers_predictivity
 from brainbench.metrics.splits import brainscore_splits, stratified_halves
+from brainbench.metrics.uncertainty import error_method, standard_error
 
 #: (stimuli, stimulus_degrees, layers or None for all) → {layer: (n, n) float64 Gram, or (n, p < n) features}
 #: (`predictivity.regression_input`); memoised by the caller.
@@ -271,27 +269,37 @@ def run_neural(
         ceiling_splits = [float(v) for v in consistency.split_medians]
         halves = "even/odd trials" if ceiling_params.get("repetitions") == "alternate" else "repetitions"
         ceiling_note = f"internal consistency: split-half over {halves}, Spearman-Brown corrected, median over neuroids"
-    ceiled = ceil_explained_variance(raw, ceiling) if ceiling else raw
+    convention = "none" if ceiling is None else "explained_variance"
+    split_raw = result.split_medians[at].cpu().numpy()
+    about = {"scored": f"Benchmark {spec.id}", "disagreeing": "its repetitions", "raw_error": standard_error(split_raw),
+             "data": f"dataset {dataset.manifest.name} (assembly {spec.assembly}, {len(scored.stimulus_ids)} stimuli)"}
+    ceiled = ceil(raw, ceiling, convention, **about)
+    split_ceiled = ceil(split_raw, ceiling, convention, **about)
     layer_profile = {
         layer: {"selection_raw": selection_raw[i]} for i, layer in enumerate(layers)
     }
     if profile:
         for i, layer in enumerate(scored_layers):
             value = float(result.raw[i])
-            ceiled_value = ceil_explained_variance(value, ceiling) if ceiling else value
-            layer_profile[layer] |= {"raw": value, "ceiled": ceiled_value}
+            layer_profile[layer] |= {"raw": value, "ceiled": ceil(value, ceiling, convention, **about)}
+    method = error_method(len(split_raw), "cross-validation splits", "split",
+                          "the splits are not independent (their training stimuli overlap), so it understates the "
+                          "uncertainty; the ceiling's own uncertainty is not included")
     fields = {
         "raw": raw,
         "ceiling": ceiling,
         "ceiled": ceiled,
-        "error": float(result.error[at]),
+        "error": standard_error(split_ceiled),
         "layer": best,
         "details": {
             "regression": spec.metric.get("regression", "pls"),
-            "split_medians": [float(v) for v in result.split_medians[at]],
+            "split_medians": [float(v) for v in split_raw],
+            "split_ceiled": [float(v) for v in split_ceiled],
+            "raw_error": float(result.error[at]),
+            "raw_error_method": "Brain-Score's: std (ddof=0) over splits of the split medians / sqrt(n_splits)",
             "ceiling_split_medians": ceiling_splits,
             "ceiling_method": ceiling_note,
-            "ceiled_formula": CEILED_FORMULA if ceiling else "raw (no ceiling)",
+            **ceiling_details(convention, method),
             "layer_map": {spec.region: best},
             "layer_selection": selection_note,
             "layer_profile": layer_profile,

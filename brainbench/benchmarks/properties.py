@@ -27,8 +27,10 @@ from brainbench.data import gratings
 from brainbench.data.assemblies import Dataset
 from brainbench.errors import BrainbenchError
 from brainbench.metrics import tuning
+from brainbench.metrics.ceiling import ceil, ceiling_details
 from brainbench.metrics.distribution import binned, bootstrap_similarity, ks_similarity, sample_histogram
 from brainbench.metrics.splits import stratified_halves
+from brainbench.metrics.uncertainty import error_method, standard_error
 from brainbench.models.electrophysiology import LayerRecording
 
 N_BOOTSTRAP = 1000
@@ -147,6 +149,12 @@ def run_properties(
             fold_ceilings.append(float(ceiling.mean()))
             fold_layers.append(chosen)
     raw, ceiling = float(np.mean(fold_scores)), float(np.mean(fold_ceilings))
+    about = {"scored": f"Benchmark {spec.id}", "disagreeing": "the two halves of its published neurons",
+             "raw_error": standard_error(np.reshape(fold_scores, (n_splits, 2)).mean(1))}
+    data = f"dataset {dataset.manifest.name} ({target.name})"
+    ceiled = ceil(raw, ceiling, "ratio", data=data, **about)  # the overall ceiling is checked first
+    fold_ceiled = [ceil(value, fold_ceilings[i], "ratio", data=f"{data}, halving {i // 2}, direction {i % 2}", **about)
+                   for i, value in enumerate(fold_scores)]
     layer = Counter(fold_layers).most_common(1)[0][0]
     n_selection = 2 * n_splits
     summary = {
@@ -161,20 +169,26 @@ def run_properties(
         else f"no responsive unit of {layer} has a {target.name}"
     )
     fields = dict(
-        raw=raw, ceiling=ceiling, ceiled=raw / ceiling if ceiling > 0 else 0.0,
-        error=float(np.std(fold_scores)) / ceiling if ceiling > 0 else None, layer=layer,
+        raw=raw, ceiling=ceiling, ceiled=ceiled, error=standard_error(np.reshape(fold_ceiled, (n_splits, 2)).mean(1)),
+        layer=layer,
         details={
             "property": target.name,
             "unit": dataset.assemblies[spec.assembly].attrs.get("unit", ""),
             "metric": "1 - KS distance / its maximum, binned on the published bins, bootstrapped over units "
                       f"({n_bootstrap} resamples of as many units as the held-out half has neurons)",
             "ceiling_method": "the same metric between the two halves of the published neurons",
-            "ceiled_formula": "raw / ceiling",
+            **ceiling_details("ratio", error_method(
+                n_splits, "random halvings of the published neurons", "halving",
+                "per halving, the ceiled scores of its two directions (layer chosen on one half, scored on the "
+                "other) averaged; the halvings reuse the same neurons, so they are not independent; the bootstrap "
+                "spread over model units (fold_bootstrap_sd) is not included")),
+            "raw_error": about["raw_error"],
             "layer_selection": "family-wide: the layer whose mean similarity over all Marques2020 properties is "
                                "highest on one half of the data, scored on the other half",
             "layer_map": {spec.region: layer},
             "split_seed": seed,
-            "fold_scores": fold_scores, "fold_ceilings": fold_ceilings, "fold_layers": fold_layers,
+            "fold_scores": fold_scores, "fold_ceilings": fold_ceilings, "fold_ceiled": fold_ceiled,
+            "fold_layers": fold_layers,
             "fold_bootstrap_sd": fold_errors,
             "n_data_neurons": int(np.count_nonzero(~np.isnan(target.values))),
             "model_values": _describe(chosen_values),
@@ -187,7 +201,7 @@ def run_properties(
     # value the layer was chosen by.
     profile = {
         name: {"raw": (raw_layer := _similarity(p.values.get(target.name), target.values, target.edges)),
-               "ceiled": raw_layer / ceiling if ceiling > 0 else 0.0,
+               "ceiled": ceil(raw_layer, ceiling, "ratio", data=data, **about),
                "family_selection": summary[name]["selection_similarity"]}
         for name, p in layers.items()
     }

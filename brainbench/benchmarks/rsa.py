@@ -17,27 +17,35 @@ import xarray as xr
 from brainbench.data.assemblies import RDM_DIMS
 from brainbench.errors import BrainbenchError
 from brainbench.metrics import compare_rdms, nili_bounds, rdm, subset
+from brainbench.metrics.ceiling import ceil
 from brainbench.metrics.splits import stratified_halves
+from brainbench.metrics.uncertainty import error_method, standard_error
 
 CEILING_METHODS = ("none", "nili_upper", "nili_lower")
 
 
 @dataclass(frozen=True)
 class RSAResult:
-    """What an RSA benchmark measured. Per-fold lists have one entry per (split, direction)."""
+    """What an RSA benchmark measured. Per-fold lists have one entry per (split, direction).
+
+    ceiled: raw / ceiling (`metrics.ceiling.ceil`, "ratio"; raw without a ceiling); error: SEM (ddof=1) over the
+    halvings of the per-fold ceiled score (raw score / that fold's ceiling), the two directions of a halving
+    averaged first; raw_error: the same of the raw fold scores.
+    """
 
     raw: float
-    error: float
+    raw_error: float | None
     ceiling: float | None
+    ceiled: float
+    error: float | None
     layer: str
     fold_scores: list[float]
     fold_layers: list[str]
     fold_ceilings: list[dict[str, float]] = field(default_factory=list)
+    fold_ceiled: list[float] = field(default_factory=list)
     layer_profile: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def ceiled(self) -> float:
-        return self.raw / self.ceiling if self.ceiling else self.raw
+    convention: str = "none"
+    error_method: str = ""
 
 
 def subject_rdms(assembly: xr.DataArray) -> torch.Tensor:
@@ -80,15 +88,18 @@ def rsa_score(
     n_splits: int = 10,
     seed: int = 0,
     ceiling: str = "none",
+    scored: str = "The RSA score",
+    data: str = "the data RDMs",
 ) -> RSAResult:
     """Cross-validated RSA score.
 
     model_rdms: (n_layers, n, n); data_rdms: (n_subjects, n, n) on the same device. A layer's
     similarity is the mean over subjects of ``comparison`` (Spearman ρ, Kendall τa, Pearson r)
     between upper triangles. For each split and direction the best layer on the selection half is
-    scored on the other half. raw = mean over folds; error = SEM over splits (the two directions of a
-    split averaged first). Ceiling 'nili_upper'/'nili_lower' (needs ≥ 2 subjects) is the mean over
-    folds of that Nili bound on the scoring halves; 'none' gives no ceiling.
+    scored on the other half. raw = mean over folds. Ceiling 'nili_upper'/'nili_lower' (needs ≥ 2
+    subjects) is the mean over folds of that Nili bound on the scoring halves; 'none' gives no ceiling.
+    ceiled and the errors as `RSAResult` says; a ceiling ≤ 0 (overall or in a fold) is a BrainbenchError naming
+    `scored` and `data`.
     """
     if ceiling not in CEILING_METHODS:
         raise BrainbenchError(f"Unknown ceiling method '{ceiling}'; choose one of {', '.join(CEILING_METHODS)}.")
@@ -112,18 +123,33 @@ def rsa_score(
                 lower, upper = nili_bounds(subset(data_rdms, score_idx), comparison)
                 fold_ceilings.append({"lower": float(lower), "upper": float(upper)})
 
-    per_split = np.asarray(fold_scores).reshape(n_splits, 2).mean(1)
-    error = float(per_split.std(ddof=1) / np.sqrt(n_splits)) if n_splits > 1 else float("nan")
     bound = {"nili_upper": "upper", "nili_lower": "lower"}.get(ceiling)
+    raw = float(np.mean(fold_scores))
+    overall = float(np.mean([c[bound] for c in fold_ceilings])) if bound else None
+    convention = "ratio" if bound else "none"
+    about = {"scored": scored, "disagreeing": "its subjects' RDMs",
+             "raw_error": standard_error(np.reshape(fold_scores, (n_splits, 2)).mean(1))}
+    ceiled = ceil(raw, overall, convention, data=data, **about)  # the overall ceiling is checked first
+    fold_ceiled = [ceil(value, fold_ceilings[i][bound] if bound else None, convention,
+                        data=f"{data} (halving {i // 2}, direction {i % 2})", **about)
+                   for i, value in enumerate(fold_scores)]
     everything = torch.arange(model_rdms.shape[-1], device=model_rdms.device)
     profile = dict(zip(layers, (float(v) for v in similarity(everything)), strict=True))
     return RSAResult(
-        raw=float(np.mean(fold_scores)),
-        error=error,
-        ceiling=float(np.mean([c[bound] for c in fold_ceilings])) if bound else None,
+        raw=raw,
+        raw_error=about["raw_error"],
+        ceiling=overall,
+        ceiled=ceiled,
+        error=standard_error(np.reshape(fold_ceiled, (n_splits, 2)).mean(1)),
         layer=Counter(fold_layers).most_common(1)[0][0],
         fold_scores=fold_scores,
         fold_layers=fold_layers,
         fold_ceilings=fold_ceilings,
+        fold_ceiled=fold_ceiled,
         layer_profile=profile,
+        convention=convention,
+        error_method=error_method(n_splits, "stratified halvings of the stimuli", "halving",
+                                  "per halving, the ceiled scores of its two directions (layer chosen on one half, "
+                                  "scored on the other) averaged; the halvings reuse the same stimuli, so they are not "
+                                  "independent"),
     )

@@ -50,7 +50,8 @@ def evaluate(features_path: str | None, assembly_path: str | None, probabilities
              trials_path: str | None, metric: str, stratify: str | None, time_bin: str | None, device: str,
              as_json: bool) -> None:
     """Score precomputed model outputs: FEATURES against a neural ASSEMBLY (pls, ridge), or choice
-    PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled and per-split values.
+    PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled, its error (SEM over splits of the
+    per-split ceiled score) and per-split values; --json adds Brain-Score's own raw error (raw_error).
 
     Examples: brainbench evaluate --features F.nc --assembly A.nc --stratify object_name --json;
     brainbench evaluate --metric i2n --probabilities P.nc --trials T.nc
@@ -65,23 +66,26 @@ def evaluate(features_path: str | None, assembly_path: str | None, probabilities
                    refused={"--probabilities": probabilities_path, "--trials": trials_path})
     result = evaluate_features(
         read_assembly(features_path), read_assembly(assembly_path), metric=metric, stratify=stratify,
-        time_bin=_time_bin(time_bin), device=device,
+        time_bin=_time_bin(time_bin), device=device, scored=f"The evaluation of {features_path}",
+        data_name=str(assembly_path),
     )
     if as_json:
         render.print_json(result.to_dict())
         return
     _print_scores(f"{metric} predictivity  ·  {features_path} → {assembly_path}",
-                  result.raw, result.error, result.ceiling, result.ceiled)
+                  result.raw, result.ceiling, result.ceiled, result.error)
     render.stdout.print("split medians: " + " ".join(render.number(v) for v in result.split_medians))
+    render.stdout.print(f"ceiled = {result.ceiled_formula}; error: {result.error_method}; "
+                        f"Brain-Score's error of the raw score: {render.number(result.raw_error)}")
     for note in result.notes:
         render.stdout.print(f"note: {note}")
 
 
-def _print_scores(title: str, raw: float, error: float, ceiling: float | None, ceiled: float) -> None:
+def _print_scores(title: str, raw: float, ceiling: float | None, ceiled: float, error: float | None) -> None:
     table = Table(title=title)
-    for column in ("raw", "error", "ceiling", "ceiled"):
+    for column in ("raw", "ceiling", "ceiled", "error"):
         table.add_column(column, justify="right")
-    table.add_row(*(render.number(v) for v in (raw, error, ceiling, ceiled)))
+    table.add_row(*(render.number(v) for v in (raw, ceiling, ceiled, error)))
     render.stdout.print(table)
 
 
@@ -97,12 +101,13 @@ def _check_options(metric: str, needed: dict[str, str | None], refused: dict[str
 
 
 def _evaluate_behavior(probabilities_path: str, trials_path: str, as_json: bool) -> None:
-    result = evaluate_i2n(read_probabilities(probabilities_path), read_trials(trials_path))
+    result = evaluate_i2n(read_probabilities(probabilities_path), read_trials(trials_path),
+                          scored=f"The evaluation of {probabilities_path}", data_name=str(trials_path))
     if as_json:
         render.print_json(result.to_dict())
         return
-    _print_scores(f"i2n  ·  {probabilities_path} → {trials_path}", result.raw, result.raw_error, result.ceiling,
-                  result.ceiled)
+    _print_scores(f"i2n  ·  {probabilities_path} → {trials_path}", result.raw, result.ceiling, result.ceiled,
+                  result.error)
     render.stdout.print("split raw: " + " ".join(render.number(v) for v in result.split_raw)
                         + "  ·  split ceiling: " + " ".join(render.number(v) for v in result.split_ceiling))
     render.stdout.print(f"{result.n_trials} trials on {result.n_images} images of {result.n_objects} objects; "

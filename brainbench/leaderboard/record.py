@@ -33,7 +33,7 @@ class ScoreRecord:
     raw: float  # metric value before ceiling normalisation
     ceiling: float | None  # noise ceiling of the data; None when the benchmark has none
     ceiled: float  # the score that ranks: raw normalised by the ceiling
-    error: float | None  # uncertainty of the ceiled score (e.g. s.e.m. across splits), if known
+    error: float | None  # SEM (ddof=1) of the per-unit ceiled scores (details['error_method']); None if < 2 units
     layer: str | None  # model layer the score was read from; None for behavioural benchmarks
     brainbench_version: str
     seed: int

@@ -1,14 +1,12 @@
-"""Pure tensor math for scoring: correlations, RDMs, regressions, splits and noise ceilings (torch in, torch out,
-any device)."""
+"""Pure math for scoring: correlations, RDMs, regressions, splits, noise ceilings and errors (torch in, torch out,
+any device; the behavioural metrics, ceilings and errors on numpy)."""
 
-from brainbench.metrics.ceiling import mean_subject_similarity, nili_bounds
+from brainbench.metrics.ceiling import CONVENTIONS, ceil, ceiling_details, mean_subject_similarity, nili_bounds
 from brainbench.metrics.correlation import kendall_tau_a, pearson, rankdata, spearman
 from brainbench.metrics.predictivity import (
-    CEILED_FORMULA,
     REGRESSION_METHODS,
     Consistency,
     Predictivity,
-    ceil_explained_variance,
     cross_validated_predictivity,
     feature_predictivity,
     internal_consistency,
@@ -23,20 +21,23 @@ from brainbench.metrics.regression import (
     pls_predict,
 )
 from brainbench.metrics.splits import brainscore_splits, repetition_halves
+from brainbench.metrics.uncertainty import error_method, standard_error
 
 __all__ = [
     "BRAINSCORE_ALPHAS",
-    "CEILED_FORMULA",
+    "CONVENTIONS",
     "DEFAULT_ALPHAS",
     "METHODS",
     "REGRESSION_METHODS",
     "Consistency",
     "Predictivity",
     "brainscore_splits",
-    "ceil_explained_variance",
+    "ceil",
+    "ceiling_details",
     "compare_rdms",
     "compare_vectors",
     "cross_validated_predictivity",
+    "error_method",
     "feature_predictivity",
     "gram",
     "internal_consistency",
@@ -51,6 +52,7 @@ __all__ = [
     "rdm",
     "repetition_halves",
     "spearman",
+    "standard_error",
     "subset",
     "upper_triangle",
 ]

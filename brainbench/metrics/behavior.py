@@ -20,7 +20,8 @@
     ``numpy.random.RandomState(0)`` whose successive ``shuffle`` calls give the successive splits; half 0 is
     the first ⌊n/2⌋ shuffled trials. raw = Pearson r(model, half 0) over the cells where half 0 is not NaN;
     ceiling = Pearson r(half 0, half 1) over the cells where half 1 is not NaN (no Spearman–Brown
-    correction); ceiled = r / √ceiling per split. Each is averaged over the splits, error = std (ddof=0).
+    correction); ceiled = r / √ceiling per split. Each is averaged over the splits, Brain-Score's error = std
+    (ddof=0); brainbench's error of the ceiled score is the SEM (ddof=1) of the per-split ceiled values.
 """
 
 from __future__ import annotations
@@ -30,10 +31,14 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from brainbench.errors import BrainbenchError
+from brainbench.metrics.ceiling import ceil
+from brainbench.metrics.correlation import pearson
+from brainbench.metrics.uncertainty import standard_error
 
 DPRIME_CAP = 5.0
 """|d′| is clipped to this value (Brain-Score's ``cap``)."""
@@ -257,19 +262,19 @@ def brainscore_halves(n_trials: int, n_splits: int = 2, seed: int = 0) -> list[t
 def _pearson_on(source: np.ndarray, target: np.ndarray, what: str) -> tuple[float, int]:
     """Pearson r over the cells where `target` is not NaN (Brain-Score's ``_I.correlate``); (r, n_cells)."""
     keep = ~np.isnan(target)
-    x, y = source[keep], target[keep]
-    if np.isnan(x).any():
+    undefined = int(np.isnan(source[keep]).sum())
+    if undefined:
         raise BrainbenchError(
-            f"{what} has an undefined d′ for {int(np.isnan(x).sum())} image × distractor cells that the other side "
+            f"{what} has an undefined d′ for {undefined} image × distractor cells that the other side "
             f"defines (a rate and its reverse task's rate both 0 or both 1, or zero probabilities), so i2n's "
             f"correlation is undefined."
         )
-    xc, yc = x - x.mean(), y - y.mean()
-    denominator = np.sqrt((xc @ xc) * (yc @ yc))
-    if len(x) < 2 or denominator == 0:
-        raise BrainbenchError(f"{what} gives a constant d′ pattern over {len(x)} cells, so i2n's correlation is "
-                              f"undefined.")
-    return float(np.clip((xc @ yc) / denominator, -1.0, 1.0)), len(x)
+    r = float(pearson(torch.from_numpy(source.ravel()), torch.from_numpy(target.ravel()),
+                      valid=torch.from_numpy(keep.ravel())))
+    if np.isnan(r):  # `pearson`'s rule: a constant side, or fewer than 2 cells
+        raise BrainbenchError(f"{what} gives a constant d′ pattern over {int(keep.sum())} cells, so i2n's correlation "
+                              f"is undefined.")
+    return r, int(keep.sum())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -295,13 +300,16 @@ class I2nResult:
 
     split_raw, split_ceiling, split_ceiled, split_cells: (n_splits,) — r(model, human half 0),
     r(human half 0, half 1), split_raw / √split_ceiling, and the number of cells correlated with the model.
-    raw, ceiling, ceiled: means over splits; *_error: std over splits (ddof=0), as Brain-Score.
-    images, objects: the sorted stimulus ids and object labels of the image × distractor cells scored.
+    raw, ceiling, ceiled: means over splits; error: brainbench's error of the ceiled score, the SEM (ddof=1) of
+    split_ceiled (`uncertainty.standard_error`); raw_error, ceiling_error, ceiled_error: Brain-Score's, the std over
+    splits (ddof=0, not divided by √n). images, objects: the sorted stimulus ids and object labels of the
+    image × distractor cells scored.
     """
 
     raw: float
     ceiling: float
     ceiled: float
+    error: float | None
     raw_error: float
     ceiling_error: float
     ceiled_error: float
@@ -393,6 +401,8 @@ def i2n(
     n_splits: int = 2,
     seed: int = 0,
     cap: float = DPRIME_CAP,
+    scored: str = "i2n",
+    data: str = "the human trials",
 ) -> I2nResult:
     """i2n of a model against human 2AFC trials, as Brain-Score 2.4.2 (``load_metric('i2n')``) scores it.
 
@@ -400,7 +410,8 @@ def i2n(
     (n_model_images,) unique ids of its rows; model_choices: (n_choices,) object labels of its columns.
     trials: the human trials. The model must cover every image and object of the trials (extra rows and
     columns are ignored; Brain-Score requires them to match exactly). Raises BrainbenchError when a cell that
-    has trials has none in one of the random halves, or a correlation is undefined.
+    has trials has none in one of the random halves, a correlation is undefined, or a split's ceiling is ≤ 0
+    (`ceiling.ceil`; its sentence names `scored` and `data`).
     """
     coded = _code_trials(trials)
     p = np.asarray(model_probabilities, dtype=np.float64)
@@ -422,14 +433,14 @@ def i2n(
         cells.append(n)
         ceiling.append(split_ceiling)
     raw_a, ceiling_a = np.array(raw), np.array(ceiling)
-    if (ceiling_a <= 0).any():
-        raise BrainbenchError(
-            f"The human split-half i2n consistency is {ceiling_a.min():.3f} (≤ 0) in a split, so the ceiled score "
-            f"r / √ceiling is undefined; the trials are too few or too noisy for a ceiling."
-        )
-    ceiled = raw_a / np.sqrt(ceiling_a)
+    ceiled = np.array([
+        ceil(r, c, "sqrt_ratio", scored=scored, data=f"{data} (split {s} of {n_splits})",
+             disagreeing="the two random halves of its trials")
+        for s, (r, c) in enumerate(zip(raw_a, ceiling_a, strict=True))
+    ])
     return I2nResult(
         raw=float(raw_a.mean()), ceiling=float(ceiling_a.mean()), ceiled=float(ceiled.mean()),
+        error=standard_error(ceiled),
         raw_error=float(raw_a.std()), ceiling_error=float(ceiling_a.std()), ceiled_error=float(ceiled.std()),
         split_raw=raw_a, split_ceiling=ceiling_a, split_ceiled=ceiled, split_cells=np.array(cells),
         images=coded.images, objects=coded.objects,

@@ -1,4 +1,5 @@
-"""Noise ceiling of a group of subject RDMs (Nili et al. 2014) and the model score it bounds.
+"""Noise ceilings: the one rule that turns a raw score and its ceiling into a ceiled score (`ceil`), and the
+noise ceiling of a group of subject RDMs (Nili et al. 2014) with the model score it bounds.
 
 Nili, Wingfield, Walther, Su, Marslen-Wilson & Kriegeskorte (2014), "A toolbox for representational
 similarity analysis", PLoS Comput Biol 10(4): e1003553.
@@ -6,10 +7,14 @@ similarity analysis", PLoS Comput Biol 10(4): e1003553.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
+import numpy as np
+from numpy.typing import ArrayLike
 from torch import Tensor
 
+from brainbench.errors import BrainbenchError
 from brainbench.metrics.correlation import rankdata
 from brainbench.metrics.rdm import METHODS, compare_rdms, compare_vectors, upper_triangle
 
@@ -64,3 +69,69 @@ def mean_subject_similarity(
     """
     per_subject = compare_rdms(model_rdm, subject_rdms, method)
     return per_subject.mean(-1), per_subject
+
+
+#: Ceiling conventions and the formula each applies (recorded with every score as ``ceiled_formula``).
+CONVENTIONS: dict[str, str] = {
+    "explained_variance": "sign(raw) * raw**2 / ceiling",
+    "ratio": "raw / ceiling",
+    "sqrt_ratio": "raw / sqrt(ceiling)",
+    "none": "raw (no ceiling)",
+}
+
+
+def ceil(
+    raw: ArrayLike,
+    ceiling: float | None,
+    convention: str,
+    *,
+    scored: str = "The score",
+    data: str = "the data",
+    disagreeing: str = "its repeated measurements",
+    raw_error: float | None = None,
+) -> float | np.ndarray:
+    """The ceiled score of `raw` under `convention` (a key of CONVENTIONS); the one rule for every benchmark kind.
+
+    raw: one score, or an array of scores sharing `ceiling` (e.g. one per split); ceiling: the data's noise ceiling,
+    None only with "none" (then raw is returned unchanged). Returns a float for a scalar `raw`, else an array.
+
+    - "explained_variance": sign(raw)·raw²/ceiling — Brain-Score's neural r²/ceiling (its ceiling is a split-half
+      reliability r, which bounds explained variance), except that a negative r stays negative: Brain-Score squares
+      the sign away, so r = −0.1 and r = +0.1 score alike.
+    - "ratio": raw/ceiling (RSA, V1 properties, error consistency).
+    - "sqrt_ratio": raw/√ceiling (i2n: the ceiling is the humans' split-half r, which bounds a model's r by its root).
+
+    Nothing is clipped. A ceiling ≤ 0 or not finite means the data do not agree with themselves, so no ceiled score
+    is defined: BrainbenchError, one sentence naming `scored` (e.g. "Benchmark X"), `data`, what disagrees
+    (`disagreeing`) and the raw score (± `raw_error`).
+    """
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown ceiling convention '{convention}'; choose one of {', '.join(CONVENTIONS)}")
+    if (ceiling is None) != (convention == "none"):
+        raise ValueError(f"convention '{convention}' with ceiling {ceiling}: a ceiling needs a convention other than "
+                         "'none', and 'none' takes no ceiling")
+    values = np.asarray(raw, dtype=np.float64)
+    if ceiling is None:
+        out = values
+    else:
+        c = float(ceiling)
+        if not (math.isfinite(c) and c > 0):
+            spread = f" ± {raw_error:.2g}" if raw_error is not None and math.isfinite(raw_error) else ""
+            why = f"{disagreeing} do not agree, so the data are too noisy to ceil" if c <= 0 else \
+                "it could not be computed, so no ceiled score is defined"
+            raise BrainbenchError(
+                f"{scored}: the noise ceiling of {data} is {c:.2g}{' (≤ 0)' if c <= 0 else ''}: {why}; raw = "
+                f"{float(np.nanmean(values)):.3g}{spread}. No score was recorded."
+            )
+        if convention == "explained_variance":
+            out = np.sign(values) * values**2 / c
+        elif convention == "ratio":
+            out = values / c
+        else:
+            out = values / math.sqrt(c)
+    return float(out) if out.ndim == 0 else out
+
+
+def ceiling_details(convention: str, error_method: str) -> dict[str, str]:
+    """What a score record says about how its ceiled value and its error were computed."""
+    return {"ceiling_convention": convention, "ceiled_formula": CONVENTIONS[convention], "error_method": error_method}

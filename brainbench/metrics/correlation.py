@@ -1,8 +1,8 @@
 """Correlation coefficients on torch tensors, batched along one dimension.
 
 Inputs may be any dtype on any device; they are computed and returned in at least float32
-(float64 stays float64). NaNs propagate: a slice containing a NaN gives NaN, and a constant slice
-gives NaN for Pearson and Spearman, as in scipy.stats.
+(float64 stays float64). One rule for undefined values, scipy.stats' (`pearson`, and through it `spearman`):
+a slice in which either input is constant gives NaN, and so does a NaN among the values counted.
 """
 
 from __future__ import annotations
@@ -21,19 +21,67 @@ def _as_float(x: Tensor) -> Tensor:
     return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
-def pearson(x: Tensor, y: Tensor, dim: int = -1) -> Tensor:
-    """Pearson r between `x` and `y` along `dim`, broadcasting over the other dims.
+def pearson(x: Tensor, y: Tensor, dim: int = -1, *, valid: Tensor | None = None, overwrite: bool = False) -> Tensor:
+    """Pearson r between `x` and `y` along `dim`, broadcasting over the other dims (scipy.stats.pearsonr's r).
 
-    x, y: broadcastable shapes with equal size n ≥ 2 along `dim`.
-    Returns the broadcast shape without `dim`, values in [-1, 1].
+    x, y: broadcastable shapes of equal size n along `dim`. Returns the broadcast shape without `dim`, in [-1, 1],
+    float64 when either input is float64, else float32.
+    Undefined values, as scipy.stats.pearsonr: NaN where x or y is constant over the values counted (all exactly
+    equal — also when rounding leaves a tiny residue after centring) or where fewer than 2 values are counted; a
+    NaN among the values counted gives NaN (scipy's default, nan_policy='propagate').
+    valid: optional boolean mask broadcastable to the inputs; only positions where it is True are counted
+    (pairwise-complete), whatever the others hold, NaN included.
+    overwrite: `x` and `y` are scratch tensors of the result's dtype that may be centred in place (saves two
+    copies on large batches).
     """
     dtype = torch.promote_types(_as_float(x).dtype, _as_float(y).dtype)
-    # Centre and normalise each input at its own shape; only the final product broadcasts.
-    xc = x.to(dtype) - x.to(dtype).mean(dim, keepdim=True)
-    yc = y.to(dtype) - y.to(dtype).mean(dim, keepdim=True)
-    xc = xc / torch.linalg.vector_norm(xc, dim=dim, keepdim=True)
-    yc = yc / torch.linalg.vector_norm(yc, dim=dim, keepdim=True)
-    return (xc * yc).sum(dim).clamp(-1.0, 1.0)
+    x, y = x.to(dtype), y.to(dtype)
+    if valid is not None:
+        return _masked_pearson(x, y, dim, valid)
+    n = max(x.shape[dim], y.shape[dim])  # the broadcast size (torch.broadcast_shapes imports torch._refs: 0.3 s)
+    # Centre each input at its own shape; only the cross product broadcasts.
+    mean_x, mean_y = x.mean(dim, keepdim=True), y.mean(dim, keepdim=True)
+    xc, yc = (x.sub_(mean_x), y.sub_(mean_y)) if overwrite else (x - mean_x, y - mean_y)
+    ss_x, ss_y = (xc * xc).sum(dim), (yc * yc).sum(dim)
+    r = (xc * yc).sum(dim) / (ss_x.sqrt() * ss_y.sqrt())
+    undefined = _constant(xc, ss_x, mean_x, dim) | _constant(yc, ss_y, mean_y, dim)
+    if n < 2:
+        undefined = torch.ones_like(undefined)
+    return r.clamp(-1.0, 1.0).masked_fill(undefined, float("nan"))
+
+
+def _constant(centred: Tensor, sum_sq: Tensor, mean: Tensor, dim: int) -> Tensor:
+    """Slices whose values are all equal (scipy's constant input), from the values centred by their means, their
+    sums of squares and their means (keepdim) along `dim`.
+
+    A constant slice's centred values are equal and, its mean being exact to ~n·eps, tiny; only slices that small
+    are compared value by value. For them centring keeps equal values equal and distinct values distinct (the
+    subtraction is exact near the mean), so the test is scipy's on the values themselves.
+    """
+    n = centred.shape[dim]
+    eps = torch.finfo(centred.dtype).eps
+    maybe = sum_sq <= n * (n * eps * mean.squeeze(dim).abs()) ** 2
+    if not bool(maybe.any()):
+        return maybe
+    return maybe & (centred == centred.narrow(dim, 0, 1)).all(dim)
+
+
+def _masked_pearson(x: Tensor, y: Tensor, dim: int, valid: Tensor) -> Tensor:
+    """`pearson` over the positions where `valid` is True (see there); x, y already of the result's dtype."""
+    x, y = torch.broadcast_tensors(x, y)
+    valid = valid.to(torch.bool).expand_as(x)
+    w = valid.to(x.dtype)
+    x0, y0 = torch.where(valid, x, 0.0), torch.where(valid, y, 0.0)
+    count = w.sum(dim, keepdim=True)
+    xc = (x0 - x0.sum(dim, keepdim=True) / count) * w
+    yc = (y0 - y0.sum(dim, keepdim=True) / count) * w
+    r = (xc * yc).sum(dim) / ((xc * xc).sum(dim).sqrt() * (yc * yc).sum(dim).sqrt())
+
+    def constant(v: Tensor) -> Tensor:  # exact, as scipy: the largest counted value equals the smallest
+        return torch.where(valid, v, -math.inf).amax(dim) == torch.where(valid, v, math.inf).amin(dim)
+
+    undefined = constant(x) | constant(y) | (count.squeeze(dim) < 2)
+    return r.clamp(-1.0, 1.0).masked_fill(undefined, float("nan"))
 
 
 def rankdata(x: Tensor, dim: int = -1) -> Tensor:

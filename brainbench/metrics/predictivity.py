@@ -15,6 +15,7 @@ Brain-Score 2.4.2 references (paths under ``brainscore_vision/``):
 - ``benchmark_helpers/neural_common.py`` ``NeuralBenchmark.__call__`` → ``explained_variance``:
   ceiled = (aggregate raw r)² / ceiling; the aggregate (mean over splits of the median over neuroids)
   is squared, not each neuroid's r; the ceiled score keeps the raw score's ``error`` unchanged.
+  brainbench applies its ceilings in `brainbench.metrics.ceiling.ceil` (keeping a negative r's sign).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from brainbench.metrics.correlation import pearson
 from brainbench.metrics.regression import (
     _double_centre,
     _pls_core,
@@ -34,11 +36,6 @@ from brainbench.metrics.regression import (
     kernel_ridge_cv_predict,
 )
 from brainbench.metrics.splits import repetition_halves
-
-_EPS = float(np.finfo(np.float64).eps)
-
-CEILED_FORMULA = "r**2 / ceiling (Brain-Score explained variance)"
-"""How `ceil_explained_variance` turns a raw score and a ceiling into a ceiled score."""
 
 REGRESSION_METHODS = ("pls", "ridge")
 """Regressions accepted by `cross_validated_predictivity`."""
@@ -104,56 +101,6 @@ def _split_error(split_medians: Tensor) -> Tensor:
     return torch.sqrt(var) / np.sqrt(n)
 
 
-def _pearson_columns(x: Tensor, y: Tensor, valid: Tensor | None = None, overwrite: bool = False) -> Tensor:
-    """Pearson r along dim -2 (stimuli) per column, as scipy.stats.pearsonr: NaN for a constant column.
-
-    x, y: broadcastable (…, n, q). valid: optional boolean (…, n, q) — only rows valid in a column count
-    (pairwise-complete); fewer than 2 valid rows gives NaN. overwrite: x and y are float64 scratch of
-    equal shapes that may be centred in place.
-    """
-    if valid is None:
-        x, y = torch.broadcast_tensors(x.to(torch.float64), y.to(torch.float64))
-        mean_x, mean_y = x.mean(-2, keepdim=True), y.mean(-2, keepdim=True)
-        xc, yc = (x.sub_(mean_x), y.sub_(mean_y)) if overwrite else (x - mean_x, y - mean_y)
-        ss_x, ss_y = (xc * xc).sum(-2), (yc * yc).sum(-2)
-        r = (xc * yc).sum(-2) / torch.sqrt(ss_x * ss_y)
-        bad = _constant_columns(xc, ss_x, mean_x) | _constant_columns(yc, ss_y, mean_y)
-        return r.clamp(-1.0, 1.0).masked_fill(bad, float("nan"))
-    x, y = torch.broadcast_tensors(x.to(torch.float64), y.to(torch.float64))
-    valid = valid.expand_as(x)
-    w = valid.to(torch.float64)
-    x0 = torch.where(valid, x, 0.0)
-    y0 = torch.where(valid, y, 0.0)
-    count = w.sum(-2, keepdim=True)
-    xc = (x0 - (x0 * w).sum(-2, keepdim=True) / count) * w
-    yc = (y0 - (y0 * w).sum(-2, keepdim=True) / count) * w
-    r = (xc * yc).sum(-2) / torch.sqrt((xc * xc).sum(-2) * (yc * yc).sum(-2))
-    inf = float("inf")
-
-    def constant(v: Tensor) -> Tensor:
-        top = torch.where(valid, v, -inf).amax(-2)
-        bottom = torch.where(valid, v, inf).amin(-2)
-        return top == bottom
-
-    bad = constant(x) | constant(y) | (count.squeeze(-2) < 2)
-    return r.clamp(-1.0, 1.0).masked_fill(bad, float("nan"))
-
-
-def _constant_columns(centred: Tensor, sum_sq: Tensor, mean: Tensor) -> Tensor:
-    """Columns (…, q) whose values are all equal — scipy.stats.pearsonr's constant-input case — from the
-    columns centred by their means (…, n, q), their sums of squares (…, q) and means (…, 1, q).
-
-    A constant column's centred values are equal and, its mean being exact to ~n·eps, tiny; only columns
-    that small are compared value by value. For them, centring keeps equal values equal and distinct
-    values distinct (the subtraction is exact near the mean), so the test is scipy's on the raw values.
-    """
-    n = centred.shape[-2]
-    maybe = sum_sq <= n * (n * _EPS * mean.squeeze(-2).abs()) ** 2
-    if not bool(maybe.any()):
-        return maybe
-    return maybe & (centred == centred[..., :1, :]).all(-2)
-
-
 def _is_centred(k: Tensor) -> bool:
     """Whether Gram matrices (L, n, n) are already centred over their n stimuli (row means ≈ 0)."""
     scale = k.diagonal(dim1=-2, dim2=-1).abs().mean(-1)
@@ -216,7 +163,7 @@ def cross_validated_predictivity(
                 if not _is_centred(k):  # centring is only for accuracy: the regression is invariant to it
                     k = _double_centre(k)
                 pred = _pls_core(k, y.unsqueeze(0), tr, te, n_components, 500, 1e-06)  # (L, S, n_te, q)
-                r[lo : lo + step, members] = _pearson_columns(pred, y[te])
+                r[lo : lo + step, members] = pearson(pred, y[te], dim=-2)
     else:
         for i, (a, b) in enumerate(zip(train, test, strict=True)):
             a, b = a.to(dev), b.to(dev)
@@ -228,7 +175,7 @@ def cross_validated_predictivity(
                 pred, alpha = kernel_ridge_cv_predict(
                     k_tr, k_te, y[a], alphas, n_targets_batch=n_targets_batch, alpha_per_target=alpha_per_target
                 )
-                r[lo : lo + step, i] = _pearson_columns(pred, y[b])
+                r[lo : lo + step, i] = pearson(pred, y[b], dim=-2)
                 chosen[lo : lo + step, i] = alpha  # type: ignore[index]
     return _summary(r, lead, chosen)
 
@@ -265,7 +212,7 @@ def feature_predictivity(
     r = torch.empty(1, len(splits), y.shape[1], dtype=f64, device=dev)
     for tr, te, members in _equal_size_groups(train, test, n_components, dev):
         pred = _pls_core_features(x, y, tr, te, n_components, 500, 1e-06)  # (S, n_te, q)
-        r[0, members] = _pearson_columns(pred, y[te])
+        r[0, members] = pearson(pred, y[te], dim=-2)
     return _summary(r, (), None)
 
 
@@ -399,9 +346,9 @@ def internal_consistency(
     first, second = means[0].to(f64, copy=True), means[1].to(f64, copy=True)
     complete = None if not missing else ~(torch.isnan(first) | torch.isnan(second))
     if complete is None or bool(complete.all()):
-        r = _pearson_columns(first, second, overwrite=True)
+        r = pearson(first, second, dim=-2, overwrite=True)
     else:
-        r = _pearson_columns(first, second, complete)
+        r = pearson(first, second, dim=-2, valid=complete)
     corrected = 2 * r / (1 + r)
     split_medians = nanmedian(corrected, -1)
     return Consistency(
@@ -410,15 +357,3 @@ def internal_consistency(
         ceiling=float(torch.nanmean(split_medians, -1)),
         error=float(_split_error(split_medians)),
     )
-
-
-def ceil_explained_variance(raw: float, ceiling: float) -> float:
-    """Brain-Score's ceiled neural score: raw² / ceiling (`CEILED_FORMULA`).
-
-    raw: the aggregate raw score (mean over splits of the median Pearson r over neuroids); ceiling: the
-    internal-consistency ceiling (Spearman–Brown-corrected split-half r, aggregated the same way). As
-    Brain-Score 2.4.2's ``explained_variance`` (``benchmark_helpers/neural_common.py``): the aggregate r
-    is squared, not each neuroid's, and nothing is clipped (a raw r above √ceiling gives a score > 1).
-    Works on floats and on tensors alike.
-    """
-    return raw**2 / ceiling

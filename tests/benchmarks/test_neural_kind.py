@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 import xarray as xr
-from scipy.stats import pearsonr
+from scipy.stats import pearsonr, sem
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import ShuffleSplit
 
@@ -53,6 +53,16 @@ def _dataset(seed: int = 0):
     return dataset, features, trials, ids
 
 
+def _reference_ceiling(trials: np.ndarray) -> float:
+    """Brain-Score's internal consistency of (repetitions, stimuli, neuroids) trials, with numpy and scipy."""
+    medians = []
+    for a, b in ShuffleSplit(n_splits=10, train_size=0.5, random_state=1).split(np.arange(len(trials))):
+        half_a, half_b = trials[a].mean(0), trials[b].mean(0)
+        r = np.array([pearsonr(half_a[:, j], half_b[:, j])[0] for j in range(trials.shape[2])])
+        medians.append(np.median(2 * r / (1 + r)))
+    return float(np.mean(medians))
+
+
 def _probe(features: dict[str, np.ndarray], ids: list[str], as_scorer: bool = False) -> ModelProbe:
     """Layers given as uncentred Gram matrices, or (``as_scorer``) as the scorer gives them: narrow
     layers (all of these: 30 features) as their features (`regression_input`)."""
@@ -90,8 +100,17 @@ def test_layer_committed_on_another_assembly_and_scored_against_sklearn(as_score
         medians.append(np.median([pearsonr(predicted[:, j], y[test, j])[0] for j in range(Q)]))
     np.testing.assert_allclose(outcome.details["split_medians"], medians, atol=1e-6)
     assert outcome.raw == pytest.approx(np.mean(medians), abs=1e-6)
-    assert outcome.ceiling is not None and 0 < outcome.ceiling < 1
-    assert outcome.ceiled == pytest.approx(outcome.raw**2 / outcome.ceiling, rel=1e-12)  # r²/ceiling: rounding
+    # The ceiling from the trials with scipy: Brain-Score's split halves of the repetitions (ShuffleSplit, seed 1),
+    # Spearman–Brown-corrected r per neuroid, median, mean; float64 on both sides: rounding only.
+    ceiling = _reference_ceiling(trials)
+    assert 0 < ceiling < 1 and outcome.ceiling == pytest.approx(ceiling, abs=1e-12)
+    # ceiled = sign(r)·r²/ceiling and its error, the SEM (ddof=1) over splits of the per-split ceiled score, from
+    # scikit-learn's split medians and scipy's ceiling: the 1e-6 of the medians, scaled by 2r/ceiling < 3.
+    split_ceiled = np.sign(medians) * np.square(medians) / ceiling
+    assert outcome.ceiled == pytest.approx(np.mean(medians) ** 2 / ceiling, abs=3e-6)
+    assert outcome.error == pytest.approx(sem(split_ceiled), abs=3e-6)
+    assert outcome.details["ceiling_convention"] == "explained_variance" and "10 cross-validation splits" in \
+        outcome.details["error_method"]
     assert profile["good"]["raw"] == outcome.raw  # exact: the same element of one result
     assert outcome.details["layer_map"] == {"V4": "good"} and outcome.details["n_stimuli"] == N_SCORED
 
@@ -125,3 +144,20 @@ def test_a_layer_narrower_than_the_pls_components_is_one_error():
     features["tiny"] = features["good"][:, :3]
     with pytest.raises(BrainbenchError, match="Layer tiny has 3 features, fewer than the 5 PLS components"):
         run_neural_kind(_spec(assembly="selection"), dataset, _probe(features, ids, as_scorer=True))
+
+
+def test_data_too_noisy_to_ceil_is_one_sentence_and_no_score():
+    """Trials that are independent noise: their split-half consistency is ≤ 0 (seed 2: −0.106 by the scipy
+    reference), so r²/ceiling would be meaningless; the benchmark refuses to ceil, naming itself and the data."""
+    dataset, features, _, ids = _dataset()
+    noise = np.random.default_rng(2).standard_normal((REPS, N_SCORED, Q))
+    assert _reference_ceiling(noise) < 0
+    scored = dataset.assemblies["scored"]
+    r_idx, s_idx = np.divmod(np.arange(REPS * N_SCORED), N_SCORED)
+    dataset.assemblies["scored"] = scored.copy(data=noise[r_idx, s_idx])
+    with pytest.raises(BrainbenchError) as caught:
+        run_neural_kind(_spec(assembly="selection"), dataset, _probe(features, ids))
+    message = str(caught.value)
+    assert message.startswith("Benchmark Synthetic2000.V4-pls: the noise ceiling of dataset synthetic (assembly "
+                              "scored, 100 stimuli) is -0.11 (≤ 0): its repetitions do not agree")
+    assert "raw = " in message and message.endswith("No score was recorded.") and "\n" not in message

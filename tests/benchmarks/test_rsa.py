@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 from scipy.spatial.distance import pdist, squareform
 from scipy.stats import rankdata, spearmanr
@@ -32,6 +33,12 @@ def _data(n_subjects: int = 3, seed: int = 0):
 
 def _upper(m: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return m[np.ix_(idx, idx)][np.triu_indices(len(idx), 1)]
+
+
+def _nili_upper(subjects: np.ndarray, idx: np.ndarray) -> float:
+    """Nili et al.'s upper bound on the stimuli `idx`: mean ρ of each subject with the mean of all subjects' ranks."""
+    ranks = np.stack([rankdata(_upper(s, idx)) for s in subjects])
+    return float(np.mean([spearmanr(r, ranks.mean(0))[0] for r in ranks]))
 
 
 def test_stratified_halves_partition_and_balance():
@@ -69,8 +76,19 @@ def test_rsa_matches_scipy_fold_by_fold():
     # float32 activations (RDMs to ~1e-7) against scipy in float64: 1e-6 on a correlation.
     np.testing.assert_allclose(result.fold_scores, [f[1] for f in folds], atol=1e-6)
     assert result.raw == pytest.approx(np.mean([f[1] for f in folds]), abs=1e-6)
-    per_split = np.asarray(result.fold_scores).reshape(3, 2).mean(1)
-    assert result.error == pytest.approx(per_split.std(ddof=1) / np.sqrt(3), abs=1e-12)  # its own folds: rounding
+    # The ceiling, ceiled score and errors from scipy's folds: Nili's upper bound on each scoring half (subjects'
+    # ranks averaged), raw / ceiling, and SEMs (ddof=1) over the 3 halvings of the per-fold values, the two
+    # directions of a halving averaged first. The data RDMs are float64 on both sides; the fold scores carry the
+    # 1e-6 of float32 activations, which the ratios (ceilings ≈ 0.9) and SEMs keep below 1e-5.
+    ceilings = [_nili_upper(subjects, held) for a, b in stratified_halves(STRATA, 3, 7) for held in (b, a)]
+    ratios = np.array([f[1] for f in folds]) / ceilings
+    assert result.ceiling == pytest.approx(np.mean(ceilings), abs=1e-9)
+    assert result.ceiled == pytest.approx(np.mean([f[1] for f in folds]) / np.mean(ceilings), abs=1e-5)
+    np.testing.assert_allclose(result.fold_ceiled, ratios, atol=1e-5)
+    assert result.error == pytest.approx(scipy.stats.sem(ratios.reshape(3, 2).mean(1)), abs=1e-5)
+    assert result.raw_error == pytest.approx(scipy.stats.sem(np.reshape([f[1] for f in folds], (3, 2)).mean(1)),
+                                             abs=1e-5)
+    assert result.convention == "ratio" and "3 stratified halvings" in result.error_method
     assert result.layer == "signal"
     assert result.layer_profile["signal"] > result.layer_profile["weak"] > result.layer_profile["noise"]
 
@@ -85,10 +103,21 @@ def test_nili_ceiling_on_held_out_halves():
     upper = np.mean([spearmanr(r, ranks.mean(0))[0] for r in ranks])
     lower = np.mean([spearmanr(ranks[i], np.delete(ranks, i, 0).mean(0))[0] for i in range(4)])
     assert result.fold_ceilings[0] == pytest.approx({"lower": lower, "upper": upper}, abs=1e-9)
-    # Means and a ratio of the result's own numbers: rounding only.
-    assert result.ceiling == pytest.approx(np.mean([c["upper"] for c in result.fold_ceilings]), abs=1e-12)
-    assert result.ceiled == pytest.approx(result.raw / result.ceiling, rel=1e-12)
+    assert upper == pytest.approx(_nili_upper(subjects, b), abs=1e-15)  # the helper the other test relies on
     assert 0 < result.fold_ceilings[0]["lower"] < result.fold_ceilings[0]["upper"] <= 1
+
+
+def test_a_ceiling_that_is_not_positive_is_one_sentence():
+    """Subjects whose RDMs are independent noise: Nili's lower bound (each subject against the others' mean) sits
+    around 0, here below it on average (seed 1: 8 of 10 folds < 0); no ceiled score is defined there."""
+    activations, _ = _data()
+    rng = np.random.default_rng(1)
+    subjects = np.stack([squareform(pdist(rng.standard_normal((N, 8)), "correlation")) for _ in range(3)])
+    names, model_rdms = layer_rdms(activations, torch.device("cpu"))
+    with pytest.raises(BrainbenchError, match=r"^Benchmark B: the noise ceiling of data D is -.*\(≤ 0\): its "
+                                              r"subjects' RDMs do not agree, .*No score was recorded\.$"):
+        rsa_score(names, model_rdms, torch.from_numpy(subjects), STRATA, n_splits=5, seed=0, ceiling="nili_lower",
+                  scored="Benchmark B", data="data D")
 
 
 def test_no_ceiling_for_one_group_rdm():

@@ -171,10 +171,10 @@ def test_i2n_json_matches_the_metric_and_an_independent_computation(cli, files):
     assert (out["n_images"], out["n_objects"], out["n_trials"]) == (n_images, len(OBJECTS), trials.size)
     assert out["split_cells"] == [n_images * (len(OBJECTS) - 1)] * 2  # every cell has trials in both halves
     assert 0.1 < out["raw"] < 0.9 and 0.1 < out["ceiling"] < 0.9  # informative: neither trivial nor perfect
-    # Its own splits, ceiled and averaged again here: rounding only.
-    ceiled = np.mean(np.array(out["split_raw"]) / np.sqrt(out["split_ceiling"]))
-    assert out["ceiled"] == pytest.approx(ceiled, abs=1e-12)
-    assert out["metric"] == "i2n" and "sqrt(ceiling)" in out["ceiled_formula"]
+    # The error: SEM (ddof=1) of the independent reference's per-split ceiled values (as the splits above: 1e-9).
+    ceiled = np.asarray(expected["split_ceiled"])
+    assert out["error"] == pytest.approx(ceiled.std(ddof=1) / np.sqrt(len(ceiled)), abs=1e-9)
+    assert out["metric"] == "i2n" and "sqrt(ceiling)" in out["ceiled_formula"] and "ddof=1" in out["error_method"]
 
 
 def test_table_output(cli, files):

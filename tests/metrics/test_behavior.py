@@ -299,12 +299,28 @@ def test_i2n_matches_loop_reimplementation(seed):
     assert result.raw_error == pytest.approx(raw.std(), abs=1e-12)
     assert result.ceiling == pytest.approx(ceiling.mean(), abs=1e-12)
     assert result.ceiled == pytest.approx(np.mean(raw / np.sqrt(ceiling)), abs=1e-12)
+    # brainbench's error: SEM (ddof=1) of the per-split ceiled r / √ceiling.
+    assert result.error == pytest.approx(scipy.stats.sem(raw / np.sqrt(ceiling)), abs=1e-12)
     assert result.split_cells.tolist() == [12 * 3] * 2
     mean, per_split = i2n_ceiling(trials)
     # Exact: i2n computes its ceiling with the same function on the same trials.
     assert mean == result.ceiling and per_split.tolist() == result.split_ceiling.tolist()
     # the halves matter: another seed gives other numbers
     assert i2n(probabilities, ids, choices, trials, seed=1).raw != pytest.approx(result.raw, abs=1e-6)
+
+
+def test_i2n_split_ceiling_that_is_not_positive_is_one_sentence():
+    """Humans who pick the distractor at random (30 %): their halves do not agree (seed 0: split ceilings 0.28 and
+    −0.038 by the loop reimplementation), so r / √ceiling is undefined in split 1."""
+    rng = np.random.default_rng(0)
+    probabilities, ids, choices, trials = make_experiment(rng)
+    choice = np.where(rng.random(len(trials.choice)) < 0.3, trials.dist_obj, trials.sample_obj)
+    random = TwoAfcTrials(trials.stimulus_id, trials.sample_obj, trials.dist_obj, choice)
+    _, ceiling = loop_i2n(probabilities, ids, choices, tuple(vars(random).values()))
+    assert ceiling[0] > 0 > ceiling[1]
+    with pytest.raises(BrainbenchError, match=r"^Benchmark B: the noise ceiling of human trials \(split 1 of 2\) is "
+                                              r"-0.038 \(≤ 0\): the two random halves of its trials do not agree"):
+        i2n(probabilities, ids, choices, random, scored="Benchmark B", data="human trials")
 
 
 def test_i2n_known_answer_when_halves_cannot_differ():

@@ -1,4 +1,5 @@
-"""Noise ceiling against a direct numpy/scipy computation, plus sanity checks and a CUDA run."""
+"""Noise ceilings against a direct numpy/scipy computation, plus sanity checks and a CUDA run; `ceil` against
+closed forms."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import scipy.stats
 import torch
 from scipy.spatial.distance import pdist, squareform
 
+from brainbench.errors import BrainbenchError
 from brainbench.metrics import (
+    CONVENTIONS,
     METHODS,
+    ceil,
+    ceiling_details,
     compare_rdms,
     kendall_tau_a,
     mean_subject_similarity,
@@ -139,3 +144,51 @@ def test_everything_on_cuda():
         assert upper.item() == pytest.approx(want_upper, abs=1e-12)
     scores = compare_rdms(torch.from_numpy(subjects).to(cuda), got[:14, :14])
     assert scores.shape == (5,) and scores.device.type == "cuda"
+
+
+# ------------------------------------------------------------------------- ceil: one rule for every benchmark kind
+
+
+@pytest.mark.parametrize(("convention", "raw", "ceiling", "want"), [
+    # Closed forms, each value written out by hand (a literal's rounding against one or two roundings: an ulp).
+    ("explained_variance", 0.5, 0.8, 0.3125),  # 0.25 / 0.8
+    ("explained_variance", 0.9, 0.64, 1.265625),  # 0.81 / 0.64: not clipped at 1
+    ("explained_variance", -0.5, 0.8, -0.3125),  # a negative r stays negative (Brain-Score: +0.3125)
+    ("ratio", 0.3, 0.6, 0.5),
+    ("ratio", -0.12, 0.4, -0.3),
+    ("sqrt_ratio", 0.3, 0.36, 0.5),  # 0.3 / 0.6
+    ("sqrt_ratio", -0.2, 0.25, -0.4),
+])
+def test_ceil_matches_closed_forms(convention, raw, ceiling, want):
+    assert ceil(raw, ceiling, convention) == pytest.approx(want, rel=1e-15, abs=0)
+    assert CONVENTIONS[convention] and ceiling_details(convention, "m")["ceiling_convention"] == convention
+
+
+def test_ceil_applies_elementwise_to_per_unit_scores():
+    got = ceil(np.array([0.5, -0.5, 0.0, np.nan]), 0.8, "explained_variance")
+    np.testing.assert_allclose(got, [0.3125, -0.3125, 0.0, np.nan], rtol=1e-15)
+    assert isinstance(ceil(0.5, 0.8, "ratio"), float)
+
+
+def test_no_ceiling_keeps_the_raw_score():
+    assert ceil(0.42, None, "none") == 0.42  # exact: the value itself, nothing computed
+    assert ceiling_details("none", "m")["ceiled_formula"] == "raw (no ceiling)"
+    with pytest.raises(ValueError, match="takes no ceiling"):
+        ceil(0.42, 0.5, "none")
+    with pytest.raises(ValueError, match="takes no ceiling"):
+        ceil(0.42, None, "ratio")
+    with pytest.raises(ValueError, match="unknown ceiling convention"):
+        ceil(0.42, 0.5, "r2")
+
+
+@pytest.mark.parametrize("convention", ["explained_variance", "ratio", "sqrt_ratio"])
+@pytest.mark.parametrize("ceiling", [0.0, -0.0064, float("nan"), float("inf"), -float("inf")])
+def test_a_ceiling_that_is_not_positive_and_finite_is_refused_in_one_sentence(convention, ceiling):
+    with pytest.raises(BrainbenchError) as caught:
+        ceil(-0.017, ceiling, convention, scored="Benchmark X.IT-pls", data="dataset Y (assembly Z)",
+             disagreeing="its repetitions", raw_error=0.012)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("Benchmark X.IT-pls: the noise ceiling of dataset Y (assembly Z)")
+    assert "raw = -0.017 ± 0.012" in message and message.endswith("No score was recorded.")
+    if ceiling <= 0:
+        assert "(≤ 0): its repetitions do not agree, so the data are too noisy to ceil" in message

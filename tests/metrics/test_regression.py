@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import warnings
 
 import numpy as np
@@ -238,12 +237,18 @@ def test_kernel_ridge_equals_sklearn_ridgecv_per_target(n, p, q):
     np.testing.assert_allclose(pred.numpy(), want if q > 1 else want.ravel(), rtol=1e-7, atol=1e-8)
 
 
-def test_kernel_ridge_one_alpha_for_all_targets_and_target_batches():
+def test_kernel_ridge_one_alpha_for_all_targets():
     x, y = _data(100, 150, 11, seed=11)
     model = RidgeCV(alphas=ALPHAS, store_cv_results=True).fit(x[:85], y[:85])  # Brain-Score's ridgecv: one alpha
     pred, alpha = kernel_ridge_cv_predict(*_grams(x, 85), torch.from_numpy(y[:85]), ALPHAS, alpha_per_target=False)
     assert_penalties_minimise_loo(alpha.numpy(), model, per_target=False)
     np.testing.assert_allclose(pred.numpy(), model.predict(x[85:]), rtol=1e-7, atol=1e-8)
+
+
+def test_kernel_ridge_is_invariant_to_the_target_batch_size():
+    """A determinism check: batches of targets give what one batch gives. The solver itself is checked against
+    scikit-learn's RidgeCV in test_kernel_ridge_equals_sklearn_ridgecv_per_target (and the chosen penalties below)."""
+    x, y = _data(100, 150, 11, seed=11)
     whole = kernel_ridge_cv_predict(*_grams(x, 85), torch.from_numpy(y[:85]), ALPHAS)
     batched = kernel_ridge_cv_predict(*_grams(x, 85), torch.from_numpy(y[:85]), ALPHAS, n_targets_batch=3)
     # The same arithmetic per target on other matrix shapes (BLAS may block the products differently): rounding.
@@ -253,11 +258,21 @@ def test_kernel_ridge_one_alpha_for_all_targets_and_target_batches():
     assert_penalties_minimise_loo(batched[1].numpy(), per_target)
 
 
+# Brain-Score 2.4.2's ridge grid (brainscore_vision/metrics/regression_correlation/metric.py, ALPHA_LIST), its
+# linspace calls written out: 0.01, 0.1, 0.5, 1; 10 to 100 in steps of 22.5; then per decade 18 steps of half the
+# decade's start (100, 150, …, 950; 1000, 1500, …); 1e6 to 1e7 in 19 values (steps of 5e5, 1e7 included).
+PUBLISHED_ALPHAS = (
+    0.01, 0.1, 0.5, 1.0, 10.0, 32.5, 55.0, 77.5,
+    *(float(a) for decade in (100, 1_000, 10_000, 100_000) for a in range(decade, 10 * decade, decade // 2)),
+    *(float(a) for a in range(1_000_000, 10_000_001, 500_000)),
+)
+
+
 def test_kernel_ridge_batched_and_default_grid():
-    assert DEFAULT_ALPHAS == BRAINSCORE_ALPHAS
-    # Exact: a literal and a linspace end point.
-    assert len(BRAINSCORE_ALPHAS) == 99 and BRAINSCORE_ALPHAS[0] == 0.01 and BRAINSCORE_ALPHAS[-1] == 1e7
-    assert all(b > a for a, b in itertools.pairwise(BRAINSCORE_ALPHAS))
+    # Exact: every value is an integer or a short binary fraction (x.5, x.25), which linspace's start + i·step hits
+    # exactly, so the grid equals the published values bit for bit.
+    assert len(PUBLISHED_ALPHAS) == 99
+    assert BRAINSCORE_ALPHAS == PUBLISHED_ALPHAS and DEFAULT_ALPHAS == PUBLISHED_ALPHAS
     x1, y = _data(80, 60, 4, seed=12)
     x2, _ = _data(80, 300, 4, seed=13)
     (a1, b1), (a2, b2) = _grams(x1 * 30, 70), _grams(x2 * 30, 70)  # large features: big alphas matter
