@@ -244,6 +244,8 @@ def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: O
         finished_at=_now(),
         details={
             **outcome.details,
+            "column": spec.feeds(outcome.ceiling),  # the leaderboard column it is averaged into (None: none)
+            "column_explicit": spec.column is not None,  # named by the benchmark's TOML, not the default rule
             "model": {
                 "architecture": model.architecture, "weights_origin": model.weights_origin,
                 "visual_degrees": model.visual_degrees, "preprocessing": model.preprocessing.to_dict(),

@@ -12,6 +12,9 @@ from brainbench.definitions import definition_files, read_toml
 from brainbench.errors import BrainbenchError, unknown
 from brainbench.leaderboard import REGIONS
 
+#: A benchmark TOML's ``column = "none"``: its scores feed no leaderboard column (shown under --benchmarks only).
+NO_COLUMN = "none"
+
 
 @dataclass(frozen=True)
 class BenchmarkSpec:
@@ -29,6 +32,18 @@ class BenchmarkSpec:
     metric: dict[str, Any] = field(default_factory=dict)
     layer_selection: dict[str, Any] = field(default_factory=dict)
     ceiling: dict[str, Any] = field(default_factory=dict)
+    column: str | None = None  # the TOML's ``column``: one of REGIONS, or "none"; None when it names none
+
+    def feeds(self, ceiling: float | None) -> str | None:
+        """The leaderboard column a score of this benchmark is averaged into, given the score's ceiling.
+
+        The TOML's ``column`` when it names one ("none": no column); otherwise the benchmark's region when the
+        score was ceiled, and no column when it was not: a column averages ceiled scores only, and an un-ceiled
+        benchmark is shown (``leaderboard --benchmarks``) but not averaged unless its definition says so.
+        """
+        if self.column is not None:
+            return None if self.column == NO_COLUMN else self.column
+        return self.region if ceiling is not None and self.region in REGIONS else None
 
     def parameters(self) -> dict[str, Any]:
         """Every parameter that can move the score, as recorded with it."""
@@ -45,11 +60,15 @@ def parse_benchmark(raw: dict[str, Any], origin: Path | str = "<benchmark>") -> 
             stimulus_degrees=float(raw["stimulus_degrees"]), description=str(raw.get("description", "")),
             citation=str(raw.get("citation", "")), metric=dict(raw.get("metric", {})),
             layer_selection=dict(raw.get("layer_selection", {})), ceiling=dict(raw.get("ceiling", {})),
+            column=None if raw.get("column") is None else str(raw["column"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrainbenchError(f"Benchmark definition {origin} is malformed (missing or bad field {exc}).") from exc
     if spec.region not in REGIONS:
         raise BrainbenchError(f"Benchmark {spec.id}: region '{spec.region}' is not one of {', '.join(REGIONS)}.")
+    if spec.column is not None and spec.column not in (*REGIONS, NO_COLUMN):
+        raise BrainbenchError(f"Benchmark {spec.id}: column '{spec.column}' is not one of {', '.join(REGIONS)} or "
+                              f"'{NO_COLUMN}' (the leaderboard column it feeds).")
     return spec
 
 

@@ -9,6 +9,13 @@ from brainbench.cli import options, render
 from brainbench.leaderboard import REGIONS, Leaderboard, unsaved
 from brainbench.leaderboard.export import ranking_to_json, to_csv
 
+NOT_AVERAGED_MARK = "†"  # a benchmark shown under --benchmarks but averaged into no column
+UNCEILED_MARK = "*"  # a score without a ceiling, averaged into a column because its definition says so
+LEGEND = {
+    NOT_AVERAGED_MARK: f'{NOT_AVERAGED_MARK} shown, not averaged into a column (no noise ceiling, or column = "none")',
+    UNCEILED_MARK: f"{UNCEILED_MARK} no noise ceiling, averaged because its benchmark's definition names the column",
+}
+
 
 @click.group(invoke_without_command=True)
 @options.leaderboard_path
@@ -20,10 +27,12 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
                 by_benchmark: bool) -> None:
     """Rank the scored models: V1, V2, V4, IT, behavior and their average.
 
-    A region's score is the mean of its benchmarks' ceiled scores (the newest record of each
-    benchmark's newest version); the average is the mean of the five regions, a missing region
-    counting as 0. A model scored at other visual degrees, on layers chosen with --layers, or with
-    other preprocessing is an entry of its own, labelled with what differs.
+    A region's score is the mean of the ceiled scores of the benchmarks that feed it (the newest record of
+    each benchmark's newest version); a benchmark without a noise ceiling feeds a column only when its
+    definition names one (marked *), otherwise it is shown under --benchmarks but not averaged (marked †).
+    The average is the mean of the five regions, a missing region counting as 0. A model scored at other
+    visual degrees, on layers chosen with --layers, or with other preprocessing is an entry of its own,
+    labelled with what differs.
     """
     ctx.obj = leaderboard_path
     if ctx.invoked_subcommand is not None:
@@ -45,15 +54,26 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
     table.add_column("model", min_width=18, overflow="fold")
     for column in (*REGIONS, "average"):  # scores are never truncated; names may fold
         table.add_column(column, justify="right", no_wrap=True, min_width=5)
-    for column in benchmark_ids:
-        table.add_column(column, justify="right", min_width=5, overflow="fold")
+    for column in benchmark_ids:  # room for a score and its mark
+        table.add_column(column, justify="right", min_width=6, overflow="fold")
+    marks: set[str] = set()
     for row in ranking:
+        unceiled = set(row.averaged_without_ceiling)
+        region_marks = {r: UNCEILED_MARK if unceiled & set(row.columns.get(r, [])) else "" for r in REGIONS}
+        benchmark_marks = {b: UNCEILED_MARK if b in unceiled else NOT_AVERAGED_MARK if b in row.not_averaged else ""
+                           for b in benchmark_ids}
+        marks |= set(region_marks.values()) | set(benchmark_marks.values())
         table.add_row(
             str(row.rank), row.label,
-            *(render.number(row.regions[r]) for r in REGIONS), render.number(row.average),
-            *(render.number(row.benchmarks.get(b)) for b in benchmark_ids),
+            *(render.number(row.regions[r]) + region_marks[r] for r in REGIONS), render.number(row.average),
+            *(render.number(row.benchmarks.get(b)) + benchmark_marks[b] for b in benchmark_ids),
         )
     render.stdout.print(table)
+    legend = [text for mark, text in LEGEND.items() if mark in marks]
+    if not by_benchmark and any(row.not_averaged for row in ranking):
+        legend.append("benchmarks without a noise ceiling are not averaged (--benchmarks shows them)")
+    if legend:
+        render.stdout.print("; ".join(legend) + ".")
 
 
 @leaderboard.command("import")

@@ -23,6 +23,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     *REGIONS,
     "average",
     "n_regions",
+    *(f"{region}_benchmarks" for region in REGIONS),
+    "not_averaged",
+    "averaged_without_ceiling",
 )
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
@@ -36,6 +39,9 @@ def to_csv(ranking: list[RankedModel]) -> str:
     spreadsheet would run as a formula get a leading single quote (OWASP's advice); numbers are written
     unquoted as numbers (a negative score stays a number). ``layers`` is empty for the model's default
     candidate layers, else the chosen ones comma-separated; ``preprocessing`` is JSON, empty when not recorded.
+    ``<region>_benchmarks`` lists the benchmarks averaged into that column, ``not_averaged`` those shown but
+    averaged into none (no ceiling), ``averaged_without_ceiling`` those averaged because their definition names the
+    column; each ``;``-separated.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
@@ -49,8 +55,10 @@ def to_csv(ranking: list[RankedModel]) -> str:
             "" if m.preprocessing is None else json.dumps(m.preprocessing, sort_keys=True),
         ]
         model, label, digest, layers, preprocessing = (escape_cell(cell) for cell in text)
+        lists = [m.columns.get(r, []) for r in REGIONS] + [m.not_averaged, m.averaged_without_ceiling]
         writer.writerow([m.rank, model, label, digest, m.random_init, m.visual_degrees, layers, preprocessing,
-                         *(m.regions[r] for r in REGIONS), m.average, m.n_regions])
+                         *(m.regions[r] for r in REGIONS), m.average, m.n_regions,
+                         *(escape_cell(";".join(ids)) for ids in lists)])
     return out.getvalue()
 
 

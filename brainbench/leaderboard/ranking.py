@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from brainbench.leaderboard.identity import ModelEntry, labels
@@ -23,10 +23,13 @@ class RankedModel:
     visual_degrees: float  # the model's field of view, degrees
     layers: list[str] | None  # candidate layers the user chose (--layers); None = the model's default set
     preprocessing: dict[str, Any] | None  # input preprocessing (input_size, mean, std); None = not recorded
-    regions: dict[str, float | None]  # every REGIONS key; None = no benchmark of that region scored
+    regions: dict[str, float | None]  # every REGIONS key: mean of the scores that feed it; None = none does
     average: float
-    benchmarks: dict[str, float]  # benchmark -> ceiled score
+    benchmarks: dict[str, float]  # every ranking benchmark -> its ceiled score, averaged into a column or not
     n_regions: int
+    columns: dict[str, list[str]] = field(default_factory=dict)  # every REGIONS key -> the benchmarks averaged in
+    not_averaged: list[str] = field(default_factory=list)  # benchmarks shown but feeding no column
+    averaged_without_ceiling: list[str] = field(default_factory=list)  # fed in by their definition, not ceiled
 
 
 def latest_of(records: Sequence[ScoreRecord]) -> list[ScoreRecord]:
@@ -46,11 +49,25 @@ def _newness(r: ScoreRecord) -> tuple[int, int]:
     return (r.benchmark_version, r.id if r.id is not None else -1)
 
 
+def column_of(record: ScoreRecord) -> str | None:
+    """The leaderboard column (one of REGIONS) a record is averaged into, or None: it is shown, not averaged.
+
+    As recorded (``details["column"]``, from the benchmark's definition: `BenchmarkSpec.feeds`); records written
+    before that was recorded feed their region when they have a ceiling and no column when they do not, so that
+    a column averages ceiled scores only.
+    """
+    if "column" in record.details:
+        column = record.details["column"]
+        return column if column in REGIONS else None
+    return record.region if record.ceiling is not None and record.region in REGIONS else None
+
+
 def rank(latest: Sequence[ScoreRecord]) -> list[RankedModel]:
     """Rank model entries (:class:`ModelEntry`) by their ranking records ``latest``.
 
-    A region's score is the mean ceiled score of the entry's benchmarks in that region (None if it has
-    none). The average is the unweighted mean over all five REGIONS, a missing region counting as 0 — as on
+    A region column's score is the mean ceiled score of the entry's benchmarks that feed it (:func:`column_of`;
+    None if none does); a benchmark without a ceiling feeds a column only when its definition names the column.
+    The average is the unweighted mean over all five REGIONS, a missing region counting as 0 — as on
     the original Brain-Score leaderboard, a model gains nothing from being scored on fewer regions. Rows
     are sorted by average (descending), then number of scored regions (descending), then label; ranks run
     1..n without shared places.
@@ -68,10 +85,13 @@ def rank(latest: Sequence[ScoreRecord]) -> list[RankedModel]:
 
 def _row_of(entry: ModelEntry, records: list[ScoreRecord], label: str) -> RankedModel:
     """An unranked leaderboard row for one model entry's ranking records."""
-    by_region: dict[str, list[float]] = defaultdict(list)
-    for r in records:
-        by_region[r.region].append(r.ceiled)
-    regions = {region: _mean(by_region[region]) if by_region[region] else None for region in REGIONS}
+    ordered = sorted(records, key=lambda r: r.benchmark)
+    columns: dict[str, list[ScoreRecord]] = {region: [] for region in REGIONS}
+    for r in ordered:
+        column = column_of(r)
+        if column is not None:
+            columns[column].append(r)
+    regions = {region: _mean([r.ceiled for r in fed]) if fed else None for region, fed in columns.items()}
     scored = [v for v in regions.values() if v is not None]
     return RankedModel(
         rank=0,
@@ -84,8 +104,11 @@ def _row_of(entry: ModelEntry, records: list[ScoreRecord], label: str) -> Ranked
         preprocessing=entry.preprocessing,
         regions=regions,
         average=sum(scored) / len(REGIONS),
-        benchmarks={r.benchmark: r.ceiled for r in sorted(records, key=lambda r: r.benchmark)},
+        benchmarks={r.benchmark: r.ceiled for r in ordered},
         n_regions=len(scored),
+        columns={region: [r.benchmark for r in fed] for region, fed in columns.items()},
+        not_averaged=[r.benchmark for r in ordered if column_of(r) is None],
+        averaged_without_ceiling=[r.benchmark for r in ordered if r.ceiling is None and column_of(r) is not None],
     )
 
 

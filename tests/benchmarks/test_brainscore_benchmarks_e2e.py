@@ -78,4 +78,5 @@ def test_brainscore_benchmark_end_to_end(home, tmp_path, monkeypatch, dataset, b
         # ceiled = sign(r)·r²/ceiling: `ceil` is checked against closed forms in tests/metrics/test_ceiling.py, and
         # the neural kind's ceiling, ceiled score and error against scipy in tests/benchmarks/test_neural_kind.py.
         assert details["ceiling_convention"] == "explained_variance" and record.error is not None
+        assert (details["column"], details["column_explicit"]) == (region, False)  # ceiled: feeds its region
         assert details["dataset"]["checksums"][manifest.files[0].path] == "sha1:" + generated.files[0].sha1

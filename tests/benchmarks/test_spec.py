@@ -43,3 +43,23 @@ def test_bad_definitions_are_refused():
         parse_benchmark({k: v for k, v in good.items() if k != "version"})
     with pytest.raises(BrainbenchError, match="region 'V9'"):
         parse_benchmark({**good, "region": "V9"})
+
+
+def test_the_column_a_benchmark_feeds():
+    base = {"id": "X2000.IT-rsa", "version": 1, "kind": "rsa", "region": "IT", "dataset": "d", "assembly": "a",
+            "stimulus_degrees": 8}
+    default = parse_benchmark(base)
+    assert default.column is None
+    assert default.feeds(0.8) == "IT" and default.feeds(None) is None  # un-ceiled: shown, not averaged
+    named = parse_benchmark({**base, "column": "V4"})
+    assert named.feeds(None) == "V4" and named.feeds(0.8) == "V4"  # the definition says so: averaged either way
+    assert parse_benchmark({**base, "column": "none"}).feeds(0.8) is None
+    with pytest.raises(BrainbenchError, match=r"column 'EVC' is not one of V1, V2, V4, IT, behavior or 'none'"):
+        parse_benchmark({**base, "column": "EVC"})
+
+
+def test_shipped_benchmarks_without_a_ceiling_feed_no_column():
+    specs = list_benchmarks()
+    for benchmark_id in ("Kiani2007.IT-rsa", "Geirhos2019.cue_conflict-shape_bias"):
+        assert specs[benchmark_id].column is None and specs[benchmark_id].feeds(None) is None
+    assert specs["Kriegeskorte2008.IT-rsa"].feeds(0.7) == "IT"

@@ -20,9 +20,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "my_plugin.py"
 def record(model: str, ceiled: float = 0.25, benchmark: str = "Kiani2007.IT-rsa") -> ScoreRecord:
     return ScoreRecord(
         model=model, weights_digest="7f" * 32, random_init=False, benchmark=benchmark, benchmark_version=1,
-        region="IT", raw=ceiled, ceiling=None, ceiled=ceiled, error=None, layer="3", brainbench_version="0.1.0",
+        region="IT", raw=ceiled, ceiling=1.0, ceiled=ceiled, error=None, layer="3", brainbench_version="0.1.0",
         seed=0, device="cpu", started_at="2025-01-01T00:00:00+00:00", finished_at="2025-01-01T00:00:04+00:00",
-    )
+    )  # ceiled (ceiling 1), so it feeds the IT column
 
 
 def last_error(result) -> str:
@@ -127,4 +127,6 @@ def test_scores_of_a_failed_write_are_kept_and_imported_once(
     assert stored.details["model"]["layers_given"] is True and stored.layer == "3"
     assert 0 < stored.raw < 1  # the score was computed by the real run, not made up
     (row,) = json.loads(cli("leaderboard", "--leaderboard", board, "--json").stdout)
-    assert (row["visual_degrees"], row["layers"], row["regions"]["IT"]) == (10.0, ["3"], stored.ceiled)
+    # Kiani2007 has no noise ceiling: shown, not averaged into IT.
+    assert (row["visual_degrees"], row["layers"], row["regions"]["IT"]) == (10.0, ["3"], None)
+    assert row["benchmarks"] == {"Kiani2007.IT-rsa": stored.ceiled} and row["not_averaged"] == ["Kiani2007.IT-rsa"]

@@ -29,5 +29,5 @@ def test_cowley_v4_trained_beats_untrained(cli, mirror, tmp_path):
     assert "Cowley2023.210225.V4" in details["layer_selection"]
     assert len(details["split_medians"]) == len(details["ceiling_split_medians"]) == 10
     assert details["ceiling_convention"] == "explained_variance" and details["n_stimuli"] == 640
-    assert len(details["split_ceiled"]) == 10
+    assert details["column"] == "V4" and len(details["split_ceiled"]) == 10
     assert set(details["layer_profile"]) == {"blocks.2.1", "blocks.4.2", "blocks.5.2"}

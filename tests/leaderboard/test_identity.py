@@ -27,9 +27,9 @@ def scored(ceiled: float, *, degrees: float | None = 8.0, layers: list[str] | No
         about["preprocessing"] = preprocessing
     return ScoreRecord(
         model=model, weights_digest=digest, random_init=False, benchmark=benchmark, benchmark_version=1,
-        region=region, raw=ceiled, ceiling=None, ceiled=ceiled, error=None, layer="3", brainbench_version="0.1.0",
+        region=region, raw=ceiled, ceiling=1.0, ceiled=ceiled, error=None, layer="3", brainbench_version="0.1.0",
         seed=0, device="cpu", started_at="2025-01-01T00:00:00+00:00", finished_at="2025-01-01T00:00:09+00:00",
-        details={"model": about},
+        details={"model": about},  # ceiled (ceiling 1), so it feeds its region's column
     )
 
 

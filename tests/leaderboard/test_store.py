@@ -169,6 +169,9 @@ def test_csv_and_json_export(board: Leaderboard) -> None:
         *REGIONS,
         "average",
         "n_regions",
+        *(f"{region}_benchmarks" for region in REGIONS),
+        "not_averaged",
+        "averaged_without_ceiling",
     ]
     (row,) = rows
     assert (row["rank"], row["model"], row["weights_digest"], row["n_regions"]) == ("1", "A", DIGEST, "2")
@@ -176,6 +179,8 @@ def test_csv_and_json_export(board: Leaderboard) -> None:
     assert (row["V1"], row["V2"], row["behavior"]) == ("", "", "")
     assert float(row["IT"]) == 0.4 and float(row["V4"]) == 0.3  # exact: stored values, repr round trip
     assert float(row["average"]) == pytest.approx(0.7 / 5, abs=1e-15)
+    assert (row["IT_benchmarks"], row["V4_benchmarks"], row["V1_benchmarks"], row["not_averaged"]) == (
+        "IT-1", "V4-1", "", "")
 
     (entry,) = json.loads(json.dumps(ranking_to_json(ranking)))
     assert entry["regions"] == {"V1": None, "V2": None, "V4": 0.3, "IT": 0.4, "behavior": None}
