@@ -215,9 +215,10 @@ def test_kill_during_drawing_leaves_a_partial_that_the_next_drawing_sweeps(tmp_p
     child = subprocess.Popen([sys.executable, "-c", script], env=child_env(tmp_path / "home"))
     wait_for(ready.exists, "the child to draw its first batch")
     kill_hard(child)
-    partial = cache / f".partial-{child.pid}@{HOST}-receptive_field-v1-8deg-32px.npy"
+    partial = cache / f".partial-{child.pid}@{HOST}-receptive_field-v{gratings.DRAWING_VERSION}-8deg-32px.npy"
     assert [p.name for p in cache.iterdir()] == [partial.name]  # nothing under the final name
-    concurrent = cache / f".partial-{live_child}@{HOST}-size-v1-8deg-32px.npy"  # another live session's drawing
+    version = gratings.DRAWING_VERSION
+    concurrent = cache / f".partial-{live_child}@{HOST}-size-v{version}-8deg-32px.npy"  # another live session's drawing
     concurrent.write_bytes(b"being drawn")
 
     drawn = through_cache("receptive_field", 8.0, 32, cache)
@@ -226,7 +227,7 @@ def test_kill_during_drawing_leaves_a_partial_that_the_next_drawing_sweeps(tmp_p
     assert not partial.exists()
     assert concurrent.read_bytes() == b"being drawn"
     assert sorted(p.name for p in cache.iterdir()) == sorted(
-        [concurrent.name, "receptive_field-v1-8deg-32px.npy", "receptive_field-v1-8deg-32px.npy.json"]
+        [concurrent.name, f"receptive_field-v{version}-8deg-32px.npy", f"receptive_field-v{version}-8deg-32px.npy.json"]
     )
 
 
@@ -235,8 +236,8 @@ def test_kill_during_drawing_leaves_a_partial_that_the_next_drawing_sweeps(tmp_p
 
 def test_cached_stimuli_carry_their_sha256(tmp_path: Path) -> None:
     through_cache("orientation", 8.0, 32, tmp_path)
-    data = tmp_path / "orientation-v1-8deg-32px.npy"
-    record = json.loads((tmp_path / "orientation-v1-8deg-32px.npy.json").read_text())
+    data = tmp_path / f"orientation-v{gratings.DRAWING_VERSION}-8deg-32px.npy"
+    record = json.loads((tmp_path / f"orientation-v{gratings.DRAWING_VERSION}-8deg-32px.npy.json").read_text())
     assert record == {"sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "bytes": data.stat().st_size,
                       "shape": [1152, 32, 32], "dtype": "uint8", "drawing_version": gratings.DRAWING_VERSION}
 
@@ -247,8 +248,8 @@ def test_a_damaged_stimulus_cache_is_drawn_again_with_one_warning(
 ) -> None:
     expected = fresh("orientation", 8.0, 32)
     through_cache("orientation", 8.0, 32, tmp_path)
-    data = tmp_path / "orientation-v1-8deg-32px.npy"
-    checksum = tmp_path / "orientation-v1-8deg-32px.npy.json"
+    data = tmp_path / f"orientation-v{gratings.DRAWING_VERSION}-8deg-32px.npy"
+    checksum = tmp_path / f"orientation-v{gratings.DRAWING_VERSION}-8deg-32px.npy.json"
     good_record = checksum.read_text()
     if damage == "bit flip":  # the case: one pixel of one grating changes, the file still loads
         raw = bytearray(data.read_bytes())
@@ -322,7 +323,8 @@ def test_cached_files_get_the_umask_mode(home: Path, tmp_path: Path, http_server
     stimuli = home / "stimuli"
     through_cache("blank", 8.0, 16, stimuli)
     assert {p.name: mode(p) for p in stimuli.iterdir()} == {
-        "blank-v1-8deg-16px.npy": expected, "blank-v1-8deg-16px.npy.json": expected}
+        f"blank-v{gratings.DRAWING_VERSION}-8deg-16px.npy": expected,
+        f"blank-v{gratings.DRAWING_VERSION}-8deg-16px.npy.json": expected}
 
 
 # --- a disk that refuses the write ---------------------------------------------------------------------------------
