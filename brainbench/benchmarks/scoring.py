@@ -255,6 +255,7 @@ def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: O
             "dataset": {"name": dataset.manifest.name, "checksums": dataset.manifest.checksums},
             "seconds": {**session.seconds, "total": time.perf_counter() - start},
             "memory_budget_gib": session.memory_budget / 2**30,
+            "batch_size": session.batch_size,  # bit-identical scores need the same batch size (README: Reproducibility)
             "environment": _environment(),
         },
     )

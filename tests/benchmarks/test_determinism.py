@@ -79,6 +79,8 @@ def test_determinism_across_batch_sizes_to_float32_rounding(home, mirror, tinycn
         assert list(details["layer_profile"]) == list(expected["layer_profile"])
         np.testing.assert_allclose(list(details["layer_profile"].values()), list(expected["layer_profile"].values()),
                                    rtol=0, atol=1e-5)
-        # Everything else (provenance, parameters, the benchmark and model identity) is the same.
-        numbers = ("fold_scores", "layer_profile")
+        # Everything else (provenance, parameters, the benchmark and model identity) is the same; the batch size
+        # is recorded as given.
+        assert details["batch_size"] == batch_size
+        numbers = ("fold_scores", "layer_profile", "batch_size")
         assert _reproducible(record, score_fields, numbers) == _reproducible(reference, score_fields, numbers)

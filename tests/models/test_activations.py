@@ -45,7 +45,9 @@ def test_activations_equal_a_direct_forward_pass():
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
 
 
-def test_batch_size_does_not_change_activations():
+def test_activations_are_invariant_to_the_batch_size():
+    """Invariance, not correctness: the values themselves are checked against a direct forward pass in
+    test_activations_equal_a_direct_forward_pass."""
     model, stimuli = _model(), _stimuli()
     one = extract_activations(model, stimuli, 8.0, device="cpu", batch_size=1)
     all_ = extract_activations(model, stimuli, 8.0, device="cpu", batch_size=64)

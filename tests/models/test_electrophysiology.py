@@ -24,7 +24,10 @@ def test_layers_are_grouped_to_fit_the_budget() -> None:
         map_groups(units, 1200 * MAP_BYTES)
 
 
-def test_grouped_passes_record_the_same_units(tmp_path) -> None:
+def test_recordings_are_invariant_to_the_grouping_of_mapping_passes(tmp_path) -> None:
+    """Invariance, not correctness: what the recordings hold is checked against a Gabor bank with known
+    orientations and frequencies in tests/benchmarks/test_properties.py, the mapping in
+    tests/metrics/test_rf_mapping.py."""
     torch.manual_seed(0)
     module = nn.Sequential(nn.Conv2d(3, 4, 5, padding=2), nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2, padding=1),
                            nn.ReLU()).eval()
