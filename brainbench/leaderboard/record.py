@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import numbers
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -81,6 +82,17 @@ def validated(record: ScoreRecord) -> ScoreRecord:
                 f"Benchmark '{record.benchmark}' gave model '{record.model}' a non-finite {name} "
                 f"score ({value}); nothing was written to the leaderboard."
             )
+    if record.ceiling is not None and record.ceiling <= 0:  # `metrics.ceiling.ceil` refuses to ceil by one
+        raise BrainbenchError(
+            f"Benchmark '{record.benchmark}' gave model '{record.model}' a ceiling of {record.ceiling} (≤ 0), from "
+            "which no ceiled score is defined; nothing was written to the leaderboard."
+        )
+    wrong = _mistyped_field(record)
+    if wrong is not None:
+        raise BrainbenchError(
+            f"The score of model '{record.model}' on '{record.benchmark}' has {wrong[0]} = {wrong[1]!r}, which is "
+            f"not {wrong[2]}; nothing was written to the leaderboard."
+        )
     try:
         uuid.UUID(record.uid)
     except (TypeError, ValueError, AttributeError):
@@ -89,6 +101,26 @@ def validated(record: ScoreRecord) -> ScoreRecord:
             "UUID; give it a new one (brainbench.leaderboard.record.new_uid())."
         ) from None
     return record
+
+
+def _mistyped_field(record: ScoreRecord) -> tuple[str, Any, str] | None:
+    """The first field whose type the store and the ranking cannot take (name, value, what it must be), or None.
+
+    Records made by brainbench are always well typed; this guards files brought in by ``leaderboard import``.
+    """
+    for name in ("weights_digest", "brainbench_version", "device", "started_at", "finished_at"):
+        if not isinstance(getattr(record, name), str):
+            return name, getattr(record, name), "text"
+    if record.layer is not None and not isinstance(record.layer, str):
+        return "layer", record.layer, "text or null"
+    for name in ("benchmark_version", "seed"):
+        if not isinstance(getattr(record, name), numbers.Integral) or isinstance(getattr(record, name), bool):
+            return name, getattr(record, name), "a whole number"
+    if record.random_init not in (True, False):
+        return "random_init", record.random_init, "true or false"
+    if not isinstance(record.details, dict):
+        return "details", record.details, "a JSON object"
+    return None
 
 
 def details_json(details: dict[str, Any]) -> str:
