@@ -242,8 +242,9 @@ def _cached_screens(name: str, table: pd.DataFrame, model_degrees: float, input_
         if screens is not None:
             return screens
         logger.warning("Cached stimuli %s %s; drawing them again.", path, trouble)
-        path.unlink(missing_ok=True)  # frees its space before the new copy is written
-    checksum.unlink(missing_ok=True)  # never left beside a file it does not describe
+    # Nothing is deleted, only replaced whole: another process may be drawing the same file (the same bytes), and
+    # one that has just renamed its copy into place must still find it. Its checksum goes first, so that no reader
+    # finds a new file without one (a checksum beside an older file fails the check: drawn again, as a bad file).
     what = f"the {name} stimuli ({model_degrees:g} deg, {input_size} px)"
     with cache_files.replacing(path, what) as partial:
         screens = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
@@ -255,6 +256,6 @@ def _cached_screens(name: str, table: pd.DataFrame, model_degrees: float, input_
         del screens
         record = {"sha256": sha256_of(partial), "bytes": partial.stat().st_size, "shape": list(shape),
                   "dtype": "uint8", "drawing_version": DRAWING_VERSION}
-    with cache_files.replacing(checksum, f"the checksum of {what}") as partial:
-        partial.write_text(json.dumps(record, indent=1) + "\n")
+        with cache_files.replacing(checksum, f"the checksum of {what}") as written:
+            written.write_text(json.dumps(record, indent=1) + "\n")
     return np.load(path, mmap_mode="r")
