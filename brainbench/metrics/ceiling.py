@@ -117,11 +117,13 @@ def ceil(
         c = float(ceiling)
         if not (math.isfinite(c) and c > 0):
             spread = f" ± {raw_error:.2g}" if raw_error is not None and math.isfinite(raw_error) else ""
+            counted = values[~np.isnan(values)]  # np.nanmean of nothing but NaN warns on stderr: a second line
+            shown = float(counted.mean()) if counted.size else math.nan
             why = f"{disagreeing} do not agree, so the data are too noisy to ceil" if c <= 0 else \
                 "it could not be computed, so no ceiled score is defined"
             raise BrainbenchError(
                 f"{scored}: the noise ceiling of {data} is {c:.2g}{' (≤ 0)' if c <= 0 else ''}: {why}; raw = "
-                f"{float(np.nanmean(values)):.3g}{spread}. No score was recorded."
+                f"{shown:.3g}{spread}. No score was recorded."
             )
         if convention == "explained_variance":
             out = np.sign(values) * values**2 / c
