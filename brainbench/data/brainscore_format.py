@@ -29,6 +29,7 @@ import xarray as xr
 from PIL import Image
 
 from brainbench.data.assemblies import check_neural_assembly
+from brainbench.data.cache_files import new_file_mode
 from brainbench.data.stimuli import StimulusSet, zip_stimuli
 from brainbench.errors import DataError
 
@@ -181,6 +182,7 @@ def write_assembly(assembly: xr.DataArray, path: Path | str) -> None:
         tmp_path = Path(tmp.name)
     try:
         ds.to_netcdf(tmp_path, encoding=encoding, engine="netcdf4")
+        os.chmod(tmp_path, new_file_mode())  # the temporary file was private (0600); a written file follows the umask
         os.replace(tmp_path, path)
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
         raise DataError(f"Cannot write the assembly to {path} ({_brief(exc)}).") from exc
@@ -285,6 +287,7 @@ def write_stimulus_set(
             with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".partial-", delete=False) as tmp:
                 written.append((Path(tmp.name), target))
             write(written[-1][0])
+            os.chmod(written[-1][0], new_file_mode())  # as open() would make it, not the temporary file's 0600
         for tmp_path, target in written:
             os.replace(tmp_path, target)
     finally:
