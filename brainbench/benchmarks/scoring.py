@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -120,6 +121,8 @@ def _session(model: str | Model, weights, random_init, layers, visual_degrees, d
         raise BrainbenchError(f"batch_size must be a whole number of images, at least 1 (got {batch_size!r}).")
     if max_memory_gb is not None and not (isinstance(max_memory_gb, int | float) and 0 < max_memory_gb < math.inf):
         raise BrainbenchError(f"max_memory_gb must be a finite number of GiB above 0 (got {max_memory_gb!r}).")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:  # as --seed
+        raise BrainbenchError(f"seed must be a whole number from 0 to 2**32 - 1 (got {seed!r}); a record keeps it.")
     torch_device = resolve_device(device)
     retain_freed_memory()  # CPU passes fault far less; see models/allocator.py
     resolved = model if isinstance(model, Model) else resolve_model(
