@@ -201,7 +201,8 @@ def compare(outdir: Path) -> None:
         print(f"{s:>5} {a:16.12f} {b:16.12f} {abs(a - b):9.1e}   {c:16.12f} {d:16.12f} {abs(c - d):9.1e}")
     worst = 0.0
     for key in ("raw", "raw_error", "ceiling", "ceiling_error", "ceiled", "ceiled_error"):
-        mine, other = getattr(ours, key), reference_result[key]
+        mine = getattr(ours, key if key in ("raw", "ceiling", "ceiled") else f"brainscore_{key}")
+        other = reference_result[key]
         worst = max(worst, abs(mine - other))
         print(f"{key:>14}: brainbench {mine:.12f}   Brain-Score {other:.12f}   |diff| {abs(mine - other):.1e}")
     print(f"cells correlated with the model per split: {ours.split_cells.tolist()}; max |diff| {worst:.1e}")

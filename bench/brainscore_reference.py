@@ -477,7 +477,8 @@ def compare(outdir: Path) -> None:
         print(f"{name}: max |diff| {np.max(np.abs(np.subtract(mine, other))):.1e} over {len(mine)}")
         for i, (a, b) in enumerate(zip(mine, other, strict=True)):
             print(f"  {i:>2}  brainbench {a:.12f}  Brain-Score {b:.12f}  |diff| {abs(a - b):.1e}")
-    for key, mine, other in (("raw", pls.raw, theirs["pls"]["raw"]), ("error", pls.raw_error, theirs["pls"]["error"]),
+    for key, mine, other in (("raw", pls.raw, theirs["pls"]["raw"]),
+                             ("error", pls.brainscore_raw_error, theirs["pls"]["error"]),
                              ("ceiling", pls.ceiling, theirs["ceiling"]["ceiling"]),
                              ("ceiled", pls.ceiled, theirs["pls"]["ceiled"])):
         print(f"PLS {key:>8}: brainbench {mine:.12f}   Brain-Score {other:.12f}   |diff| {abs(mine - other):.1e}")

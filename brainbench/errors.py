@@ -3,7 +3,27 @@
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
+
+#: File-system trouble a user can fix, by errno: (what happened, what to do in place — or "" —, where else to work).
+#: One table for the cache writers (data/cache_files.py) and the CLI's last line of defence (cli/main.py).
+FILE_SYSTEM_TROUBLE: dict[int, tuple[str, str, str]] = {
+    errno.ENOSPC: ("the disk is full", "free some space", "a folder on another disk"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space", "a folder on another disk"),
+    errno.EFBIG: ("the file would exceed the file-size limit", "raise the limit (ulimit -f)",
+                  "a folder on another file system"),
+    errno.EACCES: ("permission denied", "make it writable", "a writable folder"),
+    errno.EPERM: ("operation not permitted", "make it writable", "a writable folder"),
+    errno.EROFS: ("the file system is read-only", "", "a writable folder"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "", "a folder"),
+    errno.EEXIST: ("a file of that name is in the way", "move it", "another place"),
+}
+
+
+def file_system_trouble(exc: BaseException) -> tuple[str, str, str] | None:
+    """``FILE_SYSTEM_TROUBLE``'s entry for an OSError a user can fix, else None."""
+    return FILE_SYSTEM_TROUBLE.get(exc.errno) if isinstance(exc, OSError) and exc.errno is not None else None
 
 
 class BrainbenchError(Exception):

@@ -203,7 +203,8 @@ def run_i2n(spec: BenchmarkSpec, dataset: Dataset, activations: Callable[[Stimul
                 len(result.split_ceiled), "random halvings of the human trials", "split",
                 "the halvings reuse the same trials, so they are not independent")),
             "ceiled_formula": "mean over splits of raw / sqrt(ceiling), per split (as Brain-Score)",
-            "brainscore_errors": {"raw": result.raw_error, "ceiling": result.ceiling_error,
-                                  "ceiled": result.ceiled_error, "method": "std over splits (ddof=0)"},
+            "raw_error": result.raw_error,
+            "brainscore_errors": {"raw": result.brainscore_raw_error, "ceiling": result.brainscore_ceiling_error,
+                                  "ceiled": result.brainscore_ceiled_error, "method": "std over splits (ddof=0)"},
         },
     )

@@ -31,13 +31,14 @@ PLS_COMPONENTS = 25
 class Evaluation:
     """Predictivity of features for an assembly, Brain-Score style; ``ceiling`` None without repetitions.
 
-    error: SEM (ddof=1) over splits of the per-split ceiled score (``error_method`` says so); raw_error:
-    Brain-Score's own error of the raw score, std (ddof=0) of the split medians / √n_splits.
+    error, raw_error: SEM (ddof=1) over splits of the per-split ceiled and raw scores (``error_method`` says so);
+    brainscore_raw_error: Brain-Score's own error of the raw score, std (ddof=0) of the split medians / √n_splits.
     """
 
     raw: float
     error: float | None
-    raw_error: float
+    raw_error: float | None
+    brainscore_raw_error: float
     ceiling: float | None
     ceiled: float
     split_medians: list[float]
@@ -53,7 +54,8 @@ class Evaluation:
         return CONVENTIONS[self.ceiling_convention]
 
     def to_dict(self) -> dict:
-        return {"raw": self.raw, "error": self.error, "raw_error": self.raw_error, "ceiling": self.ceiling,
+        return {"raw": self.raw, "error": self.error, "raw_error": self.raw_error,
+                "brainscore_raw_error": self.brainscore_raw_error, "ceiling": self.ceiling,
                 "ceiled": self.ceiled, "split_medians": self.split_medians, "split_ceiled": self.split_ceiled,
                 "ceiling_split_medians": self.ceiling_split_medians, "seconds": self.seconds,
                 "ceiling_convention": self.ceiling_convention, "ceiled_formula": self.ceiled_formula,
@@ -63,7 +65,8 @@ class Evaluation:
 def aligned_features(features: xr.DataArray, stimulus_ids: Sequence[str]) -> torch.Tensor:
     """(n_stimuli, n_features) rows of ``features`` in the order of ``stimulus_ids``; same stimuli required.
 
-    float32 features stay float32 (the regressions compute in float64 either way); any other type is read as float64.
+    float32 features stay float32 (their Gram products are then float32, accumulated in float64: ~1e-5 on ridge r);
+    any other type is read as float64.
     """
     if "stimulus_id" not in features.coords:
         raise BrainbenchError("The features have no 'stimulus_id' coordinate.")
@@ -138,11 +141,12 @@ def evaluate_features(
              "raw_error": standard_error(split_raw)}
     split_ceiled = ceil(split_raw, ceiling, convention, **about)
     return Evaluation(
-        raw=raw, error=standard_error(split_ceiled), raw_error=float(result.error), ceiling=ceiling,
+        raw=raw, error=standard_error(split_ceiled), raw_error=standard_error(split_raw),
+        brainscore_raw_error=float(result.error), ceiling=ceiling,
         ceiled=ceil(raw, ceiling, convention, **about), split_medians=[float(v) for v in split_raw],
         split_ceiled=[float(v) for v in split_ceiled], ceiling_split_medians=ceiling_splits,
         ceiling_convention=convention,
-        error_method=error_method(len(split_raw), "cross-validation splits", "split",
+        error_method=error_method(int(np.isfinite(split_ceiled).sum()), "cross-validation splits", "split",
                                   "the splits are not independent (their training stimuli overlap)"),
         seconds=time.perf_counter() - start, notes=notes,
     )
@@ -165,12 +169,15 @@ class BehaviorEvaluation(I2nResult):
         return len(self.objects)
 
     def to_dict(self) -> dict:
-        scores = ("raw", "ceiling", "ceiled", "raw_error", "ceiling_error", "ceiled_error")
+        scores = ("raw", "ceiling", "ceiled", "brainscore_raw_error", "brainscore_ceiling_error",
+                  "brainscore_ceiled_error")
         splits = ("split_raw", "split_ceiling", "split_ceiled")
         return {"metric": self.metric, **{k: float(getattr(self, k)) for k in scores}, "error": self.error,
+                "raw_error": self.raw_error,
                 "error_method": error_method(len(self.split_raw), "random halvings of the human trials", "split",
-                                             "Brain-Score's own errors, std over splits (ddof=0), are raw_error, "
-                                             "ceiling_error and ceiled_error"),
+                                             "Brain-Score's own errors, std over splits (ddof=0), are "
+                                             "brainscore_raw_error, brainscore_ceiling_error and "
+                                             "brainscore_ceiled_error"),
                 "ceiling_convention": "sqrt_ratio",
                 **{k: [float(v) for v in getattr(self, k)] for k in splits},
                 "split_cells": [int(v) for v in self.split_cells], "n_trials": self.n_trials,

@@ -282,7 +282,7 @@ def run_neural(
         for i, layer in enumerate(scored_layers):
             value = float(result.raw[i])
             layer_profile[layer] |= {"raw": value, "ceiled": ceil(value, ceiling, convention, **about)}
-    method = error_method(len(split_raw), "cross-validation splits", "split",
+    method = error_method(int(np.isfinite(split_ceiled).sum()), "cross-validation splits", "split",
                           "the splits are not independent (their training stimuli overlap), so it understates the "
                           "uncertainty; the ceiling's own uncertainty is not included")
     fields = {
@@ -295,8 +295,9 @@ def run_neural(
             "regression": spec.metric.get("regression", "pls"),
             "split_medians": [float(v) for v in split_raw],
             "split_ceiled": [float(v) for v in split_ceiled],
-            "raw_error": float(result.error[at]),
-            "raw_error_method": "Brain-Score's: std (ddof=0) over splits of the split medians / sqrt(n_splits)",
+            "raw_error": about["raw_error"],
+            "brainscore_raw_error": float(result.error[at]),
+            "brainscore_raw_error_method": "std (ddof=0) over splits of the split medians / sqrt(n_splits)",
             "ceiling_split_medians": ceiling_splits,
             "ceiling_method": ceiling_note,
             **ceiling_details(convention, method),

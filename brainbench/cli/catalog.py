@@ -10,7 +10,6 @@ from rich.table import Table
 
 from brainbench.benchmarks.spec import list_benchmarks
 from brainbench.cli import options, render
-from brainbench.cli.score import PositiveFloat
 from brainbench.models.registry import list_models, registered_models
 
 
@@ -62,7 +61,7 @@ def _floats(value: str | None, option: str, positive: bool = False) -> list[floa
 @click.option("--torchvision", "torchvision_arch", help="A torchvision architecture (e.g. alexnet).")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="A state_dict file to load.")
 @click.option("--layers", multiple=True, help="Candidate layers (comma-separated or repeated).")
-@click.option("--visual-degrees", type=PositiveFloat(), metavar="DEGREES",
+@click.option("--visual-degrees", type=options.PositiveFloat(), metavar="DEGREES",
               help="The model's field of view in degrees (default 8).")
 @click.option("--input-size", type=click.IntRange(min=1), help="Input size in pixels (square).")
 @click.option("--mean", help="Normalisation mean per channel, e.g. 0.485,0.456,0.406.")

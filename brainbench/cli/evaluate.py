@@ -51,7 +51,7 @@ def evaluate(features_path: str | None, assembly_path: str | None, probabilities
              as_json: bool) -> None:
     """Score precomputed model outputs: FEATURES against a neural ASSEMBLY (pls, ridge), or choice
     PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled, its error (SEM over splits of the
-    per-split ceiled score) and per-split values; --json adds Brain-Score's own raw error (raw_error).
+    per-split ceiled score) and per-split values; --json adds Brain-Score's own raw error (brainscore_raw_error).
 
     Examples: brainbench evaluate --features F.nc --assembly A.nc --stratify object_name --json;
     brainbench evaluate --metric i2n --probabilities P.nc --trials T.nc
@@ -76,7 +76,7 @@ def evaluate(features_path: str | None, assembly_path: str | None, probabilities
                   result.raw, result.ceiling, result.ceiled, result.error)
     render.stdout.print("split medians: " + " ".join(render.number(v) for v in result.split_medians))
     render.stdout.print(f"ceiled = {result.ceiled_formula}; error: {result.error_method}; "
-                        f"Brain-Score's error of the raw score: {render.number(result.raw_error)}")
+                        f"Brain-Score's error of the raw score: {render.number(result.brainscore_raw_error)}")
     for note in result.notes:
         render.stdout.print(f"note: {note}")
 

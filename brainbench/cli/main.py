@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import sys
 import traceback
 from collections.abc import Sequence
@@ -11,20 +10,8 @@ from typing import Any
 import click
 
 import brainbench
-from brainbench.errors import BrainbenchError
+from brainbench.errors import BrainbenchError, file_system_trouble
 
-#: What a failed file-system call means to a user, by errno: the trouble and the fix (exit code 1, not 2).
-_FILE_SYSTEM_ERRORS = {
-    errno.EACCES: ("permission denied", "make it accessible or choose another place"),
-    errno.EPERM: ("operation not permitted", "make it accessible or choose another place"),
-    errno.EROFS: ("the file system is read-only", "choose a writable place"),
-    errno.ENOSPC: ("no space is left on the disk", "free some space or choose a place on another disk"),
-    errno.EDQUOT: ("the disk quota is used up", "free some space or choose a place on another disk"),
-    errno.EFBIG: ("the file would exceed the file-size limit (ulimit -f, or the file system's largest file)",
-                  "raise the limit or choose a place on another file system"),
-    errno.ENOTDIR: ("a part of the path is a file, not a folder", "choose a folder"),
-    errno.EEXIST: ("a file of that name is in the way", "move it or choose another place"),
-}
 _PLACES = "BRAINBENCH_HOME or the command's path option, e.g. --leaderboard"
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2; older clicks exit 0 instead
 
@@ -82,10 +69,12 @@ def _explain(exc: Exception) -> tuple[str, int]:
     """One sentence for ``exc`` and the exit code: 1 when the user can fix it, 2 when unexpected."""
     if isinstance(exc, BrainbenchError):
         return str(exc), 1
-    if isinstance(exc, OSError) and exc.errno in _FILE_SYSTEM_ERRORS:
-        trouble, fix = _FILE_SYSTEM_ERRORS[exc.errno]
-        where = f"'{exc.filename}'" if exc.filename is not None else "a file"
-        return f"Cannot use {where}: {trouble}; {fix} ({_PLACES}).", 1
+    trouble = file_system_trouble(exc)
+    if trouble is not None:
+        what_happened, remedy, other_place = trouble
+        where = f"'{exc.filename}'" if getattr(exc, "filename", None) is not None else "a file"
+        fix = f"{remedy} or use {other_place}" if remedy else f"use {other_place}"
+        return f"Cannot use {where}: {what_happened}; {fix} ({_PLACES}).", 1
     import torch
 
     if isinstance(exc, torch.cuda.OutOfMemoryError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -20,25 +19,6 @@ def split_layers(values: tuple[str, ...]) -> list[str] | None:
     return layers or None
 
 
-class PositiveFloat(click.FloatRange):
-    """A finite number above 0 (click's FloatRange lets nan and inf through)."""
-
-    name = "positive number"
-
-    def __init__(self) -> None:
-        super().__init__(min=0, min_open=True)
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return number
-
-
-#: Seeds numpy's legacy RandomState and torch both accept.
-SEED = click.IntRange(0, 2**32 - 1)
-
-
 def model_options(command: Callable) -> Callable:
     """The options that say which model, with which weights, on which device (checked as they are parsed)."""
     for option in reversed((
@@ -46,16 +26,17 @@ def model_options(command: Callable) -> Callable:
                      "default: a sensible set per architecture family."),
         click.option("--weights", type=click.Path(dir_okay=False), help="A state_dict file to load into the model."),
         click.option("--random-init", is_flag=True, help="Use the untrained, randomly initialised network (recorded)."),
-        click.option("--visual-degrees", type=PositiveFloat(), metavar="DEGREES",
+        click.option("--visual-degrees", type=options.PositiveFloat(), metavar="DEGREES",
                      help="The model's field of view in degrees (default: 8)."),
         click.option("--device", default="auto", show_default=True,
                      help="auto (CUDA > MPS > CPU), cpu, cuda, cuda:N, mps."),
-        click.option("--seed", type=SEED, default=0, show_default=True,
+        click.option("--seed", type=options.SEED, default=0, show_default=True,
                      help="Seed for random initialisation and any sampling."),
         click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
                      help="Images per forward pass."),
-        click.option("--max-memory", type=PositiveFloat(), metavar="GIB", help="GiB of activations held at once "
-                     "(default 4); layers are processed in as many passes as this needs."),
+        click.option("--max-memory", type=options.PositiveFloat(), metavar="GIB",
+                     help="GiB of activations held at once (default 4); layers are processed in as many passes as "
+                     "this needs."),
     )):
         command = option(command)
     return command

@@ -13,7 +13,6 @@ A write that fails because of the disk (full, quota, file-size limit, permission
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import shutil
@@ -25,22 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from brainbench.errors import DataError
+from brainbench.errors import DataError, file_system_trouble
 
 PARTIAL_PREFIXES = (".partial-", ".download-")
 STALE_AFTER_S = 24 * 3600  # a partial nobody has written to for a day is abandoned, whoever wrote it
 _WRITER = re.compile(r"^\.(?:partial|download)-(?P<pid>\d+)(?:@(?P<host>[A-Za-z0-9._]+))?-")
 
-#: Disk trouble a user can fix, by errno: what happened, and what to do about it.
-_DISK_ERRORS = {
-    errno.ENOSPC: ("the disk is full", "free some space, or set BRAINBENCH_HOME to a folder on another disk"),
-    errno.EDQUOT: ("the disk quota is used up", "free some space, or set BRAINBENCH_HOME to a folder on another disk"),
-    errno.EFBIG: ("the file would exceed the file-size limit",
-                  "raise the limit (ulimit -f), or set BRAINBENCH_HOME to a folder on another file system"),
-    errno.EACCES: ("permission denied", "make it writable, or set BRAINBENCH_HOME to a writable folder"),
-    errno.EPERM: ("operation not permitted", "make it writable, or set BRAINBENCH_HOME to a writable folder"),
-    errno.EROFS: ("the file system is read-only", "set BRAINBENCH_HOME to a writable folder"),
-}
 
 
 def _host() -> str:
@@ -54,9 +43,22 @@ def partial_prefix(kind: str = "partial") -> str:
 
 def new_file_mode() -> int:
     """The permission bits ``open()`` gives a new file in this process: 0o666 less the umask."""
-    umask = os.umask(0o077)  # reading the umask means setting it: meanwhile the strictest, then put back
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system tells it (Linux ≥ 4.7), since setting it
+    races with other threads creating files; elsewhere set to the strictest and put back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o077)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
 
 
 def _running_here(pid: int) -> bool:
@@ -136,10 +138,12 @@ def sweep(folder: Path) -> list[Partial]:
 
 def write_error(exc: OSError, what: str, where: Path) -> DataError | None:
     """The sentence for a write of ``what`` into ``where`` that failed for a reason the user can fix, else None."""
-    if exc.errno not in _DISK_ERRORS:
+    trouble = file_system_trouble(exc)
+    if trouble is None:
         return None
-    trouble, fix = _DISK_ERRORS[exc.errno]
-    return DataError(f"Cannot write {what} into {where}: {trouble}; {fix}. Nothing of it was kept.")
+    what_happened, remedy, other_place = trouble
+    fix = f"{remedy}, or set BRAINBENCH_HOME to {other_place}" if remedy else f"set BRAINBENCH_HOME to {other_place}"
+    return DataError(f"Cannot write {what} into {where}: {what_happened}; {fix}. Nothing of it was kept.")
 
 
 @contextmanager

@@ -300,19 +300,20 @@ class I2nResult:
 
     split_raw, split_ceiling, split_ceiled, split_cells: (n_splits,) — r(model, human half 0),
     r(human half 0, half 1), split_raw / √split_ceiling, and the number of cells correlated with the model.
-    raw, ceiling, ceiled: means over splits; error: brainbench's error of the ceiled score, the SEM (ddof=1) of
-    split_ceiled (`uncertainty.standard_error`); raw_error, ceiling_error, ceiled_error: Brain-Score's, the std over
-    splits (ddof=0, not divided by √n). images, objects: the sorted stimulus ids and object labels of the
-    image × distractor cells scored.
+    raw, ceiling, ceiled: means over splits; error, raw_error: brainbench's errors of the ceiled and the raw score,
+    the SEM (ddof=1) of split_ceiled and split_raw (`uncertainty.standard_error`); brainscore_raw_error,
+    brainscore_ceiling_error, brainscore_ceiled_error: Brain-Score's, the std over splits (ddof=0, not divided by
+    √n). images, objects: the sorted stimulus ids and object labels of the image × distractor cells scored.
     """
 
     raw: float
     ceiling: float
     ceiled: float
     error: float | None
-    raw_error: float
-    ceiling_error: float
-    ceiled_error: float
+    raw_error: float | None
+    brainscore_raw_error: float
+    brainscore_ceiling_error: float
+    brainscore_ceiled_error: float
     split_raw: np.ndarray
     split_ceiling: np.ndarray
     split_ceiled: np.ndarray
@@ -440,8 +441,9 @@ def i2n(
     ])
     return I2nResult(
         raw=float(raw_a.mean()), ceiling=float(ceiling_a.mean()), ceiled=float(ceiled.mean()),
-        error=standard_error(ceiled),
-        raw_error=float(raw_a.std()), ceiling_error=float(ceiling_a.std()), ceiled_error=float(ceiled.std()),
+        error=standard_error(ceiled), raw_error=standard_error(raw_a),
+        brainscore_raw_error=float(raw_a.std()), brainscore_ceiling_error=float(ceiling_a.std()),
+        brainscore_ceiled_error=float(ceiled.std()),
         split_raw=raw_a, split_ceiling=ceiling_a, split_ceiled=ceiled, split_cells=np.array(cells),
         images=coded.images, objects=coded.objects,
     )

@@ -20,7 +20,8 @@ def standard_error(per_unit: ArrayLike) -> float | None:
 
 
 def error_method(n: int, units: str, per: str, caveat: str = "") -> str:
-    """How an error was computed, as records state it: e.g. ``error_method(10, "cross-validation splits", "split")``
+    """How an error was computed, as records state it (`n`: the units with a finite value, as `standard_error` counts
+    them): e.g. ``error_method(10, "cross-validation splits", "split")``
     → "SEM (ddof=1) over 10 cross-validation splits of the per-split ceiled score"; `caveat` says, e.g., which units
     are not independent."""
     return f"SEM (ddof=1) over {n} {units} of the per-{per} ceiled score" + (f"; {caveat}" if caveat else "")

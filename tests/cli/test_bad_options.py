@@ -271,7 +271,7 @@ def test_a_full_disk_is_one_sentence_naming_the_file(cli: Cli, monkeypatch: pyte
     monkeypatch.setattr(brainbench.cli.data, "fetch_dataset", fetch)
     result = cli("data", "fetch", "kriegeskorte2008")
     line = assert_one_line_error(result)
-    assert result.exit_code == 1 and path in line and "no space" in line and "unexpected" not in line
+    assert result.exit_code == 1 and path in line and "the disk is full" in line and "unexpected" not in line
 
 
 @pytest.mark.mirror

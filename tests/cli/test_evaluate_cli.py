@@ -79,7 +79,8 @@ def _reference(files: dict) -> dict[str, object]:
     split_ceiled = np.sign(medians) * np.square(medians) / ceiling  # sign(r)·r²/ceiling per split
     return {"split_medians": medians, "raw": raw, "ceiling_split_medians": ceilings, "ceiling": ceiling,
             "ceiled": np.sign(raw) * raw**2 / ceiling, "error": float(sem(split_ceiled)),  # SEM (ddof=1) of the ceiled
-            "raw_error": float(np.std(medians) / np.sqrt(10))}  # Brain-Score's: std (ddof=0) / √n of the raw
+            "raw_error": float(sem(medians)),  # SEM (ddof=1) of the raw split medians
+            "brainscore_raw_error": float(np.std(medians) / np.sqrt(10))}  # Brain-Score's: std (ddof=0) / √n
 
 
 def _evaluate(cli, features: Path, assembly: Path, *extra: str) -> dict:
@@ -96,7 +97,7 @@ def test_evaluate_matches_sklearn_split_by_split(cli, files):
     # any BLAS and would catch a float32 cast, a wrong split or stimulus order.
     np.testing.assert_allclose(out["split_medians"], expected["split_medians"], rtol=0, atol=1e-10)
     np.testing.assert_allclose(out["ceiling_split_medians"], expected["ceiling_split_medians"], rtol=0, atol=1e-12)
-    for key in ("raw", "ceiling", "ceiled", "error", "raw_error"):
+    for key in ("raw", "ceiling", "ceiled", "error", "raw_error", "brainscore_raw_error"):
         assert out[key] == pytest.approx(expected[key], abs=1e-10), key
     assert out["ceiling_convention"] == "explained_variance" and "ddof=1" in out["error_method"]
     assert set(out) >= {"raw", "error", "raw_error", "ceiling", "ceiled", "split_medians", "split_ceiled",

@@ -156,7 +156,8 @@ def test_i2n_json_matches_the_metric_and_an_independent_computation(cli, files):
     direct = i2n(model.values, model.stimulus_id.values, model.choice.values,
                  TwoAfcTrials(trials.stimulus_id.values, trials.sample_obj.values, trials.dist_obj.values,
                               trials.choice.values))
-    for key in ("raw", "ceiling", "ceiled", "raw_error", "ceiling_error", "ceiled_error"):
+    for key in ("raw", "ceiling", "ceiled", "brainscore_raw_error", "brainscore_ceiling_error",
+                "brainscore_ceiled_error", "raw_error", "error"):
         assert out[key] == pytest.approx(getattr(direct, key), abs=1e-12), key
     for key in ("split_raw", "split_ceiling", "split_ceiled", "split_cells"):
         np.testing.assert_allclose(out[key], getattr(direct, key), atol=1e-12, err_msg=key)

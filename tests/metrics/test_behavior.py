@@ -296,7 +296,8 @@ def test_i2n_matches_loop_reimplementation(seed):
     np.testing.assert_allclose(result.split_raw, raw, atol=1e-12)
     np.testing.assert_allclose(result.split_ceiling, ceiling, atol=1e-12)
     assert result.raw == pytest.approx(raw.mean(), abs=1e-12)
-    assert result.raw_error == pytest.approx(raw.std(), abs=1e-12)
+    assert result.brainscore_raw_error == pytest.approx(raw.std(), abs=1e-12)  # Brain-Score's: ddof=0, no √n
+    assert result.raw_error == pytest.approx(raw.std(ddof=1) / np.sqrt(len(raw)), abs=1e-12)
     assert result.ceiling == pytest.approx(ceiling.mean(), abs=1e-12)
     assert result.ceiled == pytest.approx(np.mean(raw / np.sqrt(ceiling)), abs=1e-12)
     # brainbench's error: SEM (ddof=1) of the per-split ceiled r / √ceiling.
