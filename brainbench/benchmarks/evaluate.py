@@ -11,13 +11,13 @@ import numpy as np
 import torch
 import xarray as xr
 
-from brainbench.benchmarks.neural import neural_data, select_time_bin
+from brainbench.benchmarks.neural import ceiled_predictivity, neural_data, select_time_bin
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.behavior import I2nResult, TwoAfcTrials, i2n
-from brainbench.metrics.ceiling import CONVENTIONS, ceil
+from brainbench.metrics.ceiling import CONVENTIONS
 from brainbench.metrics.predictivity import feature_predictivity, internal_consistency
 from brainbench.metrics.splits import brainscore_splits
-from brainbench.metrics.uncertainty import error_method, standard_error
+from brainbench.metrics.uncertainty import error_method
 from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 
@@ -136,18 +136,12 @@ def evaluate_features(
         ceiling, ceiling_splits = float(consistency.ceiling), [float(v) for v in consistency.split_medians]
     else:
         notes.append("single repetition per stimulus: no internal-consistency ceiling; ceiled = raw")
-    convention = "none" if ceiling is None else "explained_variance"
-    about = {"scored": scored, "data": data_name, "disagreeing": "its repetitions",
-             "raw_error": standard_error(split_raw)}
-    split_ceiled = ceil(split_raw, ceiling, convention, **about)
+    ceiled = ceiled_predictivity(raw, split_raw, ceiling, scored, data_name)
     return Evaluation(
-        raw=raw, error=standard_error(split_ceiled), raw_error=standard_error(split_raw),
-        brainscore_raw_error=float(result.error), ceiling=ceiling,
-        ceiled=ceil(raw, ceiling, convention, **about), split_medians=[float(v) for v in split_raw],
-        split_ceiled=[float(v) for v in split_ceiled], ceiling_split_medians=ceiling_splits,
-        ceiling_convention=convention,
-        error_method=error_method(int(np.isfinite(split_ceiled).sum()), "cross-validation splits", "split",
-                                  "the splits are not independent (their training stimuli overlap)"),
+        raw=raw, error=ceiled.error, raw_error=ceiled.raw_error, brainscore_raw_error=float(result.error),
+        ceiling=ceiling, ceiled=ceiled.ceiled, split_medians=[float(v) for v in split_raw],
+        split_ceiled=[float(v) for v in ceiled.split_ceiled], ceiling_split_medians=ceiling_splits,
+        ceiling_convention=ceiled.convention, error_method=ceiled.error_method,
         seconds=time.perf_counter() - start, notes=notes,
     )
 

@@ -173,6 +173,43 @@ def _appearance_numbers(row_stimulus: np.ndarray) -> np.ndarray:
     return numbers
 
 
+@dataclass(frozen=True)
+class CeiledPredictivity:
+    """A predictivity score ceiled by the internal-consistency ceiling (`metrics.ceiling.ceil`), with its errors.
+
+    convention: "explained_variance" (sign(r)·r²/ceiling), or "none" without a ceiling; split_ceiled: (n_splits,);
+    error, raw_error: SEM (ddof=1) over the splits of the ceiled and the raw split medians.
+    """
+
+    ceiling: float | None
+    convention: str
+    ceiled: float
+    split_ceiled: np.ndarray
+    error: float | None
+    raw_error: float | None
+    error_method: str
+    about: dict[str, Any]  # what `ceil` names in its refusal: scored, data, disagreeing, raw_error
+
+    def of(self, raw: float) -> float:
+        """Another raw score (e.g. another layer's) ceiled the same way."""
+        return ceil(raw, self.ceiling, self.convention, **self.about)
+
+
+def ceiled_predictivity(raw: float, split_raw: np.ndarray, ceiling: float | None, scored: str,
+                        data: str) -> CeiledPredictivity:
+    """``raw`` (the mean of the split medians ``split_raw``) and each split ceiled by ``ceiling`` (None: no ceiling);
+    a ceiling ≤ 0 is one BrainbenchError naming ``scored`` and ``data``. Shared by benchmarks and `evaluate`."""
+    convention = "none" if ceiling is None else "explained_variance"
+    about = {"scored": scored, "data": data, "disagreeing": "its repetitions", "raw_error": standard_error(split_raw)}
+    ceiled = ceil(raw, ceiling, convention, **about)
+    split_ceiled = np.atleast_1d(ceil(split_raw, ceiling, convention, **about))
+    method = error_method(int(np.isfinite(split_ceiled).sum()), "cross-validation splits", "split",
+                          "the splits are not independent (their training stimuli overlap), so it understates the "
+                          "uncertainty; the ceiling's own uncertainty is not included")
+    return CeiledPredictivity(ceiling, convention, ceiled, split_ceiled, standard_error(split_ceiled),
+                              about["raw_error"], method, about)
+
+
 def _splits(spec: BenchmarkSpec, n: int, strata: list[Any] | None) -> list[tuple[np.ndarray, np.ndarray]]:
     params = spec.metric
     try:
@@ -269,38 +306,34 @@ def run_neural(
         ceiling_splits = [float(v) for v in consistency.split_medians]
         halves = "even/odd trials" if ceiling_params.get("repetitions") == "alternate" else "repetitions"
         ceiling_note = f"internal consistency: split-half over {halves}, Spearman-Brown corrected, median over neuroids"
-    convention = "none" if ceiling is None else "explained_variance"
     split_raw = result.split_medians[at].cpu().numpy()
-    about = {"scored": f"Benchmark {spec.id}", "disagreeing": "its repetitions", "raw_error": standard_error(split_raw),
-             "data": f"dataset {dataset.manifest.name} (assembly {spec.assembly}, {len(scored.stimulus_ids)} stimuli)"}
-    ceiled = ceil(raw, ceiling, convention, **about)
-    split_ceiled = ceil(split_raw, ceiling, convention, **about)
+    ceiled = ceiled_predictivity(
+        raw, split_raw, ceiling, f"Benchmark {spec.id}",
+        f"dataset {dataset.manifest.name} (assembly {spec.assembly}, {len(scored.stimulus_ids)} stimuli)",
+    )
     layer_profile = {
         layer: {"selection_raw": selection_raw[i]} for i, layer in enumerate(layers)
     }
     if profile:
         for i, layer in enumerate(scored_layers):
             value = float(result.raw[i])
-            layer_profile[layer] |= {"raw": value, "ceiled": ceil(value, ceiling, convention, **about)}
-    method = error_method(int(np.isfinite(split_ceiled).sum()), "cross-validation splits", "split",
-                          "the splits are not independent (their training stimuli overlap), so it understates the "
-                          "uncertainty; the ceiling's own uncertainty is not included")
+            layer_profile[layer] |= {"raw": value, "ceiled": ceiled.of(value)}
     fields = {
         "raw": raw,
         "ceiling": ceiling,
-        "ceiled": ceiled,
-        "error": standard_error(split_ceiled),
+        "ceiled": ceiled.ceiled,
+        "error": ceiled.error,
         "layer": best,
         "details": {
             "regression": spec.metric.get("regression", "pls"),
             "split_medians": [float(v) for v in split_raw],
-            "split_ceiled": [float(v) for v in split_ceiled],
-            "raw_error": about["raw_error"],
+            "split_ceiled": [float(v) for v in ceiled.split_ceiled],
+            "raw_error": ceiled.raw_error,
             "brainscore_raw_error": float(result.error[at]),
             "brainscore_raw_error_method": "std (ddof=0) over splits of the split medians / sqrt(n_splits)",
             "ceiling_split_medians": ceiling_splits,
             "ceiling_method": ceiling_note,
-            **ceiling_details(convention, method),
+            **ceiling_details(ceiled.convention, ceiled.error_method),
             "layer_map": {spec.region: best},
             "layer_selection": selection_note,
             "layer_profile": layer_profile,

@@ -30,7 +30,7 @@ from brainbench.metrics import tuning
 from brainbench.metrics.ceiling import ceil, ceiling_details
 from brainbench.metrics.distribution import binned, bootstrap_similarity, ks_similarity, sample_histogram
 from brainbench.metrics.splits import stratified_halves
-from brainbench.metrics.uncertainty import error_method, standard_error
+from brainbench.metrics.uncertainty import error_method, halving_standard_error
 from brainbench.models.electrophysiology import LayerRecording
 
 N_BOOTSTRAP = 1000
@@ -150,7 +150,7 @@ def run_properties(
             fold_layers.append(chosen)
     raw, ceiling = float(np.mean(fold_scores)), float(np.mean(fold_ceilings))
     about = {"scored": f"Benchmark {spec.id}", "disagreeing": "the two halves of its published neurons",
-             "raw_error": standard_error(np.reshape(fold_scores, (n_splits, 2)).mean(1))}
+             "raw_error": halving_standard_error(fold_scores, n_splits)}
     data = f"dataset {dataset.manifest.name} ({target.name})"
     ceiled = ceil(raw, ceiling, "ratio", data=data, **about)  # the overall ceiling is checked first
     fold_ceiled = [ceil(value, fold_ceilings[i], "ratio", data=f"{data}, halving {i // 2}, direction {i % 2}", **about)
@@ -169,7 +169,7 @@ def run_properties(
         else f"no responsive unit of {layer} has a {target.name}"
     )
     fields = dict(
-        raw=raw, ceiling=ceiling, ceiled=ceiled, error=standard_error(np.reshape(fold_ceiled, (n_splits, 2)).mean(1)),
+        raw=raw, ceiling=ceiling, ceiled=ceiled, error=halving_standard_error(fold_ceiled, n_splits),
         layer=layer,
         details={
             "property": target.name,

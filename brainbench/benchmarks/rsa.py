@@ -19,7 +19,7 @@ from brainbench.errors import BrainbenchError
 from brainbench.metrics import compare_rdms, nili_bounds, rdm, subset
 from brainbench.metrics.ceiling import ceil
 from brainbench.metrics.splits import stratified_halves
-from brainbench.metrics.uncertainty import error_method, standard_error
+from brainbench.metrics.uncertainty import error_method, halving_standard_error
 
 CEILING_METHODS = ("none", "nili_upper", "nili_lower")
 
@@ -128,7 +128,7 @@ def rsa_score(
     overall = float(np.mean([c[bound] for c in fold_ceilings])) if bound else None
     convention = "ratio" if bound else "none"
     about = {"scored": scored, "disagreeing": "its subjects' RDMs",
-             "raw_error": standard_error(np.reshape(fold_scores, (n_splits, 2)).mean(1))}
+             "raw_error": halving_standard_error(fold_scores, n_splits)}
     ceiled = ceil(raw, overall, convention, data=data, **about)  # the overall ceiling is checked first
     fold_ceiled = [ceil(value, fold_ceilings[i][bound] if bound else None, convention,
                         data=f"{data} (halving {i // 2}, direction {i % 2})", **about)
@@ -140,7 +140,7 @@ def rsa_score(
         raw_error=about["raw_error"],
         ceiling=overall,
         ceiled=ceiled,
-        error=standard_error(np.reshape(fold_ceiled, (n_splits, 2)).mean(1)),
+        error=halving_standard_error(fold_ceiled, n_splits),
         layer=Counter(fold_layers).most_common(1)[0][0],
         fold_scores=fold_scores,
         fold_layers=fold_layers,

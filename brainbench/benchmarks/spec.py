@@ -11,6 +11,7 @@ from typing import Any
 from brainbench.definitions import definition_files, read_toml
 from brainbench.errors import BrainbenchError, unknown
 from brainbench.leaderboard import REGIONS
+from brainbench.leaderboard.record import default_column
 
 #: A benchmark TOML's ``column = "none"``: its scores feed no leaderboard column (shown under --benchmarks only).
 NO_COLUMN = "none"
@@ -43,7 +44,7 @@ class BenchmarkSpec:
         """
         if self.column is not None:
             return None if self.column == NO_COLUMN else self.column
-        return self.region if ceiling is not None and self.region in REGIONS else None
+        return default_column(self.region, ceiling)
 
     def parameters(self) -> dict[str, Any]:
         """Every parameter that can move the score, as recorded with it."""

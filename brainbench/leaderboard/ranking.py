@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brainbench.leaderboard.identity import ModelEntry, labels
-from brainbench.leaderboard.record import REGIONS, ScoreRecord
+from brainbench.leaderboard.record import REGIONS, ScoreRecord, default_column
 
 
 @dataclass
@@ -59,7 +59,7 @@ def column_of(record: ScoreRecord) -> str | None:
     if "column" in record.details:
         column = record.details["column"]
         return column if column in REGIONS else None
-    return record.region if record.ceiling is not None and record.region in REGIONS else None
+    return default_column(record.region, record.ceiling)
 
 
 def rank(latest: Sequence[ScoreRecord]) -> list[RankedModel]:

@@ -16,6 +16,12 @@ from brainbench.errors import BrainbenchError
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT", "behavior")
 
 
+def default_column(region: str, ceiling: float | None) -> str | None:
+    """The leaderboard column a score feeds when its benchmark names none: its region (one of REGIONS) when the
+    score has a ceiling, else none — a column averages ceiled scores only."""
+    return region if ceiling is not None and region in REGIONS else None
+
+
 def new_uid() -> str:
     """A fresh record uid: a random UUID as its canonical 36-character text."""
     return str(uuid.uuid4())

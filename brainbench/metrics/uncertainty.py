@@ -19,6 +19,12 @@ def standard_error(per_unit: ArrayLike) -> float | None:
     return float(values.std(ddof=1) / np.sqrt(values.size))
 
 
+def halving_standard_error(fold_values: ArrayLike, n_halvings: int) -> float | None:
+    """`standard_error` over halvings of per-fold values ordered (halving, direction): (2 · n_halvings,) values, the
+    two directions of a halving (chosen on one half, scored on the other, and back) averaged first."""
+    return standard_error(np.reshape(np.asarray(fold_values, dtype=np.float64), (n_halvings, 2)).mean(1))
+
+
 def error_method(n: int, units: str, per: str, caveat: str = "") -> str:
     """How an error was computed, as records state it (`n`: the units with a finite value, as `standard_error` counts
     them): e.g. ``error_method(10, "cross-validation splits", "split")``
