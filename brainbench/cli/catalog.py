@@ -10,10 +10,12 @@ from rich.table import Table
 
 from brainbench.benchmarks.spec import list_benchmarks
 from brainbench.cli import options, render
-from brainbench.models.registry import list_models, registered_models
+from brainbench.cli.lazy import LazyGroup
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy={"show": (
+    "brainbench.cli.inspect:show",
+    "Architecture, parameters, weights, visual degrees, input size and candidate layers with their RFs.")})
 def models() -> None:
     """Models brainbench can score."""
 
@@ -23,6 +25,8 @@ def models() -> None:
 @options.as_json
 def models_list(pattern: str, as_json: bool) -> None:
     """List model ids matching PATTERN: built-ins, or 'timm:resnet*', 'torchvision:*'."""
+    from brainbench.models.registry import list_models, registered_models  # torch: only where models are used
+
     names = list_models(pattern)
     if as_json:
         render.print_json(names)

@@ -10,13 +10,40 @@ from typing import Any
 import click
 
 import brainbench
+from brainbench.cli.lazy import LazyGroup
 from brainbench.errors import BrainbenchError, file_system_trouble
 
 _PLACES = "BRAINBENCH_HOME or the command's path option, e.g. --leaderboard"
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2; older clicks exit 0 instead
 
 
-class _Group(click.Group):
+#: Every command, imported only when run: name → (where it lives, its first docstring sentence for ``--help``).
+COMMANDS = {
+    "benchmarks": ("brainbench.cli.catalog:benchmarks", "Benchmarks brainbench can run."),
+    "data": ("brainbench.cli.data:data",
+             "Datasets: list them, fetch them into the cache, verify the cached copies."),
+    "evaluate": ("brainbench.cli.evaluate:evaluate",
+                 "Score precomputed model outputs: FEATURES against a neural ASSEMBLY (pls, ridge), or choice "
+                 "PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled, its error (SEM over splits "
+                 "of the per-split ceiled score) and per-split values; --json adds Brain-Score's own raw error "
+                 "(brainscore_raw_error)."),
+    "extract": ("brainbench.cli.extract:extract",
+                "Write a model's activations to a netCDF file (stimulus × neuroid)."),
+    "layers": ("brainbench.cli.layers:layers",
+               "Score every candidate layer of MODEL on each benchmark (nothing is written to the leaderboard)."),
+    "leaderboard": ("brainbench.cli.leaderboard:leaderboard",
+                    "Rank the scored models: V1, V2, V4, IT, behavior and their average."),
+    "models": ("brainbench.cli.catalog:models", "Models brainbench can score."),
+    "rf": ("brainbench.cli.inspect:rf",
+           "Theoretical receptive field of each layer: size (px and degrees), jump (stride) and centre offset."),
+    "score": ("brainbench.cli.score:score",
+              "Score MODEL on benchmarks and append each record to the leaderboard as soon as it is computed."),
+    "visualize": ("brainbench.cli.visualize:visualize",
+                  "Show what LAYER of MODEL responds to, by gradient ascent on an image (Olah et al."),
+}
+
+
+class _Group(LazyGroup):
     """Turns errors into one line on stderr and a non-zero exit (``--debug`` shows the traceback).
 
     Exit codes: 1 for an error the user can fix, 2 for a usage error (click's and POSIX's convention: a bad
@@ -75,9 +102,8 @@ def _explain(exc: Exception) -> tuple[str, int]:
         where = f"'{exc.filename}'" if getattr(exc, "filename", None) is not None else "a file"
         fix = f"{remedy} or use {other_place}" if remedy else f"use {other_place}"
         return f"Cannot use {where}: {what_happened}; {fix} ({_PLACES}).", 1
-    import torch
-
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
+    torch = sys.modules.get("torch")  # only a run that loaded torch can have run out of GPU memory
+    if torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError):
         return "the GPU ran out of memory; lower --batch-size or pass --device cpu.", 1
     if isinstance(exc, MemoryError):
         return "this machine ran out of memory; lower --batch-size or score fewer layers (--layers).", 1
@@ -85,7 +111,7 @@ def _explain(exc: Exception) -> tuple[str, int]:
     return f"unexpected {type(exc).__name__}: {first} (rerun with --debug for the traceback).", 2
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(brainbench.__version__, prog_name="brainbench")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 def cli(debug: bool) -> None:
@@ -94,24 +120,6 @@ def cli(debug: bool) -> None:
     Scores vision models against primate visual cortex and behaviour, and ranks them in a local
     leaderboard.
     """
-
-
-def _register() -> None:
-    from brainbench.cli import catalog, data, evaluate, inspect, layers, leaderboard, score, visualize
-
-    cli.add_command(score.score)
-    cli.add_command(evaluate.evaluate)
-    cli.add_command(layers.layers)
-    cli.add_command(visualize.visualize)
-    cli.add_command(inspect.rf)
-    catalog.models.add_command(inspect.show)
-    cli.add_command(leaderboard.leaderboard)
-    cli.add_command(data.data)
-    cli.add_command(catalog.models)
-    cli.add_command(catalog.benchmarks)
-
-
-_register()
 
 
 def main() -> None:

@@ -1,15 +1,28 @@
-"""Datasets: manifests, fetching, stimuli and assemblies. Knows nothing of models."""
+"""Datasets: manifests, fetching, stimuli and assemblies. Knows nothing of models.
+
+Manifests are imported at once; the rest (xarray, pooch, PIL) on first use, so listing datasets stays light.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from brainbench.data.assemblies import Dataset
-from brainbench.data.fetch import fetch_dataset, verify_dataset
-from brainbench.data.loaders import get_loader
 from brainbench.data.manifest import DataFile, Manifest, list_manifests, load_manifest
-from brainbench.data.stimuli import StimulusSet
+
+if TYPE_CHECKING:
+    from brainbench.data.assemblies import Dataset
+    from brainbench.data.fetch import fetch_dataset, verify_dataset
+    from brainbench.data.stimuli import StimulusSet
+
+_LAZY = {
+    "Dataset": "brainbench.data.assemblies",
+    "fetch_dataset": "brainbench.data.fetch",
+    "verify_dataset": "brainbench.data.fetch",
+    "StimulusSet": "brainbench.data.stimuli",
+}
 
 __all__ = [
     "DataFile",
@@ -31,6 +44,15 @@ def load_dataset(
     progress: Callable[[DataFile], object] | None = None,
 ) -> Dataset:
     """Fetch (cache → mirror → download, verified) and load dataset ``name``."""
+    from brainbench.data.fetch import fetch_dataset
+    from brainbench.data.loaders import get_loader
+
     manifest = load_manifest(name)
     fetched = fetch_dataset(manifest, mirrors, allow_download, progress)
     return get_loader(manifest.loader)(manifest, {path: f.path for path, f in fetched.items()})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'brainbench.data' has no attribute '{name}'")
