@@ -36,6 +36,7 @@ lint: install
 	$(BIN)/ruff check brainbench tests bench
 
 bench: install
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/rsa_speed.py
 	$(BIN)/python bench/neural_speed.py
 
