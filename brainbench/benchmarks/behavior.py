@@ -109,12 +109,18 @@ def run_shape_bias(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs, mode
     per_observer = _observer_shape_biases(trials["subject"].values, responses, shapes, textures)
     unit_scores = [1 - abs(model["shape_bias"] - bias) for bias in per_observer.values()]
     conflicting = meta["shape"].to_numpy() != meta["texture"].to_numpy()
+    shape_accuracy = float(np.mean(decisions[conflicting] == meta["shape"].to_numpy()[conflicting]))
+    texture_accuracy = float(np.mean(decisions[conflicting] == meta["texture"].to_numpy()[conflicting]))
     return dict(
         raw=raw, ceiling=None, ceiled=ceil(raw, None, "none"), error=standard_error(unit_scores), layer=None,
         details={
             "model_shape_bias": model["shape_bias"], "human_shape_bias": human["shape_bias"],
             "model": dict(model), "human": dict(human), "human_shape_bias_per_observer": per_observer,
-            "model_shape_accuracy": float(np.mean(decisions[conflicting] == meta["shape"].to_numpy()[conflicting])),
+            "model_shape_accuracy": shape_accuracy,
+            # What the score is made of, under one key (shown under the score table): the model's own shape bias,
+            # the humans' pooled one, and the fractions of cue-conflict images decided as their shape / texture.
+            "shape_bias": {"model": model["shape_bias"], "human": human["shape_bias"],
+                           "shape_accuracy": shape_accuracy, "texture_accuracy": texture_accuracy},
             "n_images": len(stimuli), "n_human_trials": int(trials.sizes["presentation"]),
             "readout": "ImageNet-1k softmax, mean over each category's classes (Geirhos et al. 2019 mapping)",
             "ceiling_method": "none: the score is already a distance between the model's and the humans' shape bias",

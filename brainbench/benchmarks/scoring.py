@@ -206,23 +206,38 @@ def _save(board: Leaderboard, records: list[ScoreRecord]) -> None:
 
 def layer_profile(
     model: str | Model,
-    benchmark: str,
+    benchmarks: str | Sequence[str],
     **options,
-) -> tuple[Outcome, BenchmarkSpec]:
-    """Every candidate layer of ``model`` scored on ``benchmark`` (nothing is written).
+) -> list[tuple[Outcome, BenchmarkSpec]]:
+    """Every candidate layer of ``model`` scored on each benchmark (ids or wildcard patterns; nothing is written).
 
-    Returns the outcome (with the committed layer) whose ``profile`` maps each layer to its values.
-    Options as for :func:`score` (weights, random_init, layers, device, data_mirrors, …).
+    Returns, per benchmark in order, the outcome (with the committed layer) whose ``profile`` maps each layer to its
+    values. One model session serves every benchmark, so activations on shared stimuli are computed once. A
+    benchmark without per-layer scores (:func:`has_layer_profile`) is refused before the model is built. Options as
+    for :func:`score` (weights, random_init, layers, device, data_mirrors, …).
     """
-    specs = _specs([benchmark])
-    if len(specs) != 1:
-        raise BrainbenchError(f"'{benchmark}' names {len(specs)} benchmarks; give exactly one.")
-    spec = specs[0]
+    specs = _specs([benchmarks] if isinstance(benchmarks, str) else list(benchmarks))
+    without = [spec for spec in specs if not has_layer_profile(spec)]
+    if without:
+        named = ", ".join(spec.id for spec in without)
+        raise BrainbenchError(f"{named} {'scores' if len(without) == 1 else 'score'} the model's output or readout "
+                              "layer, so there is no layer profile; `brainbench layers` takes RSA, neural and "
+                              "V1-property benchmarks.")
     session = _session(model, options.get("weights"), options.get("random_init", False), options.get("layers"),
                        options.get("visual_degrees"), options.get("device"), options.get("seed", 0),
                        options.get("data_mirrors", ()), options.get("batch_size", 32), options.get("max_memory_gb"),
                        options.get("progress"))
-    return KINDS[spec.kind](spec, session.dataset(spec.dataset), session.probe(), profile=True), spec
+    return [(KINDS[spec.kind](spec, session.dataset(spec.dataset), session.probe(), profile=True), spec)
+            for spec in specs]
+
+
+#: Kinds that score every candidate layer (``Outcome.profile``); behaviour kinds read the output or one readout.
+_PROFILED_KINDS = ("rsa", "neural", "v1_properties")
+
+
+def has_layer_profile(spec: BenchmarkSpec) -> bool:
+    """Whether ``spec`` scores each candidate layer, rather than the network's output or its readout layer."""
+    return spec.kind in _PROFILED_KINDS and spec.layer_selection.get("layer") != "readout"
 
 
 def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: Outcome, seed: int,

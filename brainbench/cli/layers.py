@@ -1,50 +1,72 @@
-"""``brainbench layers``: how every candidate layer scores on a benchmark."""
+"""``brainbench layers``: how every candidate layer scores on one or more benchmarks."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from rich.table import Table
 
-from brainbench.benchmarks.scoring import layer_profile
 from brainbench.cli import options, render
-from brainbench.cli.score import model_options, split_layers
-from brainbench.plots import plot_layer_profile
+
+
+def _plot_path(plot_path: str, benchmark: str, several: bool) -> str:
+    """``plot_path`` itself for one benchmark; with several, the benchmark id before the suffix (v4.png →
+    v4.Cowley2023.V4-pls.png)."""
+    if not several:
+        return plot_path
+    path = Path(plot_path)
+    return str(path.with_name(f"{path.stem}.{benchmark}{path.suffix or '.png'}"))
 
 
 @click.command()
 @click.argument("model")
-@click.option("-b", "--benchmark", required=True, help="One benchmark id.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also save the profile as a PNG figure.")
-@model_options
+@click.option("-b", "--benchmark", "benchmarks", multiple=True, required=True,
+              help="Benchmark id or wildcard pattern; repeatable (one profile each, on one model session). "
+              "RSA, neural and V1-property benchmarks only: behaviour benchmarks have no per-layer scores.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Also save each profile as a PNG figure; with several benchmarks the benchmark id is added "
+              "before the suffix (v4.png → v4.Cowley2023.V4-pls.png).")
+@options.model_options
 @options.data_mirror
 @options.as_json
-def layers(model: str, benchmark: str, plot_path: str | None, layers: tuple[str, ...], weights: str | None,
-           random_init: bool, visual_degrees: float | None, device: str, seed: int, batch_size: int,
-           max_memory: float | None, data_mirrors: tuple[str, ...], as_json: bool) -> None:
-    """Score every candidate layer of MODEL on BENCHMARK (nothing is written to the leaderboard).
+def layers(model: str, benchmarks: tuple[str, ...], plot_path: str | None, layers: tuple[str, ...],
+           weights: str | None, random_init: bool, visual_degrees: float | None, device: str, seed: int,
+           batch_size: int, max_memory: float | None, data_mirrors: tuple[str, ...], as_json: bool) -> None:
+    """Score every candidate layer of MODEL on each benchmark (nothing is written to the leaderboard).
+
+    --json prints a list with one object per benchmark.
 
     Example: brainbench layers efficientnet_lite0 -b Cowley2023.V4-pls --plot v4_layers.png
     """
+    from brainbench.benchmarks.scoring import layer_profile
+    from brainbench.plots import plot_layer_profile
+
     with render.progress_bars() as progress:
-        outcome, spec = layer_profile(
-            model, benchmark, weights=weights, random_init=random_init, layers=split_layers(layers),
-            visual_degrees=visual_degrees, device=device, seed=seed, data_mirrors=data_mirrors,
-            batch_size=batch_size, max_memory_gb=max_memory, progress=progress,
+        profiles = layer_profile(
+            model, list(benchmarks), weights=weights, random_init=random_init,
+            layers=options.split_layers(layers), visual_degrees=visual_degrees, device=device, seed=seed,
+            data_mirrors=data_mirrors, batch_size=batch_size, max_memory_gb=max_memory, progress=progress,
         )
-    if plot_path:
-        plot_layer_profile(outcome.profile, outcome.layer, f"{model} on {spec.id}", plot_path)
+    figures = []
+    for outcome, spec in profiles:
+        if plot_path:
+            figures.append(_plot_path(plot_path, spec.id, len(profiles) > 1))
+            plot_layer_profile(outcome.profile, outcome.layer, f"{model} on {spec.id}", figures[-1])
     if as_json:
-        render.print_json({"benchmark": spec.id, "committed_layer": outcome.layer,
-                           "layers": [{"layer": k, **v} for k, v in outcome.profile.items()]})
+        render.print_json([{"benchmark": spec.id, "committed_layer": outcome.layer,
+                            "layers": [{"layer": k, **v} for k, v in outcome.profile.items()]}
+                           for outcome, spec in profiles])
         return
-    keys = sorted({key for values in outcome.profile.values() for key in values})
-    table = Table(title=f"{model} on {spec.id}  ·  committed layer: {outcome.layer}")
-    table.add_column("layer", no_wrap=True)
-    for key in keys:
-        table.add_column(key, justify="right")
-    for layer, values in outcome.profile.items():
-        mark = " ◀" if layer == outcome.layer else ""
-        table.add_row(layer + mark, *(render.number(values.get(key)) for key in keys))
-    render.stdout.print(table)
-    if plot_path:
-        render.stdout.print(f"figure saved to {plot_path}")
+    for outcome, spec in profiles:
+        keys = sorted({key for values in outcome.profile.values() for key in values})
+        table = Table(title=f"{model} on {spec.id}  ·  committed layer: {outcome.layer}")
+        table.add_column("layer", no_wrap=True)
+        for key in keys:
+            table.add_column(key, justify="right")
+        for layer, values in outcome.profile.items():
+            mark = " ◀" if layer == outcome.layer else ""
+            table.add_row(layer + mark, *(render.number(values.get(key)) for key in keys))
+        render.stdout.print(table)
+    for figure in figures:
+        render.stdout.print(f"figure saved to {figure}")

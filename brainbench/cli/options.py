@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import click
 
@@ -36,3 +37,47 @@ class PositiveFloat(click.FloatRange):
 
 #: Seeds numpy's legacy RandomState and torch both accept.
 SEED = click.IntRange(0, 2**32 - 1)
+
+
+def _apply(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """One decorator applying ``decorators`` so that ``--help`` lists their options in the order given."""
+    def apply(command: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+    return apply
+
+
+def split_layers(values: tuple[str, ...]) -> list[str] | None:
+    """``--layers`` values, comma-separated or repeated, as one list (None when not given)."""
+    layers = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return layers or None
+
+
+# Which model: every command that builds one takes the options below that change what it builds or computes.
+candidate_layers = click.option(
+    "--layers", multiple=True,
+    help="Candidate layers (comma-separated or repeated); default: a sensible set per architecture family.",
+)
+visual_degrees = click.option("--visual-degrees", type=PositiveFloat(), metavar="DEGREES",
+                              help="The model's field of view in degrees (default: 8).")
+weights = _apply(
+    click.option("--weights", type=click.Path(dir_okay=False), help="A state_dict file to load into the model."),
+    click.option("--random-init", is_flag=True, help="Use the untrained, randomly initialised network (recorded)."),
+)
+seed = click.option("--seed", type=SEED, default=0, show_default=True,
+                    help="Seed for random initialisation and any sampling.")
+
+# How to run it: only commands that pass images through the model in batches.
+device = click.option("--device", default="auto", show_default=True,
+                      help="auto (CUDA > MPS > CPU), cpu, cuda, cuda:N, mps.")
+batching = _apply(
+    click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+                 help="Images per forward pass."),
+    click.option("--max-memory", type=PositiveFloat(), metavar="GIB",
+                 help="GiB of activations held at once (default 4); layers are processed in as many passes as this "
+                 "needs."),
+)
+
+#: Everything ``score`` and ``layers`` use: which model (layers, weights, degrees, seed) and how to run it.
+model_options = _apply(candidate_layers, weights, visual_degrees, device, seed, batching)

@@ -6,12 +6,8 @@ from pathlib import Path
 
 import click
 
-from brainbench.cli import render
-from brainbench.cli.score import model_options, split_layers
+from brainbench.cli import options, render
 from brainbench.errors import BrainbenchError
-from brainbench.models.registry import resolve_model
-from brainbench.models.visualize import activation, check_target, deepdream, open_image
-from brainbench.models.visualize import visualize as optimise
 
 
 def _position(value: str | None) -> tuple[int, int] | None:
@@ -34,7 +30,8 @@ def _save(image, path: str) -> None:
 
 @click.command()
 @click.argument("model")
-@click.option("--layer", required=True, help="The layer (a module name, e.g. blocks.4.0).")
+@click.option("--layer", required=True, help="The layer (a module name, e.g. blocks.4.0; any module, not only the "
+              "candidate layers).")
 @click.option("--channel", type=click.IntRange(min=0),
               help="Channel to excite (objective: its mean, or one neuron with --neuron).")
 @click.option("--neuron", help="X,Y: excite only this position of the channel's map.")
@@ -46,11 +43,12 @@ def _save(image, path: str) -> None:
               help="Output size in pixels (feature visualisation).")
 @click.option("--octaves", type=click.IntRange(min=1), default=3, show_default=True, help="DeepDream octaves.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the PNG.")
-@model_options
+@options.weights
+@options.device
+@options.seed
 def visualize(model: str, layer: str, channel: int | None, neuron: str | None, dream_image: str | None, steps: int,
-              size: int, octaves: int, output: str, layers: tuple[str, ...], weights: str | None,
-              random_init: bool, visual_degrees: float | None, device: str, seed: int, batch_size: int,
-              max_memory: float | None) -> None:
+              size: int, octaves: int, output: str, weights: str | None, random_init: bool, device: str,
+              seed: int) -> None:
     """Show what LAYER of MODEL responds to, by gradient ascent on an image (Olah et al. 2017).
 
     Without --channel the objective is the whole layer's squared norm (as DeepDream).
@@ -58,8 +56,11 @@ def visualize(model: str, layer: str, channel: int | None, neuron: str | None, d
     Examples: brainbench visualize efficientnet_lite0 --layer blocks.4.0 --channel 7 -o unit.png;
     brainbench visualize efficientnet_lite0 --layer blocks.4.0 --deepdream cat.jpg -o dream.png
     """
-    resolved = resolve_model(model, weights=weights, random_init=random_init, layers=split_layers(layers),
-                             visual_degrees=visual_degrees, seed=seed)
+    from brainbench.models.registry import resolve_model
+    from brainbench.models.visualize import activation, check_target, deepdream, open_image
+    from brainbench.models.visualize import visualize as optimise
+
+    resolved = resolve_model(model, weights=weights, random_init=random_init, seed=seed)
     objective = "layer" if channel is None or dream_image else ("neuron" if neuron else "channel")
     check_target(resolved, layer, objective, None if dream_image else channel, _position(neuron))
     source = open_image(dream_image) if dream_image else None

