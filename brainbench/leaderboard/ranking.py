@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,6 +11,32 @@ from typing import Any
 
 from brainbench.leaderboard.identity import ModelEntry, labels
 from brainbench.leaderboard.record import REGIONS, ScoreRecord, default_column
+
+#: Numbers a benchmark records beside its score about what the model (and the humans) did, in display order:
+#: shown with the score under ``--benchmarks``/``--long`` (the score of Geirhos2019's shape bias is a distance).
+MEASURES: tuple[str, ...] = (
+    "model_shape_bias", "human_shape_bias", "model_shape_accuracy", "model_texture_accuracy", "model_accuracy",
+    "human_accuracy",
+)
+
+_SHAPE_BIAS_NAMES = {"model": "model_shape_bias", "human": "human_shape_bias", "shape_accuracy": "model_shape_accuracy",
+                     "texture_accuracy": "model_texture_accuracy"}
+
+
+@dataclass
+class BenchmarkScore:
+    """One benchmark's ranking record of a model entry (scores unitless, as stored)."""
+
+    benchmark: str
+    benchmark_version: int
+    region: str  # the benchmark's region, one of REGIONS
+    column: str | None  # the REGIONS column its ceiled score is averaged into; None = shown, not averaged
+    ceiled: float
+    raw: float
+    ceiling: float | None  # None: the benchmark has no noise ceiling
+    error: float | None
+    layer: str | None  # the model layer scored; None for behavioural benchmarks
+    measures: dict[str, float] = field(default_factory=dict)  # the record's MEASURES, in that order
 
 
 @dataclass
@@ -30,6 +58,9 @@ class RankedModel:
     columns: dict[str, list[str]] = field(default_factory=dict)  # every REGIONS key -> the benchmarks averaged in
     not_averaged: list[str] = field(default_factory=list)  # benchmarks shown but feeding no column
     averaged_without_ceiling: list[str] = field(default_factory=list)  # fed in by their definition, not ceiled
+    # Every ranking benchmark -> its record's view; left out of ``==`` (as of the default JSON, which omits it), so a
+    # row read back from that JSON equals the row; ``benchmarks`` holds the same ceiled scores.
+    scores: dict[str, BenchmarkScore] = field(default_factory=dict, compare=False)
 
 
 def latest_of(records: Sequence[ScoreRecord]) -> list[ScoreRecord]:
@@ -109,7 +140,32 @@ def _row_of(entry: ModelEntry, records: list[ScoreRecord], label: str) -> Ranked
         columns={region: [r.benchmark for r in fed] for region, fed in columns.items()},
         not_averaged=[r.benchmark for r in ordered if column_of(r) is None],
         averaged_without_ceiling=[r.benchmark for r in ordered if r.ceiling is None and column_of(r) is not None],
+        scores={r.benchmark: benchmark_score(r) for r in ordered},
     )
+
+
+def benchmark_score(record: ScoreRecord) -> BenchmarkScore:
+    """The ranking's view of one record: its scores, column and MEASURES (those recorded as finite numbers)."""
+    found = _recorded_measures(record.details)
+    measures = {name: float(found[name]) for name in MEASURES if _is_number(found.get(name))}
+    return BenchmarkScore(
+        benchmark=record.benchmark, benchmark_version=record.benchmark_version, region=record.region,
+        column=column_of(record), ceiled=record.ceiled, raw=record.raw, ceiling=record.ceiling, error=record.error,
+        layer=record.layer, measures=measures,
+    )
+
+
+def _recorded_measures(details: dict[str, Any]) -> dict[str, Any]:
+    """MEASURES named in ``details``: at its top level, or in the shape-bias record's ``details["shape_bias"]``
+    ({model, human, shape_accuracy, texture_accuracy}); a top-level value wins."""
+    inner = details.get("shape_bias")
+    nested = {_SHAPE_BIAS_NAMES[k]: v for k, v in inner.items() if k in _SHAPE_BIAS_NAMES} if isinstance(
+        inner, dict) else {}
+    return {**nested, **{k: v for k, v in details.items() if k in MEASURES}}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _mean(values: list[float]) -> float:
