@@ -122,6 +122,16 @@ def cli(debug: bool) -> None:
     """
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:
+    """A library's warning as ``warning: <its first line>`` on stderr (not Python's two lines with a source path)."""
+    text = str(message).strip().splitlines()
+    click.echo(f"warning: {text[0] if text else category.__name__}", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
+    import warnings
+
+    warnings.showwarning = _one_line_warning
     sys.exit(cli.main(prog_name="brainbench"))

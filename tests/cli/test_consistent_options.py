@@ -5,6 +5,9 @@ offline-weights advice is true for `models register`, shape bias shows its parts
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -174,3 +177,36 @@ def test_the_example_plugin_does_not_reseed_torch() -> None:
         torch.manual_seed(seed)
         weights.append(build_tinycnn()["module"][0].weight.detach().clone())
     assert not torch.equal(weights[0], weights[1])
+
+
+WARNING_PLUGIN = '''
+import warnings
+
+from torch import nn
+
+
+def build():
+    warnings.warn("this plugin's weights are a draft\\nsecond line", UserWarning, stacklevel=1)
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+'''
+
+
+def test_one_prefix_for_errors_and_warnings_in_a_real_process(tmp_path: Path) -> None:
+    """`python -m brainbench`: a library's warning is one `warning:` line (not Python's two lines with a source
+    path), and an error in a nested group is one `error:` line."""
+    plugin = tmp_path / "warns.py"
+    plugin.write_text(WARNING_PLUGIN)
+    env = {**os.environ, "BRAINBENCH_HOME": str(tmp_path / "home"), "PYTHONWARNINGS": "always"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "brainbench", *args], capture_output=True, text=True, env=env,
+                              timeout=300, check=False)
+
+    registered = run("models", "register", "warns", "--from", f"{plugin}:build")
+    assert registered.returncode == 0, registered.stderr
+    assert registered.stderr == "warning: this plugin's weights are a draft\n"
+    shown = run("rf", "warns", "--json")
+    assert shown.returncode == 0 and shown.stderr == "warning: this plugin's weights are a draft\n", shown.stderr
+    missing = run("models", "show")
+    assert missing.returncode == 2 and missing.stderr.startswith("error: Missing argument 'NAME'.")
+    assert missing.stderr.count("\n") == 1
