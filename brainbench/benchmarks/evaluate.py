@@ -1,5 +1,6 @@
 """Scoring precomputed model outputs (e.g. from a model in another framework): features against a neural
-assembly (PLS / ridge predictivity), or choice probabilities against human 2AFC trials (i2n)."""
+assembly (PLS / ridge predictivity), features or a model RDM against RDMs (RSA), or choice probabilities against
+human 2AFC trials (i2n)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,25 @@ import torch
 import xarray as xr
 
 from brainbench.benchmarks.neural import ceiled_predictivity, neural_data, select_time_bin
+from brainbench.benchmarks.rsa import subject_rdms
+from brainbench.data.assemblies import RDM_DIMS
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.behavior import I2nResult, TwoAfcTrials, i2n
-from brainbench.metrics.ceiling import CONVENTIONS
+from brainbench.metrics.ceiling import CONVENTIONS, ceil, nili_bounds
 from brainbench.metrics.predictivity import feature_predictivity, internal_consistency
+from brainbench.metrics.rdm import METHODS, compare_rdms, rdm
 from brainbench.metrics.splits import brainscore_splits
-from brainbench.metrics.uncertainty import error_method
+from brainbench.metrics.uncertainty import error_method, standard_error
 from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 
 METRICS = ("pls", "ridge")
+RSA_METRICS = ("rsa",)
 BEHAVIOR_METRICS = ("i2n",)
+#: The RSA kind's model RDM (`metrics.rdm.rdm`), the one distance brainbench computes.
+DISTANCES = {"correlation": "1 - Pearson r between the stimuli's feature vectors"}
+#: The RSA kind's comparisons of RDMs (`metrics.rdm.METHODS`): Spearman ρ, Kendall τa, Pearson r.
+COMPARISONS = METHODS
 I2N_CEILED_FORMULA = f"mean over splits of {CONVENTIONS['sqrt_ratio']}"
 PLS_COMPONENTS = 25
 
@@ -216,3 +225,142 @@ def evaluate_i2n(probabilities: xr.DataArray, trials: xr.DataArray, n_splits: in
                  seed=seed, scored=scored, data=data_name)
     return BehaviorEvaluation(**vars(result), n_trials=int(trials.sizes["presentation"]),
                               seconds=time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class RSAEvaluation:
+    """Similarity of a model RDM with the RDMs of an RDM assembly (one per subject), as the RSA kind scores a layer.
+
+    raw: mean over subjects of ``comparison`` between upper triangles; ceiling: Nili et al.'s (2014) upper bound
+    over all stimuli (``ceiling_lower`` its lower bound) when the target holds ≥ 2 subjects, else None;
+    ceiled = raw / ceiling; error, raw_error: SEM (ddof=1) over subjects of the per-subject ceiled and raw values.
+    """
+
+    raw: float
+    error: float | None
+    raw_error: float | None
+    ceiling: float | None
+    ceiling_lower: float | None
+    ceiled: float
+    subjects: list[str]
+    subject_raw: list[float]
+    subject_ceiled: list[float]
+    comparison: str
+    distance: str | None  # None when a model RDM was given
+    ceiling_convention: str
+    error_method: str
+    n_stimuli: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    metric: str = "rsa"
+
+    @property
+    def ceiled_formula(self) -> str:
+        return CONVENTIONS[self.ceiling_convention]
+
+    def to_dict(self) -> dict:
+        return {"metric": self.metric, "raw": self.raw, "error": self.error, "raw_error": self.raw_error,
+                "ceiling": self.ceiling, "ceiling_lower": self.ceiling_lower, "ceiled": self.ceiled,
+                "subjects": self.subjects, "subject_raw": self.subject_raw, "subject_ceiled": self.subject_ceiled,
+                "comparison": self.comparison, "distance": self.distance,
+                "model_rdm": DISTANCES[self.distance] if self.distance else "given",
+                "ceiling_convention": self.ceiling_convention, "ceiled_formula": self.ceiled_formula,
+                "error_method": self.error_method, "n_stimuli": self.n_stimuli, "seconds": self.seconds,
+                "notes": self.notes}
+
+
+def _ids(da: xr.DataArray, coord: str) -> list[str]:
+    return [str(v) for v in np.asarray(da[coord].values).ravel()]
+
+
+def _target_rdms(target: xr.DataArray) -> tuple[list[str], list[str], torch.Tensor]:
+    """Stimulus ids, subject labels and (n_subjects, n, n) float64 RDMs of an RDM assembly (sessions averaged)."""
+    ids, other = _ids(target, RDM_DIMS[0]), _ids(target, RDM_DIMS[1])
+    if len(set(ids)) != len(ids):
+        raise BrainbenchError("The target RDMs repeat a stimulus id along stimulus_a.")
+    if sorted(ids) != sorted(other):
+        raise BrainbenchError("The target RDMs hold different stimuli along stimulus_a and stimulus_b.")
+    column = {s: i for i, s in enumerate(other)}
+    target = target.isel({RDM_DIMS[1]: [column[s] for s in ids]})
+    if "session" in target.dims:
+        target = target.mean("session")
+    leading = [d for d in target.dims if d not in RDM_DIMS]
+    labels = ["/".join(str(target[d].values[i]) if d in target.coords else str(i) for d, i in zip(leading, index,
+                                                                                                  strict=True))
+              or "all" for index in np.ndindex(*(target.sizes[d] for d in leading))]
+    return ids, labels, subject_rdms(target.transpose(*leading, *RDM_DIMS))
+
+
+def _given_rdm(model: xr.DataArray, stimulus_ids: list[str]) -> torch.Tensor:
+    """A model RDM file's one (n, n) RDM in the order of ``stimulus_ids``; same stimuli required."""
+    if int(np.prod([model.sizes[d] for d in model.dims if d not in RDM_DIMS])) != 1:
+        raise BrainbenchError(f"The model RDM file holds {int(np.prod(model.shape[:-2]))} RDMs; give one.")
+    rows, columns = _ids(model, RDM_DIMS[0]), _ids(model, RDM_DIMS[1])
+    if sorted(rows) != sorted(columns) or len(set(rows)) != len(rows):
+        raise BrainbenchError("The model RDM holds different or repeated stimuli along stimulus_a and stimulus_b.")
+    missing = [s for s in stimulus_ids if s not in set(rows)]
+    extra = sorted(set(rows) - set(stimulus_ids))
+    if missing:
+        raise BrainbenchError(f"The model RDM lacks {len(missing)} of the target's stimuli (e.g. {missing[0]}).")
+    if extra:
+        raise BrainbenchError(f"The model RDM holds {len(extra)} stimuli that are not in the target (e.g. {extra[0]}).")
+    row, column = {s: i for i, s in enumerate(rows)}, {s: i for i, s in enumerate(columns)}
+    values = np.asarray(model.values, dtype=np.float64).reshape(model.shape[-2:])
+    values = values[np.ix_([row[s] for s in stimulus_ids], [column[s] for s in stimulus_ids])]
+    if not np.isfinite(values).all():
+        raise BrainbenchError("The model RDM contains NaN or infinite values.")
+    return torch.from_numpy(values)
+
+
+def _features_rdm(features: xr.DataArray, stimulus_ids: list[str], distance: str) -> torch.Tensor:
+    """The (n, n) float64 ``distance`` RDM of the features' rows for ``stimulus_ids``."""
+    if distance not in DISTANCES:
+        raise BrainbenchError(f"Unknown distance '{distance}'; choose one of {', '.join(DISTANCES)}.")
+    distances = rdm(aligned_features(features, stimulus_ids).double())
+    if not torch.isfinite(distances).all():
+        constant = stimulus_ids[int(torch.nonzero(~torch.isfinite(distances))[0, 0])]
+        raise BrainbenchError(f"The features of stimulus {constant} are constant, so its {distance} distances are "
+                              "undefined; drop it or use other features.")
+    return distances
+
+
+def evaluate_rsa(model: xr.DataArray, target: xr.DataArray, comparison: str = "spearman",
+                 distance: str = "correlation", scored: str = "The evaluation",
+                 data_name: str = "the target RDMs") -> RSAEvaluation:
+    """RSA of a model (features ``presentation × neuroid`` with ``stimulus_id``, or one RDM over ``stimulus_a ×
+    stimulus_b``) against an RDM assembly ``[subject × [session ×]] stimulus_a × stimulus_b`` on the same stimuli.
+
+    Features give the RSA kind's model RDM (``distance``: DISTANCES); ``comparison`` is one of COMPARISONS. Sessions
+    are averaged and other leading dims are subjects, as the RSA kind holds them. No layer is chosen, so every
+    stimulus is scored and the ceiling is on all stimuli (the RSA kind's is the mean over its scoring halves).
+    Results as `RSAEvaluation` says.
+    """
+    start = time.perf_counter()
+    if comparison not in COMPARISONS:
+        raise BrainbenchError(f"Unknown comparison '{comparison}'; choose one of {', '.join(COMPARISONS)}.")
+    ids, subjects, data = _target_rdms(target)
+    if len(ids) < 3:
+        raise BrainbenchError(f"RSA needs RDMs of at least 3 stimuli; the target has {len(ids)}.")
+    is_rdm = tuple(model.dims[-2:]) == RDM_DIMS
+    model_rdm = _given_rdm(model, ids) if is_rdm else _features_rdm(model, ids, distance)
+    per_subject = compare_rdms(model_rdm, data, comparison).numpy()
+    raw, raw_error = float(per_subject.mean()), standard_error(per_subject)
+    notes = []
+    if len(subjects) >= 2:
+        lower, upper = (float(b) for b in nili_bounds(data, comparison))
+        convention, ceiling, ceiling_lower = "ratio", upper, lower
+        method = error_method(int(np.isfinite(per_subject).sum()), "subjects", "subject")
+    else:
+        convention, ceiling, ceiling_lower = "none", None, None
+        method = "none: the target holds one RDM"
+        notes.append("one target RDM: no between-subject noise ceiling; ceiled = raw")
+    about = {"scored": scored, "data": data_name, "disagreeing": "its subjects' RDMs", "raw_error": raw_error}
+    ceiled = ceil(raw, ceiling, convention, **about)
+    subject_ceiled = np.atleast_1d(ceil(per_subject, ceiling, convention, **about))
+    return RSAEvaluation(
+        raw=raw, error=standard_error(subject_ceiled), raw_error=raw_error, ceiling=ceiling,
+        ceiling_lower=ceiling_lower, ceiled=float(ceiled), subjects=subjects,
+        subject_raw=[float(v) for v in per_subject], subject_ceiled=[float(v) for v in subject_ceiled],
+        comparison=comparison, distance=None if is_rdm else distance, ceiling_convention=convention,
+        error_method=method, n_stimuli=len(ids), seconds=time.perf_counter() - start, notes=notes,
+    )

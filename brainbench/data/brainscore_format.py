@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 from PIL import Image
 
-from brainbench.data.assemblies import check_neural_assembly
+from brainbench.data.assemblies import RDM_DIMS, check_neural_assembly
 from brainbench.data.cache_files import new_file_mode
 from brainbench.data.stimuli import StimulusSet, zip_stimuli
 from brainbench.errors import DataError
@@ -37,6 +37,7 @@ __all__ = [
     "FILENAME_COLUMNS",
     "assembly_filename",
     "read_assembly",
+    "read_rdm",
     "read_stimulus_set",
     "s3_url",
     "stimulus_set_filenames",
@@ -143,6 +144,22 @@ def read_assembly(path: Path | str, name: str | None = None) -> xr.DataArray:
     check_neural_assembly(assembly, Path(path).name)
     assembly.name = name if name is not None else (None if variable in DATA_VARIABLES else variable)
     return assembly
+
+
+def read_rdm(path: Path | str, what: str = "The RDM file") -> xr.DataArray:
+    """Open a netCDF RDM assembly: ``[leading dims (e.g. subject, session) ×] stimulus_a × stimulus_b``, fully loaded.
+
+    Both stimulus dimensions must carry the stimulus ids as a coordinate of the same name (as
+    `brainbench.data.assemblies.rdm_assembly` labels them). Raises DataError naming ``what`` otherwise.
+    """
+    rdm, _ = open_assembly(path, fix="check the file")
+    if tuple(rdm.dims[-2:]) != RDM_DIMS:
+        raise DataError(f"{what} {Path(path).name} has dimensions ({', '.join(map(str, rdm.dims))}); an RDM needs "
+                        f"{' × '.join(RDM_DIMS)} last.")
+    for dim in RDM_DIMS:
+        if dim not in rdm.coords or rdm[dim].dims != (dim,):
+            raise DataError(f"{what} {Path(path).name} has no {dim} coordinate holding the stimulus ids.")
+    return rdm
 
 
 def _netcdf_attr(value: object) -> object | None:
