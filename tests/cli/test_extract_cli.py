@@ -139,3 +139,17 @@ def test_bad_input_is_one_sentence_and_writes_nothing(cli, setup: dict) -> None:
     assert "not a readable image" in _one_line(cli("extract", "tinycnn", "--stimuli", setup["folder"], "-o", output))
     assert not output.exists()
     assert [p.name for p in setup["tmp"].iterdir() if p.name.startswith(".")] == []  # no partial left behind
+
+
+def test_a_datasets_stimuli_with_their_metadata(cli, setup: dict, mirror: Path) -> None:
+    output = setup["tmp"] / "k92.nc"
+    base = ("extract", "tinycnn", "--stimuli", "kriegeskorte2008", "--data-mirror", mirror, "--layers", "7",
+            "--weights", setup["weights"], "-o", output)
+    # Its benchmarks show the 92 images at 2.9 and at 7 degrees: the size must be chosen.
+    line = _one_line(cli(*base))
+    assert "2.9" in line and "7" in line and "--stimulus-degrees" in line and not output.exists()
+    result = cli(*base, "--stimulus-degrees", "7")
+    assert result.exit_code == 0, result.stderr
+    features = xr.open_dataarray(output)
+    assert features.sizes["presentation"] == 92 and features.attrs["stimulus_degrees"] == 7
+    assert {"stimulus_id", "category", "animal"} <= set(features.coords)
