@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -109,13 +110,27 @@ def test_pooled_maps_are_averages_over_positions(cli, setup: dict) -> None:
     assert "channel_x" not in features.coords
 
 
-def test_evaluate_reads_what_extract_writes(cli, setup: dict, tmp_path: Path) -> None:
-    from brainbench.data.brainscore_format import read_assembly
+def test_evaluate_reads_what_extract_writes(cli, setup: dict) -> None:
+    from scipy.spatial.distance import pdist, squareform
 
-    output = setup["tmp"] / "features.nc"
-    assert cli("extract", "tinycnn", "--stimuli", setup["folder"], "--weights", setup["weights"], "-o", output
-               ).exit_code == 0
-    assert read_assembly(output).sizes["presentation"] == 3
+    output, target = setup["tmp"] / "features.nc", setup["tmp"] / "rdm.nc"
+    assert cli("extract", "tinycnn", "--stimuli", setup["folder"], "--layers", "5", "--weights", setup["weights"],
+               "-o", output).exit_code == 0
+    # The target is the hooked layer's own correlation-distance RDM: RSA with Pearson r must give 1.
+    distances = squareform(pdist(_reference(setup, "5").reshape(3, -1).astype(np.float64), "correlation"))
+    xr.DataArray(distances, dims=("stimulus_a", "stimulus_b"), coords={"stimulus_a": list("abc"),
+                 "stimulus_b": list("abc")}).to_dataset(name="data").to_netcdf(target)
+    result = cli("evaluate", "--metric", "rsa", "--features", output, "--assembly", target, "--comparison", "pearson",
+                 "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["raw"] == pytest.approx(1, abs=1e-6)  # float32 features: 1e-6 on r
+
+
+def test_the_command_offers_the_library_poolings() -> None:
+    from brainbench.cli.extract import POOLINGS
+    from brainbench.models import features
+
+    assert features.POOLINGS == POOLINGS
 
 
 def _one_line(result) -> str:
