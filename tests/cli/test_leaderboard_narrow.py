@@ -7,7 +7,10 @@ import csv
 import io
 import itertools
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ import pytest
 from brainbench.leaderboard import Leaderboard, ScoreRecord
 
 MODELS = ["timm:efficientnet_lite0", "alexnet", "a-plugin-model-with-a-long-name", "tinycnn"]
+LABELS = [*MODELS, "tinycnn [layers: 3,5]"]  # the ranking's entries
 BENCHMARKS = [  # real ids, the longest included: names that cannot all be columns at 80 or even 200
     ("Cowley2023.V4-pls", "V4"), ("FreemanZiemba2013.V2-pls", "V2"), ("Kiani2007.IT-rsa", "IT"),
     ("MajajHong2015.IT-pls", "IT"), ("Marques2020.V1-surround_grating_summation_field_ratio", "V1"),
@@ -45,14 +49,23 @@ def record(model_index: int, benchmark_index: int) -> ScoreRecord:
 
 @pytest.fixture
 def board(tmp_path: Path) -> Leaderboard:
-    """Each model scored on a different number of the benchmarks (5 to 8), so rows have gaps."""
+    """Each model scored on a different number of the benchmarks (5 to 8), so rows have gaps; tinycnn also on
+    layers of the user's choice, an entry of its own labelled 'tinycnn [layers: 3,5]' (brackets: rich markup)."""
     board = Leaderboard(tmp_path / "board.sqlite")
-    board.append([record(m, b) for m in range(len(MODELS)) for b in range(5 + m)])
+    chosen = record(len(MODELS) - 1, 0)
+    chosen.raw = chosen.ceiled = 0.051
+    chosen.details = {"model": {"layers_given": True, "candidate_layers": ["3", "5"]}}
+    board.append([record(m, b) for m in range(len(MODELS)) for b in range(5 + m)] + [chosen])
     return board
 
 
 def expected(board: Leaderboard) -> dict[tuple[str, str], ScoreRecord]:
-    return {(r.model, r.benchmark): r for r in board.records()}
+    """Per (label, benchmark) its record."""
+    return {(label_of(r), r.benchmark): r for r in board.records()}
+
+
+def label_of(r: ScoreRecord) -> str:
+    return f"{r.model} [layers: 3,5]" if "model" in r.details else r.model
 
 
 def rank_lines(stdout: str, rank: int, label: str) -> list[str]:
@@ -87,7 +100,7 @@ def test_every_score_is_shown_in_its_models_block(cli, board: Leaderboard, colum
     result = cli("leaderboard", "--leaderboard", board.path, flag, env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.stderr
     text = blocks(result.stdout, board)
-    assert set(text) == set(MODELS)
+    assert set(text) == set(LABELS)
     scores = expected(board)
     for (model, benchmark), r in scores.items():
         # ceiled, raw and ceiling on one line of the model's own block (scores are distinct per model × benchmark)
@@ -121,7 +134,7 @@ def test_csv_with_benchmarks_has_a_column_per_benchmark(cli, board: Leaderboard)
     result = cli("leaderboard", "--leaderboard", board.path, "--csv", "--benchmarks")
     assert result.exit_code == 0, result.stderr
     reader = csv.DictReader(io.StringIO(result.stdout))
-    rows = {row["model"]: row for row in reader}
+    rows = {row["label"]: row for row in reader}
     assert [name for name in reader.fieldnames if "." in name] == sorted(b for b, _ in BENCHMARKS)
     scores = expected(board)
     for model, row in rows.items():
@@ -130,7 +143,7 @@ def test_csv_with_benchmarks_has_a_column_per_benchmark(cli, board: Leaderboard)
                 assert float(row[benchmark]) == pytest.approx(scores[model, benchmark].ceiled, rel=1e-15)
             else:
                 assert row[benchmark] == ""
-    assert len(rows) == len(MODELS)
+    assert len(rows) == len(LABELS)
 
 
 def test_long_csv_has_one_row_per_model_and_benchmark(cli, board: Leaderboard) -> None:
@@ -138,10 +151,10 @@ def test_long_csv_has_one_row_per_model_and_benchmark(cli, board: Leaderboard) -
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     scores = expected(board)
-    assert {(row["model"], row["benchmark"]) for row in rows} == set(scores) and len(rows) == len(scores)
+    assert {(row["label"], row["benchmark"]) for row in rows} == set(scores) and len(rows) == len(scores)
     ranks = {row.label: row.rank for row in board.ranking()}
     for row in rows:
-        r = scores[row["model"], row["benchmark"]]
+        r = scores[row["label"], row["benchmark"]]
         assert int(float(row["rank"])) == ranks[row["label"]]
         # repr round trip through the CSV text: equal up to float rounding at most
         assert float(row["ceiled"]) == pytest.approx(r.ceiled, rel=1e-15)
@@ -149,7 +162,7 @@ def test_long_csv_has_one_row_per_model_and_benchmark(cli, board: Leaderboard) -
         assert row["ceiling"] == ("" if r.ceiling is None else repr(r.ceiling))
         assert row["column"] == ("" if r.ceiling is None else r.region)  # no ceiling: not averaged
         assert row["layer"] == (r.layer or "")
-        assert json.loads(row["measures"] or "{}") == (MEASURES if r.details else {})
+        assert json.loads(row["measures"] or "{}") == (MEASURES if "shape_bias" in r.details else {})
 
 
 def test_json_with_benchmarks_and_long(cli, board: Leaderboard) -> None:
@@ -158,13 +171,14 @@ def test_json_with_benchmarks_and_long(cli, board: Leaderboard) -> None:
     detailed = json.loads(cli("leaderboard", "--leaderboard", board.path, "--json", "--benchmarks").stdout)
     scores = expected(board)
     for row in detailed:
-        assert set(row["scores"]) == {b for m, b in scores if m == row["model"]}
+        assert set(row["scores"]) == {b for m, b in scores if m == row["label"]}
         for benchmark, s in row["scores"].items():
-            r = scores[row["model"], benchmark]
+            r = scores[row["label"], benchmark]
+            # exact: the stored values themselves, through SQLite and JSON's repr round trip, no arithmetic
             assert (s["raw"], s["ceiling"], s["layer"], s["error"]) == (r.raw, r.ceiling, r.layer, r.error)
-            assert s["measures"] == (MEASURES if r.details else {})  # the shape-bias numbers, nothing for the others
+            assert s["measures"] == (MEASURES if "shape_bias" in r.details else {})  # shape bias only
     long = json.loads(cli("leaderboard", "--leaderboard", board.path, "--json", "--long").stdout)
-    assert {(row["model"], row["benchmark"]) for row in long} == set(scores) and len(long) == len(scores)
+    assert {(row["label"], row["benchmark"]) for row in long} == set(scores) and len(long) == len(scores)
 
 
 FLAGS = ["--json", "--csv", "--benchmarks", "--long"]
@@ -182,11 +196,11 @@ def test_every_combination_is_honoured_or_refused(cli, board: Leaderboard, flags
     n_scores = len(expected(board))
     if "--json" in flags:
         rows = json.loads(result.stdout)
-        assert len(rows) == (n_scores if "--long" in flags else len(MODELS))
+        assert len(rows) == (n_scores if "--long" in flags else len(LABELS))
         assert ("scores" in rows[0]) == ("--benchmarks" in flags and "--long" not in flags)
     elif "--csv" in flags:
         rows = list(csv.DictReader(io.StringIO(result.stdout)))
-        assert len(rows) == (n_scores if "--long" in flags else len(MODELS))
+        assert len(rows) == (n_scores if "--long" in flags else len(LABELS))
         assert ("Kiani2007.IT-rsa" in rows[0]) == ("--benchmarks" in flags and "--long" not in flags)
     else:
         shows_benchmarks = "--benchmarks" in flags or "--long" in flags
@@ -211,3 +225,20 @@ def test_json_before_import_is_honoured(cli, board: Leaderboard, tmp_path: Path)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {"leaderboard": str(board.path), "records": 1, "imported": 1,
                                          "already_present": 0}
+
+
+def test_piped_output_is_80_columns_wide_unless_columns_says_otherwise(board: Leaderboard) -> None:
+    """A real pipe (no stream a terminal): the same text as at COLUMNS=80, and COLUMNS respected."""
+    command = [sys.executable, "-m", "brainbench", "leaderboard", "--leaderboard", str(board.path)]
+    outputs = {}
+    for columns in (None, "80", "60"):
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        if columns:
+            env["COLUMNS"] = columns
+        piped = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
+        assert piped.stderr == ""
+        for row in board.ranking():
+            assert len(rank_lines(piped.stdout, row.rank, row.label)) == 1, piped.stdout
+        outputs[columns] = piped.stdout
+    assert outputs[None] == outputs["80"] and "one block per model" not in outputs["80"]
+    assert "(The table is wider than 60 columns, so one block per model;" in outputs["60"]
