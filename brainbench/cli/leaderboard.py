@@ -50,7 +50,7 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
     The average is the mean of the five regions, a missing region counting as 0. A model scored at other
     visual degrees, on layers chosen with --layers, or with other preprocessing is an entry of its own,
     labelled with what differs. A table wider than the terminal (COLUMNS, else the terminal's width, else 80)
-    is printed in the long layout: one block per model, one row per benchmark.
+    is printed in the long layout: one block per model (with --benchmarks, a row per benchmark in it).
     """
     ctx.obj = (leaderboard_path, as_json)
     if ctx.invoked_subcommand is not None:
