@@ -37,6 +37,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/threads_under_load.py
 	$(BIN)/python bench/rsa_speed.py
 	$(BIN)/python bench/neural_speed.py
 

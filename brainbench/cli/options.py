@@ -81,3 +81,17 @@ batching = _apply(
 
 #: Everything ``score`` and ``layers`` use: which model (layers, weights, degrees, seed) and how to run it.
 model_options = _apply(candidate_layers, weights, visual_degrees, device, seed, batching)
+
+
+def _configure_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    from brainbench.threads import configure
+
+    configure(value)
+
+
+# How many CPU threads torch uses: every command that runs a model (the callback also runs for the default).
+threads = click.option(
+    "--threads", type=click.IntRange(min=1), expose_value=False, callback=_configure_threads,
+    help="CPU threads for torch (default: BRAINBENCH_THREADS, else OMP_NUM_THREADS, else the CPUs this process may "
+    "use, by affinity and cgroup quota, that other processes leave idle).",
+)
