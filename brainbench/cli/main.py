@@ -23,10 +23,11 @@ COMMANDS = {
     "data": ("brainbench.cli.data:data",
              "Datasets: list them, fetch them into the cache, verify the cached copies."),
     "evaluate": ("brainbench.cli.evaluate:evaluate",
-                 "Score precomputed model outputs: FEATURES against a neural ASSEMBLY (pls, ridge), or choice "
-                 "PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled, its error (SEM over splits "
-                 "of the per-split ceiled score) and per-split values; --json adds Brain-Score's own raw error "
-                 "(brainscore_raw_error)."),
+                 "Score precomputed model outputs: FEATURES against a neural ASSEMBLY (pls, ridge), FEATURES or a "
+                 "model RDM against an RDM ASSEMBLY (rsa), or choice PROBABILITIES against human TRIALS (i2n); "
+                 "prints raw, ceiling, ceiled, its error (SEM over splits, or over subjects for rsa, of the per-unit "
+                 "ceiled score) and per-unit values; --json adds Brain-Score's own raw error (brainscore_raw_error) "
+                 "for pls/ridge."),
     "extract": ("brainbench.cli.extract:extract",
                 "Write a model's activations to a netCDF file (stimulus × neuroid)."),
     "layers": ("brainbench.cli.layers:layers",
