@@ -18,8 +18,11 @@ from brainbench import paths
 from brainbench.benchmarks.kinds import KINDS, ModelProbe, Outcome
 from brainbench.benchmarks.spec import BenchmarkSpec, resolve_benchmarks
 from brainbench.data import Dataset, load_dataset
+from brainbench.data.fetch import Availability, availability
+from brainbench.data.loaders import check_loader
+from brainbench.data.manifest import load_manifest
 from brainbench.data.stimuli import StimulusSet
-from brainbench.errors import BrainbenchError
+from brainbench.errors import BrainbenchError, DataError
 from brainbench.leaderboard import Leaderboard, ScoreRecord, unsaved
 from brainbench.leaderboard.record import validated
 from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activations, layer_kernels
@@ -52,6 +55,7 @@ class _Session:
     batch_size: int
     memory_budget: int
     progress: ProgressFactory | None
+    allow_download: bool = True
 
     def __post_init__(self) -> None:
         self.datasets: dict[str, Dataset] = {}
@@ -62,7 +66,7 @@ class _Session:
 
     def dataset(self, name: str) -> Dataset:
         if name not in self.datasets:
-            self.datasets[name] = load_dataset(name, mirrors=self.mirrors)
+            self.datasets[name] = load_dataset(name, mirrors=self.mirrors, allow_download=self.allow_download)
         return self.datasets[name]
 
     def _timed(self, key: str, start: float) -> None:
@@ -112,11 +116,11 @@ class _Session:
 
     def probe(self) -> ModelProbe:
         return ModelProbe(self.model.layers, self.device, self.activations, self.kernels, self.electrophysiology,
-                          self.outputs, self.model.label)
+                          self.outputs, self.model.label, self.progress)
 
 
 def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
-             batch_size, max_memory_gb, progress) -> _Session:
+             batch_size, max_memory_gb, progress, allow_download: bool = True) -> _Session:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise BrainbenchError(f"batch_size must be a whole number of images, at least 1 (got {batch_size!r}).")
     if max_memory_gb is not None and not (isinstance(max_memory_gb, int | float) and 0 < max_memory_gb < math.inf):
@@ -129,7 +133,8 @@ def _session(model: str | Model, weights, random_init, layers, visual_degrees, d
         model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
     )
     budget = int(max_memory_gb * 2**30) if max_memory_gb is not None else DEFAULT_MEMORY_BUDGET
-    return _Session(resolved, torch_device, paths.mirror_dirs(list(data_mirrors)), batch_size, budget, progress)
+    return _Session(resolved, torch_device, paths.mirror_dirs(list(data_mirrors)), batch_size, budget, progress,
+                    allow_download)
 
 
 def _specs(benchmarks: Sequence[str]) -> list[BenchmarkSpec]:
@@ -138,6 +143,67 @@ def _specs(benchmarks: Sequence[str]) -> list[BenchmarkSpec]:
         if spec.kind not in KINDS:
             raise BrainbenchError(f"Benchmark {spec.id} has kind '{spec.kind}', which this brainbench cannot run.")
     return specs
+
+
+class DataUnavailable(DataError):
+    """Datasets that selected benchmarks need are neither cached, nor in a mirror, nor downloadable.
+
+    ``datasets``: each one's :class:`Availability` (``where()`` says where it was looked for).
+    """
+
+    def __init__(self, datasets: Sequence[Availability]) -> None:
+        self.datasets = list(datasets)
+        names = ", ".join(a.dataset for a in self.datasets)
+        super().__init__(f"{len(self.datasets)} dataset(s) the benchmarks need are not available ({names}); nothing "
+                         "was computed: add a data mirror that holds them (--data-mirror), fetch them with "
+                         "`brainbench data fetch NAME`, or pass --skip-unavailable to score the other benchmarks.")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A benchmark that could not be scored, and why (``error``'s one sentence: :attr:`reason`)."""
+
+    benchmark: str
+    error: Exception
+
+    @property
+    def reason(self) -> str:
+        if isinstance(self.error, BrainbenchError):
+            return str(self.error)
+        first = str(self.error).strip().splitlines()[0] if str(self.error).strip() else ""
+        return f"unexpected {type(self.error).__name__}: {first}"
+
+
+class ScoringFailures(BrainbenchError):
+    """Some benchmarks failed; ``records`` holds those scored (saved, with ids, unless ``save=False``; with
+    ``records.skipped``), ``failures`` the others, in benchmark order."""
+
+    def __init__(self, records: Scores, failures: list[Failure]) -> None:
+        self.records, self.failures = records, failures
+        saved = "" if not records else f"; the {len(records)} finished score(s) are kept"
+        super().__init__(f"{len(failures)} of {len(records) + len(failures)} benchmark(s) failed "
+                         f"({', '.join(f.benchmark for f in failures)}){saved}.")
+
+
+class Scores(list[ScoreRecord]):
+    """The records of a :func:`score` call, in benchmark order; ``skipped`` maps each benchmark passed over for
+    want of data (``skip_unavailable=True``) to its dataset's :class:`Availability` (where it was looked for)."""
+
+    def __init__(self, records: Sequence[ScoreRecord] = (), skipped: dict[str, Availability] | None = None) -> None:
+        super().__init__(records)
+        self.skipped = dict(skipped or {})
+
+
+def check_data(specs: Sequence[BenchmarkSpec], mirrors: Sequence[Path],
+               allow_download: bool = True) -> dict[str, Availability]:
+    """Each dataset that ``specs`` need, checked before any work: its manifest and loader exist, and where its files
+    would come from (:func:`brainbench.data.fetch.availability`). ``{dataset name: Availability}``."""
+    found = {}
+    for name in dict.fromkeys(spec.dataset for spec in specs):
+        manifest = load_manifest(name)
+        check_loader(manifest.loader)
+        found[name] = availability(manifest, mirrors, allow_download)
+    return found
 
 
 def score(
@@ -156,31 +222,61 @@ def score(
     batch_size: int = 32,
     max_memory_gb: float | None = None,
     progress: ProgressFactory | None = None,
-) -> list[ScoreRecord]:
-    """Score ``model`` on each benchmark (ids or wildcard patterns) and append the records.
+    skip_unavailable: bool = False,
+    allow_download: bool = True,
+) -> Scores:
+    """Score ``model`` on each benchmark (ids or wildcard patterns), appending each record as soon as it is computed.
 
-    Everything is computed before anything is written: a failure leaves the leaderboard untouched. That the
-    leaderboard can be written is checked before any model work; if the write still fails at the end, the
-    records are kept in a file to import (:func:`_save`). ``max_memory_gb`` bounds the activations held at
-    once (default 4 GiB). Returns the records in benchmark order (with ids when saved).
+    Before the model is built: every definition is checked, and every dataset located (cache → mirrors → network,
+    :func:`check_data`); a dataset that is not available raises :class:`DataUnavailable` (nothing computed), or with
+    ``skip_unavailable`` its benchmarks are passed over (``Scores.skipped``). ``allow_download=False``: only cached
+    and mirrored data count. That the leaderboard can be written is also checked first.
+
+    Each record is appended on its own (atomic); if the leaderboard refuses it, it is kept in a file to import
+    (:func:`_save`). A failing benchmark does not stop the others: when any fails, :class:`ScoringFailures` is
+    raised at the end, carrying the finished records and each failure — except when one benchmark was asked for
+    and it failed, which raises its own error. ``max_memory_gb`` bounds the activations held at once (default
+    4 GiB). Returns the records in benchmark order (with ids when saved).
     """
     specs = _specs(benchmarks)
+    mirrors = paths.mirror_dirs(list(data_mirrors))
+    found = check_data(specs, mirrors, allow_download)
+    unavailable = [a for a in found.values() if not a.available]
+    if unavailable and not skip_unavailable:
+        raise DataUnavailable(unavailable)
+    skipped = {spec.id: found[spec.dataset] for spec in specs if not found[spec.dataset].available}
+    specs = [spec for spec in specs if spec.id not in skipped]
     board = None
-    if save:  # fail before the work, not after it, when the leaderboard cannot be written
+    if save and specs:  # fail before the work, not after it, when the leaderboard cannot be written
         board = leaderboard if isinstance(leaderboard, Leaderboard) else Leaderboard(leaderboard)
         board.check_writable()
+    records, failures = Scores(skipped=skipped), []
+    if not specs:
+        return records
     session = _session(model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
-                       batch_size, max_memory_gb, progress)
-    records = []
+                       batch_size, max_memory_gb, progress, allow_download)
     for spec in specs:
-        started, start = _now(), time.perf_counter()
-        session.seconds.clear()
-        dataset = session.dataset(spec.dataset)
-        outcome = KINDS[spec.kind](spec, dataset, session.probe())
-        records.append(_record(session, spec, dataset, outcome, seed, started, start))
-    if board is not None:
-        _save(board, records)
+        try:
+            record = _score_one(session, spec, seed)
+            if board is not None:
+                _save(board, [record])
+        except Exception as exc:  # one benchmark's failure, of any kind, must not stop the others
+            if len(specs) == 1:
+                raise
+            failures.append(Failure(spec.id, exc))
+            continue
+        records.append(record)
+    if failures:
+        raise ScoringFailures(records, failures)
     return records
+
+
+def _score_one(session: _Session, spec: BenchmarkSpec, seed: int) -> ScoreRecord:
+    started, start = _now(), time.perf_counter()
+    session.seconds.clear()
+    dataset = session.dataset(spec.dataset)
+    outcome = KINDS[spec.kind](spec, dataset, session.probe())
+    return _record(session, spec, dataset, outcome, seed, started, start)
 
 
 def _save(board: Leaderboard, records: list[ScoreRecord]) -> None:

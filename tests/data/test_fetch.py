@@ -262,14 +262,35 @@ def test_corrupted_cached_file_is_an_error_and_removed(
     assert refetched["a.txt"].origin == "download" and cached.read_bytes() == CONTENT["a.txt"]
 
 
-def test_offline_without_a_mirror_names_the_mirror_variable(
+def test_offline_with_a_mirror_that_lacks_the_dataset_names_the_mirror(
     home: Path, tmp_path: Path, server: LocalServer, manifest: Manifest
 ) -> None:
-    with pytest.raises(DataError, match="BRAINBENCH_DATA_MIRROR") as caught:
+    # The mirror is set: the message names it and says it lacks the dataset (issue 15: it said "set the variable").
+    with pytest.raises(DataError) as caught:
         fetch_dataset(manifest, mirrors=[tmp_path / "nowhere"], allow_download=False)
-    assert "tiny/a.txt is not in the cache or any mirror" in str(caught.value)
+    message = str(caught.value)
+    assert "tiny/a.txt cannot be fetched: downloads are off" in message
+    nowhere = tmp_path / "nowhere"
+    assert f"the data mirror(s) tried lack it (no {nowhere / 'tiny_mirror'} or {nowhere / 'tiny'})" in message
+    assert str(home / "data" / "tiny") in message and "BRAINBENCH_DATA_MIRROR" not in message
     assert server.requests == []
     assert cached_files(home) == []
+
+
+def test_offline_without_a_mirror_names_the_mirror_variable(home: Path, manifest: Manifest) -> None:
+    with pytest.raises(DataError, match="no data mirror is set: if this machine is offline, set BRAINBENCH_DATA_MIR"):
+        fetch_dataset(manifest, mirrors=[], allow_download=False)
+
+
+def test_failed_download_names_the_mirrors_that_lack_the_dataset(home: Path, tmp_path: Path) -> None:
+    manifest = tiny_manifest(f"http://127.0.0.1:{closed_port()}")
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    with pytest.raises(DataError) as caught:
+        fetch_dataset(manifest, mirrors=[empty])
+    assert "Cannot download a.txt" in str(caught.value)
+    assert f"the data mirror(s) tried lack it (no {empty / 'tiny_mirror'} or {empty / 'tiny'})" in str(caught.value)
+    assert "BRAINBENCH_DATA_MIRROR" not in str(caught.value)
 
 
 def test_unreachable_server_names_the_mirror_variable(home: Path, pooch_log: list[logging.LogRecord]) -> None:
@@ -297,7 +318,7 @@ def test_file_without_url_must_come_from_cache_or_mirror(home: Path, tmp_path: P
     body = CONTENT["a.txt"]
     file = DataFile("a.txt", hashlib.sha256(body).hexdigest(), len(body))
     manifest = Manifest(name="tiny", title="t", loader="none", files=(file,))
-    with pytest.raises(DataError, match="not in the cache or any mirror"):
+    with pytest.raises(DataError, match="it has no download address, and it is not in the cache"):
         fetch_file(manifest, file, mirrors=[], allow_download=True)
     mirror = make_mirror(tmp_path / "mirror", "tiny", {"a.txt": body})
     assert fetch_file(manifest, file, mirrors=[mirror]).origin == "mirror"
