@@ -7,8 +7,9 @@ from rich.table import Table
 
 from brainbench import paths
 from brainbench.cli import options, render
-from brainbench.data import cache_files, fetch_dataset, list_manifests, load_manifest, verify_dataset
-from brainbench.data.manifest import DataFile
+from brainbench.data import cache_files
+from brainbench.data.fetch import availability, fetch_dataset, verify_dataset
+from brainbench.data.manifest import DataFile, list_manifests, load_manifest
 
 
 @click.group()
@@ -17,28 +18,36 @@ def data() -> None:
 
 
 @data.command("list")
+@options.data_mirror
 @options.as_json
-def data_list(as_json: bool) -> None:
-    """List the datasets, their size and whether they are cached."""
+def data_list(data_mirrors: tuple[str, ...], as_json: bool) -> None:
+    """List the datasets: size, cached files, and where they would come from now.
+
+    status: embedded (shipped inside brainbench), cached, mirror (in a data mirror), network (to download), or
+    unavailable. Files count as cached or mirrored when a copy of the published size is there; `brainbench data
+    verify` checks their checksums.
+    """
+    mirrors = paths.mirror_dirs(list(data_mirrors))
     rows = []
     for m in list_manifests():
-        status = verify_dataset(m)
-        cached = sum(s == "ok" for s in status.values())
+        found = availability(m, mirrors)
         known = all(f.size for f in m.files)  # Brain-Score's data publish no sizes
         rows.append({"name": m.name, "title": m.title, "files": len(m.files),
-                     "bytes": sum(f.size for f in m.files) if known else None, "cached_files": cached})
+                     "bytes": sum(f.size for f in m.files) if known else None, "cached_files": found.cached,
+                     "status": found.status, "mirrors": [str(p) for p in found.in_mirrors],
+                     "urls": list(found.urls)})
     if as_json:
         render.print_json(rows)
         return
     table = Table(title=f"datasets  ·  cache {paths.data_cache()}")
     table.add_column("dataset", no_wrap=True)
-    for column in ("files", "MB", "cached"):
+    for column in ("files", "MB", "cached", "status"):
         table.add_column(column)
     table.add_column("title", overflow="fold")
     for r in rows:
         size = "?" if r["bytes"] is None else f"{r['bytes'] / 1e6:.1f}"
-        table.add_row(r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}",
-                      r["title"])
+        status = f"mirror {', '.join(r['mirrors'])}" if r["status"] == "mirror" else r["status"]
+        table.add_row(r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}", status, r["title"])
     render.stdout.print(table)
 
 
@@ -60,21 +69,30 @@ def data_fetch(name: str, data_mirrors: tuple[str, ...]) -> None:
 @data.command("verify")
 @click.argument("name", required=False)
 @click.option("--clean", is_flag=True, help="Remove the stale partial files found (left by interrupted runs).")
-def data_verify(name: str | None, clean: bool) -> None:
+@click.option("--files", "every_file", is_flag=True, help="One line per file (the default with NAME).")
+def data_verify(name: str | None, clean: bool, every_file: bool) -> None:
     """Check the sha256 of cached files (of NAME, or of every dataset); exit 1 if any is corrupt.
 
-    Also lists the partial files in the cache (of NAME, or in the whole data and stimulus caches): those of
-    a run in progress, and stale ones left by an interrupted run, which --clean removes (as does the next
-    write into their folder).
+    Without NAME, one line per dataset ("kriegeskorte2008: 3/3 cached, verified") and a line per corrupt file;
+    with NAME or --files, one line per file. Also lists the partial files in the cache (of NAME, or in the whole
+    data and stimulus caches): those of a run in progress, and stale ones left by an interrupted run, which
+    --clean removes (as does the next write into their folder).
     """
     manifests = [load_manifest(name)] if name else list_manifests()
     bad = 0
     for m in manifests:
         embedded = {f.path for f in m.files if f.embedded}
-        for path, status in verify_dataset(m).items():
-            bad += status == "corrupt"
-            note = " (embedded in brainbench)" if path in embedded else ""
-            render.stdout.print(f"{m.name}/{path}: {status}{note}")
+        statuses = verify_dataset(m)
+        bad += sum(status == "corrupt" for status in statuses.values())
+        for path, status in statuses.items():
+            if name or every_file or status == "corrupt":
+                note = " (embedded in brainbench)" if path in embedded else ""
+                render.stdout.print(f"{m.name}/{path}: {status}{note}", markup=False)
+        if not (name or every_file):
+            ok = sum(status == "ok" for status in statuses.values())
+            corrupt = sum(status == "corrupt" for status in statuses.values())
+            state = f", {corrupt} corrupt" if corrupt else (", verified" if ok else "")
+            render.stdout.print(f"{m.name}: {ok + corrupt}/{len(statuses)} cached{state}", markup=False)
     folders = [paths.data_cache() / m.name for m in manifests] if name else [paths.data_cache(), paths.stimulus_cache()]
     stale = []
     for partial in (p for folder in folders for p in cache_files.partials(folder, recursive=True)):

@@ -237,6 +237,7 @@ class Availability:
     urls: tuple[str, ...]
     not_local: int  # files neither cached nor in a mirror
     files: int
+    cached: int  # files in the cache (or shipped inside brainbench)
     allow_download: bool
 
     @property
@@ -306,5 +307,6 @@ def availability(dataset: str | Manifest, mirrors: Sequence[Path] | None = None,
         dataset=manifest.name, status=max(statuses, key=STATUSES.index, default="cached"),
         cache=paths.data_cache() / manifest.name, mirrors=tuple(mirrors), in_mirrors=tuple(dict.fromkeys(in_mirrors)),
         urls=tuple(urls), not_local=statuses.count("unavailable") + statuses.count("network"),
-        files=len(manifest.files), allow_download=allow_download,
+        files=len(manifest.files), cached=statuses.count("cached") + statuses.count("embedded"),
+        allow_download=allow_download,
     )

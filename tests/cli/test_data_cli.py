@@ -46,8 +46,35 @@ def test_data_list(cli: Cli) -> None:
     manifest = load_manifest("kriegeskorte2008")
     assert rows["kriegeskorte2008"] == {
         "name": "kriegeskorte2008", "title": manifest.title, "files": 3,
-        "bytes": sum(f.size for f in manifest.files), "cached_files": 0,
+        "bytes": sum(f.size for f in manifest.files), "cached_files": 0, "status": "network", "mirrors": [],
+        "urls": [f.url for f in manifest.files],
     }
+    assert rows["marques2020"]["status"] == "embedded"
+
+
+@pytest.mark.mirror
+def test_data_list_says_where_each_dataset_would_come_from(cli: Cli, mirror: Path, tmp_path: Path) -> None:
+    partial = tmp_path / "partial-mirror"
+    partial.mkdir()
+    (partial / "kriegeskorte2008_92images").symlink_to(mirror / "kriegeskorte2008_92images")
+    rows = {r["name"]: r for r in json.loads(cli("data", "list", "--json", "--data-mirror", partial).stdout)}
+    assert (rows["kriegeskorte2008"]["status"], rows["kriegeskorte2008"]["mirrors"]) == ("mirror", [str(partial)])
+    assert rows["cowley2023"]["status"] == "network" and rows["cowley2023"]["mirrors"] == []
+    assert cli("data", "fetch", "kriegeskorte2008", "--data-mirror", partial).exit_code == 0
+    rows = {r["name"]: r for r in json.loads(cli("data", "list", "--json").stdout)}
+    assert (rows["kriegeskorte2008"]["status"], rows["kriegeskorte2008"]["cached_files"]) == ("cached", 3)
+    table = cli("data", "list", "--data-mirror", partial)
+    assert table.exit_code == 0 and "cached" in table.stdout and "network" in table.stdout
+
+
+def test_verify_on_a_fresh_home_is_one_line_per_dataset(cli: Cli) -> None:
+    result = cli("data", "verify")
+    assert result.exit_code == 0, result.output
+    assert "kriegeskorte2008: 0/3 cached" in lines(result.stdout)
+    assert "marques2020: 1/1 cached, verified" in lines(result.stdout)
+    assert not [line for line in lines(result.stdout) if line.endswith("missing")]  # not ~1 000 of them
+    every = cli("data", "verify", "--files")
+    assert "kriegeskorte2008/92_brainRDMs.mat: missing" in lines(every.stdout)
 
 
 @pytest.mark.mirror
@@ -64,22 +91,23 @@ def test_fetch_from_mirror_then_verify(cli: Cli, mirror: Path, home: Path) -> No
     listed = json.loads(cli("data", "list", "--json").stdout)
     assert next(r for r in listed if r["name"] == "kriegeskorte2008")["cached_files"] == 3
 
-    for args in (("data", "verify"), ("data", "verify", "kriegeskorte2008")):
+    for args in (("data", "verify", "--files"), ("data", "verify", "kriegeskorte2008")):
         verified = cli(*args)
         assert verified.exit_code == 0, verified.output
         ours = [line for line in lines(verified.stdout) if line.startswith("kriegeskorte2008/")]
         assert ours == [f"kriegeskorte2008/{f}: ok" for f in FILES]
         others = [line for line in lines(verified.stdout) if line not in ours]
-        if len(args) == 2:  # every dataset: the shipped file is never missing
+        if "--files" in args:  # every dataset: the shipped file is never missing
             assert "marques2020/v1_properties.json: ok (embedded in brainbench)" in others
         assert all(line.endswith(": missing") for line in others if not line.startswith("marques2020/"))
+    assert "kriegeskorte2008: 3/3 cached, verified" in lines(cli("data", "verify").stdout)
 
     corrupt = home / "data" / "kriegeskorte2008" / "92_brainRDMs.mat"
     corrupt.write_bytes(b"\0" * corrupt.stat().st_size)
     failed = cli("data", "verify")
     assert failed.exit_code != 0
-    assert "kriegeskorte2008/92_brainRDMs.mat: corrupt" in lines(failed.stdout)
-    assert "kriegeskorte2008/92_behavRDMs.mat: ok" in lines(failed.stdout)
+    assert "kriegeskorte2008/92_brainRDMs.mat: corrupt" in lines(failed.stdout)  # corrupt files: always a line
+    assert "kriegeskorte2008: 3/3 cached, 1 corrupt" in lines(failed.stdout)
     assert "1 cached file(s) failed their checksum" in failed.stderr
     assert "Traceback" not in failed.output
     assert corrupt.exists()  # verify only reports; the copy is left for inspection
