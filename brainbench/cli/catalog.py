@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import math
 
 import click
 from rich import box
 from rich.table import Table
 
+from brainbench import paths
 from brainbench.benchmarks.spec import list_benchmarks
 from brainbench.cli import options, render
 from brainbench.cli.lazy import LazyGroup
+from brainbench.leaderboard.record import REGIONS
 
 
 @click.group(cls=LazyGroup, lazy={"show": (
@@ -28,10 +32,11 @@ def models_list(pattern: str, as_json: bool) -> None:
     from brainbench.models.registry import list_models, registered_models  # torch: only where models are used
 
     names = list_models(pattern)
-    if as_json:
-        render.print_json(names)
-        return
     known = registered_models()
+    if as_json:  # every field of a registered model's definition; timm/torchvision names: their origin
+        render.print_json([_model_fields(known[name]) if name in known else
+                           {"name": name, "origin": name.split(":")[0]} for name in names])
+        return
     table = Table(title=f"models matching {pattern}")
     table.add_column("model", no_wrap=True)
     table.add_column("origin")
@@ -42,6 +47,14 @@ def models_list(pattern: str, as_json: bool) -> None:
     render.stdout.print(table)
     if ":" not in pattern:
         render.stdout.print("Any timm or torchvision model is also available as timm:NAME or torchvision:NAME.")
+
+
+def _model_fields(spec: object) -> dict:
+    """A ModelSpec's fields for JSON (a decorated plugin's function by its qualified name)."""
+    fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    entry = fields["entry"]
+    fields["entry"] = entry if entry is None or isinstance(entry, str) else getattr(entry, "__qualname__", str(entry))
+    return fields
 
 
 def _floats(value: str | None, option: str, positive: bool = False) -> list[float] | None:
@@ -80,7 +93,7 @@ def models_register(name: str, entry: str | None, timm_arch: str | None, torchvi
 
     Example: brainbench models register mynet --from my_models.py:build_mynet
     """
-    from brainbench.cli.score import split_layers
+    from brainbench.cli.options import split_layers
     from brainbench.models.registration import register
 
     given = [(s, t) for s, t in (("plugin", entry), ("timm", timm_arch), ("torchvision", torchvision_arch)) if t]
@@ -113,25 +126,42 @@ def benchmarks() -> None:
 
 
 @benchmarks.command("list")
+@click.argument("pattern", default="*")
+@click.option("--region", type=click.Choice(REGIONS), help="Only the benchmarks of this region.")
+@options.data_mirror
 @options.as_json
-def benchmarks_list(as_json: bool) -> None:
-    """List the benchmarks with their version, kind, region and dataset."""
-    specs = list(list_benchmarks().values())
+def benchmarks_list(pattern: str, region: str | None, data_mirrors: tuple[str, ...], as_json: bool) -> None:
+    """List the benchmarks whose id matches PATTERN (e.g. 'Marques2020.*'), and whether each can run now.
+
+    data: where its dataset would come from (embedded, cached, mirror, network) or unavailable; see
+    `brainbench data list`.
+    """
+    from brainbench.data.fetch import availability
+    from brainbench.data.manifest import list_manifests
+
+    specs = [s for s in list_benchmarks().values()
+             if fnmatch.fnmatchcase(s.id, pattern) and (region is None or s.region == region)]
+    mirrors = paths.mirror_dirs(list(data_mirrors))
+    manifests = {m.name: m for m in list_manifests()}
+    status = {name: availability(manifests[name], mirrors).status if name in manifests else "unavailable"
+              for name in {s.dataset for s in specs}}
     if as_json:
-        render.print_json([{"id": s.id, "version": s.version, "kind": s.kind, "region": s.region,
-                            "dataset": s.dataset, "description": s.description} for s in specs])
+        render.print_json([{**dataclasses.asdict(s), "parameters": s.parameters(), "availability": status[s.dataset]}
+                           for s in specs])
         return
     # Nothing is cut (a narrow terminal folds a cell onto two lines); descriptions only where they have room.
     with_description = render.stdout.width >= 150
-    table = Table(title="benchmarks", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=f"benchmarks matching {pattern}" + (f" in {region}" if region else ""), box=box.SIMPLE_HEAD,
+                  pad_edge=False)
     longest = max((len(s.id) for s in specs), default=9)
-    table.add_column("benchmark", overflow="fold", min_width=min(longest, max(20, render.stdout.width - 40)))
-    for column in ("v", "kind", "region", "dataset"):
+    table.add_column("benchmark", overflow="fold", min_width=min(longest, max(20, render.stdout.width - 50)))
+    for column in ("v", "kind", "region", "dataset", "data"):
         table.add_column(column, overflow="fold")
     if with_description:
         table.add_column("description", overflow="fold", ratio=1)
     for s in specs:
-        table.add_row(s.id, str(s.version), s.kind, s.region, s.dataset, *([s.description] if with_description else []))
+        table.add_row(s.id, str(s.version), s.kind, s.region, s.dataset, status[s.dataset],
+                      *([s.description] if with_description else []))
     render.stdout.print(table)
     if not with_description:
         render.stdout.print("Descriptions: `brainbench benchmarks list --json`, or a terminal of 150 columns or more.")
