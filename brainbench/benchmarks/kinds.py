@@ -38,6 +38,7 @@ class ModelProbe:
     electrophysiology: Callable[[], dict[str, LayerRecording]]
     outputs: Callable[[StimulusSet, float], torch.Tensor] | None = None
     label: str = "the model"
+    progress: Callable[[str, int], Callable[[int], None]] | None = None  # (task, total) → advance(n); None: silent
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,22 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
     if spec.layer_selection.get("layer") == "readout":  # behaviour: the features a decision is read from
         readout = probe.layers[-1]
         activations = {readout: activations[readout]}
-    layers, model_rdms = layer_rdms(activations, probe.device)
+    progress = probe.progress
+    rdm_task = progress(f"{spec.id}: RDMs of {len(activations)} layers", len(activations)) if progress else None
+    layers, model_rdms = layer_rdms(activations, probe.device, rdm_task)
     stratify = spec.layer_selection.get("stratify")
     strata = list(stimuli.metadata[stratify]) if stratify else ["all"] * len(stimuli)
     ceiling_method = spec.ceiling.get("method", "none")
     comparison = spec.metric.get("comparison", "spearman")
     split_seed = int(spec.layer_selection.get("seed", 0))
+    n_splits = int(spec.layer_selection.get("n_splits", 10))
+    folds = progress(f"{spec.id}: layer selection and scoring, {n_splits} halvings × 2 directions", 2 * n_splits) \
+        if progress else None
     result = rsa_score(
         layers, model_rdms, subject_rdms(assembly), strata, comparison=comparison,
-        n_splits=int(spec.layer_selection.get("n_splits", 10)), seed=split_seed, ceiling=ceiling_method,
+        n_splits=n_splits, seed=split_seed, ceiling=ceiling_method,
         scored=f"Benchmark {spec.id}", data=f"dataset {dataset.manifest.name} (assembly {spec.assembly})",
+        progress=folds,
     )
     ceiling_note = (
         "none: the data are a single group RDM, so there is no between-subject noise ceiling; ceiled = raw"
@@ -110,13 +117,14 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
 
 def run_neural_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
     """Cross-validated neural predictivity (see benchmarks/neural.py)."""
-    fields, layer_profile = run_neural(spec, dataset, probe.kernels, probe.layers, probe.device, profile=profile)
+    fields, layer_profile = run_neural(spec, dataset, probe.kernels, probe.layers, probe.device, profile=profile,
+                                       progress=probe.progress)
     return Outcome(**fields, profile=layer_profile)
 
 
 def run_properties_kind(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
     """A V1 single-neuron property distribution (see benchmarks/properties.py)."""
-    fields, layer_profile = run_properties(spec, dataset, probe.electrophysiology, probe.layers)
+    fields, layer_profile = run_properties(spec, dataset, probe.electrophysiology, probe.layers, probe.progress)
     return Outcome(**fields, profile=layer_profile)
 
 

@@ -22,13 +22,15 @@ from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.ceiling import ceil, ceiling_details
-from brainbench.metrics.predictivity import internal_consistency, layers_predictivity
+from brainbench.metrics.predictivity import internal_consistency, layers_predictivity, regression_steps
 from brainbench.metrics.splits import brainscore_splits, stratified_halves
 from brainbench.metrics.uncertainty import error_method, standard_error
 
 #: (stimuli, stimulus_degrees, layers or None for all) → {layer: (n, n) float64 Gram, or (n, p < n) features}
 #: (`predictivity.regression_input`); memoised by the caller.
 GetKernels = Callable[[StimulusSet, float, Sequence[str] | None], dict[str, torch.Tensor]]
+#: A task's description and total → a function advancing it by n steps (`benchmarks.scoring.ProgressFactory`).
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
 
 @dataclass(frozen=True)
@@ -221,8 +223,10 @@ def _splits(spec: BenchmarkSpec, n: int, strata: list[Any] | None) -> list[tuple
         raise BrainbenchError(f"Benchmark {spec.id}: cannot draw the cross-validation splits ({exc}).") from exc
 
 
-def _predictivity(spec: BenchmarkSpec, kernels: dict[str, torch.Tensor], data: NeuralData, device: torch.device):
-    """Predictivity of the layers' kernels (Grams or narrow features; dict order) for ``data``'s neuroids: (L, …)."""
+def _predictivity(spec: BenchmarkSpec, kernels: dict[str, torch.Tensor], data: NeuralData, device: torch.device,
+                  progress: ProgressFactory | None, task: str):
+    """Predictivity of the layers' kernels (Grams or narrow features; dict order) for ``data``'s neuroids: (L, …).
+    ``task`` names the progress task (e.g. 'layer selection')."""
     params = spec.metric
     method = params.get("regression", "pls")
     n_components = int(params.get("n_components", 25))
@@ -232,9 +236,17 @@ def _predictivity(spec: BenchmarkSpec, kernels: dict[str, torch.Tensor], data: N
                 f"Layer {layer} has {k.shape[1]} features, fewer than the {n_components} PLS components of "
                 f"{spec.id}; leave it out with --layers."
             )
+    splits = _splits(spec, len(data.stimulus_ids), data.strata)
+    advance = None
+    if progress:
+        regression = f"PLS-{n_components}" if method == "pls" else method
+        layers = f"{len(kernels)} layers" if len(kernels) > 1 else f"layer {next(iter(kernels))}"
+        advance = progress(f"{spec.id}: {task}, {regression} on {layers} × {len(splits)} splits "
+                           f"({len(data.stimulus_ids)} stimuli)",
+                           regression_steps(len(kernels), splits, method, n_components))
     return layers_predictivity(
-        list(kernels.values()), data.responses.to(device), _splits(spec, len(data.stimulus_ids), data.strata),
-        method=method, n_components=n_components, alphas=params.get("alphas"), device=device,
+        list(kernels.values()), data.responses.to(device), splits,
+        method=method, n_components=n_components, alphas=params.get("alphas"), device=device, progress=advance,
     )
 
 
@@ -256,7 +268,7 @@ def _assembly(spec: BenchmarkSpec, dataset: Dataset, name: str) -> xr.DataArray:
 
 def run_neural(
     spec: BenchmarkSpec, dataset: Dataset, kernels: GetKernels, layers: Sequence[str], device: torch.device,
-    profile: bool = False,
+    profile: bool = False, progress: ProgressFactory | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """Commit a layer on the selection stimuli, score it on the scored stimuli, ceil it.
 
@@ -265,6 +277,7 @@ def run_neural(
     "stratified_half"`` (one seeded half of the scored assembly's stimuli, stratified by the
     benchmark's stratification coordinate; scoring then uses the other half only).
     With ``profile``, every layer is also scored on the scored stimuli (for ``brainbench layers``).
+    ``progress`` gets one task for layer selection, one for scoring and one for the ceiling.
     """
     stratify = spec.metric.get("stratify") or None
     ceiling_params = spec.ceiling
@@ -286,22 +299,30 @@ def run_neural(
         raise BrainbenchError(f"Benchmark {spec.id} does not say how to select its layer ([layer_selection]).")
 
     selection_kernels = kernels(stimuli.subset(selection.stimulus_ids), degrees, layers)
-    selection_scores = _predictivity(spec, {layer: selection_kernels[layer] for layer in layers}, selection, device)
+    selection_scores = _predictivity(spec, {layer: selection_kernels[layer] for layer in layers}, selection, device,
+                                     progress, "layer selection")
     selection_raw = [float(v) for v in selection_scores.raw]
     best = layers[int(np.nanargmax(selection_raw))]
 
     scored_layers = list(layers) if profile else [best]
     scored_kernels = kernels(stimuli.subset(scored.stimulus_ids), degrees, scored_layers)
-    result = _predictivity(spec, {layer: scored_kernels[layer] for layer in scored_layers}, scored, device)
+    result = _predictivity(spec, {layer: scored_kernels[layer] for layer in scored_layers}, scored, device,
+                           progress, "scoring")
     at = scored_layers.index(best)
     raw = float(result.raw[at])
 
     ceiling, ceiling_splits, ceiling_note = None, [], "none: the assembly has a single repetition; raw reported"
     if scored.repetitions is not None:
+        n_halves = int(ceiling_params.get("n_splits", 10))
+        # All split-halves are one batched product: the task marks the stage, its total reached at once.
+        advance = progress(f"{spec.id}: ceiling, {n_halves} split-halves of the repetitions", n_halves) \
+            if progress else None
         consistency = internal_consistency(
             scored.repetitions.to(device), scored.repetition_values,
-            n_splits=int(ceiling_params.get("n_splits", 10)), random_state=int(ceiling_params.get("random_state", 1)),
+            n_splits=n_halves, random_state=int(ceiling_params.get("random_state", 1)),
         )
+        if advance:
+            advance(n_halves)
         ceiling = float(consistency.ceiling)
         ceiling_splits = [float(v) for v in consistency.split_medians]
         halves = "even/odd trials" if ceiling_params.get("repetitions") == "alternate" else "repetitions"

@@ -110,12 +110,13 @@ def _similarity(values: np.ndarray | None, reference: np.ndarray, edges: np.ndar
 
 def run_properties(
     spec: BenchmarkSpec, dataset: Dataset, electrophysiology: Callable[[], dict[str, LayerRecording]],
-    candidate_layers: list[str],
+    candidate_layers: list[str], progress: Callable[[str, int], Callable[[int], None]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """One V1 property: the layer committed on one half of the family's data, scored on the other.
 
     Returns the Outcome's fields and the per-layer profile: this property's unbootstrapped similarity to
-    all published neurons (raw, and over the ceiling) and the family-wide selection value.
+    all published neurons (raw, and over the ceiling) and the family-wide selection value. ``progress``
+    ((task, total) → advance) gets one task for the layers' tuning properties and one for the bootstrapped folds.
     """
     if spec.assembly not in dataset.assemblies:
         raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
@@ -129,12 +130,20 @@ def run_properties(
     family = [data_property(h, seed) for h in histograms]
     target = next(p for p in family if p.name == spec.assembly.split(".", 1)[1])
     recordings = electrophysiology()
-    layers = {layer: layer_properties(recording) for layer, recording in recordings.items()}
+    advance = progress(f"{spec.id}: tuning properties of {len(recordings)} layers", len(recordings)) \
+        if progress else None
+    layers: dict[str, LayerProperties] = {}
+    for layer, recording in recordings.items():
+        layers[layer] = layer_properties(recording)
+        if advance:
+            advance(1)
 
     halves = {p.name: stratified_halves(["all"] * len(p.values), n_splits, seed) for p in family}
     rng = np.random.default_rng([seed, zlib.crc32(target.name.encode()), 1])
     fold_scores, fold_ceilings, fold_layers, fold_errors = [], [], [], []
     selection_totals: dict[str, float] = dict.fromkeys(layers, 0.0)
+    advance = progress(f"{spec.id}: layer selection and {n_bootstrap} bootstraps, {n_splits} halvings × 2 directions",
+                       2 * n_splits) if progress else None
     for split in range(n_splits):
         for choose, score in ((0, 1), (1, 0)):
             chosen = _choose_layer(layers, family, halves, split, choose, selection_totals)
@@ -148,6 +157,8 @@ def run_properties(
             fold_errors.append(float(model.std()) if model.size else 0.0)
             fold_ceilings.append(float(ceiling.mean()))
             fold_layers.append(chosen)
+            if advance:
+                advance(1)
     raw, ceiling = float(np.mean(fold_scores)), float(np.mean(fold_ceilings))
     about = {"scored": f"Benchmark {spec.id}", "disagreeing": "the two halves of its published neurons",
              "raw_error": halving_standard_error(fold_scores, n_splits)}

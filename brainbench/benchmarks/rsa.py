@@ -7,7 +7,7 @@ stratified halvings), so the score never sees the stimuli its layer was chosen o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,14 +62,20 @@ def subject_rdms(assembly: xr.DataArray) -> torch.Tensor:
     return torch.from_numpy(values)
 
 
-def layer_rdms(activations: dict[str, torch.Tensor], device: torch.device) -> tuple[list[str], torch.Tensor]:
-    """Layer names and their (n_layers, n, n) correlation-distance RDMs, computed on ``device``.
+def layer_rdms(activations: dict[str, torch.Tensor], device: torch.device,
+               progress: Callable[[int], None] | None = None) -> tuple[list[str], torch.Tensor]:
+    """Layer names and their (n_layers, n, n) correlation-distance RDMs, computed on ``device``
+    (``progress`` is called with 1 after each layer).
 
     The Gram products run in float32 (distances within ~1e-7 of float64, ten times faster on a CPU);
     the small RDMs are then held in float64 for ranking and comparison.
     """
     names = list(activations)
-    rdms = [rdm(activations[name].to(device, torch.float32)).double() for name in names]
+    rdms = []
+    for name in names:
+        rdms.append(rdm(activations[name].to(device, torch.float32)).double())
+        if progress:
+            progress(1)
     stacked = torch.stack(rdms)
     if not torch.isfinite(stacked).all():
         bad = next(n for n, r in zip(names, rdms, strict=True) if not torch.isfinite(r).all())
@@ -90,6 +96,7 @@ def rsa_score(
     ceiling: str = "none",
     scored: str = "The RSA score",
     data: str = "the data RDMs",
+    progress: Callable[[int], None] | None = None,
 ) -> RSAResult:
     """Cross-validated RSA score.
 
@@ -99,7 +106,7 @@ def rsa_score(
     scored on the other half. raw = mean over folds. Ceiling 'nili_upper'/'nili_lower' (needs ≥ 2
     subjects) is the mean over folds of that Nili bound on the scoring halves; 'none' gives no ceiling.
     ceiled and the errors as `RSAResult` says; a ceiling ≤ 0 (overall or in a fold) is a BrainbenchError naming
-    `scored` and `data`.
+    `scored` and `data`. ``progress`` is called with 1 after each of the 2 × n_splits folds.
     """
     if ceiling not in CEILING_METHODS:
         raise BrainbenchError(f"Unknown ceiling method '{ceiling}'; choose one of {', '.join(CEILING_METHODS)}.")
@@ -122,6 +129,8 @@ def rsa_score(
             if ceiling != "none":
                 lower, upper = nili_bounds(subset(data_rdms, score_idx), comparison)
                 fold_ceilings.append({"lower": float(lower), "upper": float(upper)})
+            if progress:
+                progress(1)
 
     bound = {"nili_upper": "upper", "nili_lower": "lower"}.get(ceiling)
     raw = float(np.mean(fold_scores))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,8 +30,18 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
-    """A factory of progress tasks on stderr: ``factory(description, total)`` → ``advance(n)``."""
+def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """A factory of progress tasks on stderr: ``factory(description, total)`` → ``advance(n)``.
+
+    On a terminal: rich bars. Otherwise (piped, a file): one plain line when a task starts and one when it
+    reaches its total, with elapsed seconds — never one per item. ``enabled=False``: nothing at all.
+    """
+    if not enabled:
+        yield lambda description, total: lambda n: None
+        return
+    if not stderr.is_terminal:
+        yield _plain_line
+        return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     # Started with the first task: an empty display would still print a blank line on a non-terminal
     # stderr when it stops, in front of an error that must be one line.
@@ -47,6 +58,26 @@ def progress_bars() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
     finally:
         if bars.live.is_started:
             bars.stop()
+
+
+def _plain_line(description: str, total: int) -> Callable[[int], None]:
+    """A progress task as plain stderr lines: '<task> …' at its start, '<task>: done in 1.2 s' once it reaches
+    its total; a task left unfinished (an error) prints nothing more, so the error stays the last line."""
+    click.echo(f"{description} …", err=True)
+    start, done = time.perf_counter(), 0
+
+    def finish() -> None:
+        click.echo(f"{description}: done in {time.perf_counter() - start:.1f} s", err=True)
+
+    def advance(n: int) -> None:
+        nonlocal done
+        before, done = done, done + n
+        if before < total <= done:
+            finish()
+
+    if total <= 0:
+        finish()
+    return advance
 
 
 class DownloadBar:

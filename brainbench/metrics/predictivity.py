@@ -124,6 +124,7 @@ def cross_validated_predictivity(
     *,
     alpha_per_target: bool = True,
     n_targets_batch: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Predictivity:
     """Brain-Score's cross-regressed correlation of model features with neural responses, from Gram matrices.
 
@@ -139,7 +140,7 @@ def cross_validated_predictivity(
     neuroids ignoring NaN (numpy.nanmedian). raw = NaN-skipping mean over splits; error = Brain-Score's
     std(ddof=0)/√n_splits. All arithmetic in float64 on the gram's device.
     PLS layers with fewer features than n_components are not detected here (scikit-learn raises): the
-    caller must check.
+    caller must check. ``progress`` is advanced to `regression_steps` (layers × components or × splits).
     """
     if method not in REGRESSION_METHODS:
         raise ValueError(f"unknown regression '{method}'; choose one of {', '.join(REGRESSION_METHODS)}")
@@ -162,7 +163,7 @@ def cross_validated_predictivity(
                 k = k_all[lo : lo + step].to(f64)
                 if not _is_centred(k):  # centring is only for accuracy: the regression is invariant to it
                     k = _double_centre(k)
-                pred = _pls_core(k, y.unsqueeze(0), tr, te, n_components, 500, 1e-06)  # (L, S, n_te, q)
+                pred = _pls_core(k, y.unsqueeze(0), tr, te, n_components, 500, 1e-06, progress)  # (L, S, n_te, q)
                 r[lo : lo + step, members] = pearson(pred, y[te], dim=-2)
     else:
         for i, (a, b) in enumerate(zip(train, test, strict=True)):
@@ -177,6 +178,8 @@ def cross_validated_predictivity(
                 )
                 r[lo : lo + step, i] = pearson(pred, y[b], dim=-2)
                 chosen[lo : lo + step, i] = alpha  # type: ignore[index]
+                if progress:
+                    progress(k.shape[0])
     return _summary(r, lead, chosen)
 
 
@@ -189,6 +192,7 @@ def feature_predictivity(
     alphas: Sequence[float] | np.ndarray | Tensor | None = None,
     *,
     alpha_per_target: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> Predictivity:
     """`cross_validated_predictivity` of one layer given its features rather than its Gram matrix.
 
@@ -205,13 +209,14 @@ def feature_predictivity(
         raise ValueError(f"PLS with {n_components} components needs at least as many features; the layer has {p}")
     if method != "pls" or p >= n:
         return cross_validated_predictivity(
-            gram(x, center=True), responses, splits, method, n_components, alphas, alpha_per_target=alpha_per_target
+            gram(x, center=True), responses, splits, method, n_components, alphas, alpha_per_target=alpha_per_target,
+            progress=progress,
         )
     dev, f64 = x.device, torch.float64
     y, train, test = _checked_inputs(responses, splits, n, dev)
     r = torch.empty(1, len(splits), y.shape[1], dtype=f64, device=dev)
     for tr, te, members in _equal_size_groups(train, test, n_components, dev):
-        pred = _pls_core_features(x, y, tr, te, n_components, 500, 1e-06)  # (S, n_te, q)
+        pred = _pls_core_features(x, y, tr, te, n_components, 500, 1e-06, progress)  # (S, n_te, q)
         r[0, members] = pearson(pred, y[te], dim=-2)
     return _summary(r, (), None)
 
@@ -232,11 +237,13 @@ def layers_predictivity(
     n_components: int = 25,
     alphas: Sequence[float] | np.ndarray | Tensor | None = None,
     device: torch.device | str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Predictivity:
     """`cross_validated_predictivity` of L layers, each given by `regression_input`: an (n, n) Gram
     matrix (solved together, batched) or (n, p < n) features (`feature_predictivity`, one by one), on
     ``device`` (default: where they are; the Grams are stacked first and moved once).
-    Returns results with a leading layer dim (L, …), in the order given.
+    Returns results with a leading layer dim (L, …), in the order given. ``progress`` is advanced to
+    ``regression_steps(L, splits, method, n_components)``.
     """
     if not layers:
         raise ValueError("no layers given")
@@ -244,14 +251,25 @@ def layers_predictivity(
     per_layer: dict[int, Predictivity] = {}
     if square:
         stacked = torch.stack([layers[i] for i in square]).to(device)
-        batch = cross_validated_predictivity(stacked, responses, splits, method, n_components, alphas)
+        batch = cross_validated_predictivity(stacked, responses, splits, method, n_components, alphas,
+                                             progress=progress)
         per_layer |= {i: _map_fields(lambda v, j=j: v[j], batch) for j, i in enumerate(square)}
     for i, k in enumerate(layers):
         if i not in per_layer:
-            per_layer[i] = feature_predictivity(k.to(device), responses, splits, method, n_components, alphas)
+            per_layer[i] = feature_predictivity(k.to(device), responses, splits, method, n_components, alphas,
+                                                progress=progress)
     ordered = [per_layer[i] for i in range(len(layers))]
     return Predictivity(**{f.name: None if getattr(ordered[0], f.name) is None
                            else torch.stack([getattr(p, f.name) for p in ordered]) for f in fields(Predictivity)})
+
+
+def regression_steps(n_layers: int, splits: Sequence[tuple[Sequence[int], Sequence[int]]], method: str = "pls",
+                     n_components: int = 25) -> int:
+    """The total a regression's ``progress`` reaches for ``n_layers`` layers: PLS reports one step per layer
+    and component for each group of equally sized splits (solved together), ridge one per layer and split."""
+    if method != "pls":
+        return n_layers * len(splits)
+    return n_layers * n_components * len({(len(a), len(b)) for a, b in splits})
 
 
 def _map_fields(fn: Callable[[Tensor], Tensor], result: Predictivity) -> Predictivity:

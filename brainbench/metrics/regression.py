@@ -22,6 +22,7 @@ results with less rounding; prefer it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -295,12 +296,14 @@ def _recompute_m(
 
 
 def _pls_core(
-    k: Tensor, y: Tensor, train: Tensor, test: Tensor, n_components: int, max_iter: int, tol: float
+    k: Tensor, y: Tensor, train: Tensor, test: Tensor, n_components: int, max_iter: int, tol: float,
+    progress: Callable[[int], None] | None = None,
 ) -> Tensor:
     """Kernel NIPALS PLS2 over S splits sharing one n×n Gram matrix per layer.
 
     k: (L, n, n) float64 symmetric (centred over all n for accuracy); y: (1 | L, n, q) float64 targets;
     train: (S, n_tr), test: (S, n_te) long indices into n. Returns test predictions (L, S, n_te, q).
+    ``progress`` is called with L after each component.
 
     With Ỹ the split's centred training targets (zero on its test rows) and Kc its centred training
     Gram matrix, scikit-learn's deflated Xₖ = Πₖ X (Πₖ: projection off the earlier x-scores) and
@@ -382,6 +385,8 @@ def _pls_core(
         right = torch.stack([c, d], -2).reshape(-1, 2, q)
         m.view(-1, q, q).baddbmm_(left, right, alpha=-1.0)
         scores[..., comp, :], products[..., comp, :], loadings[..., comp], norms[..., comp] = t, s_full, c, tt
+        if progress:
+            progress(n_layers)
     return _nipals_predict(test_proj, ptw, loadings, y_mean + y_all)
 
 
@@ -389,12 +394,13 @@ def _pls_core(
 
 
 def _pls_core_features(
-    x: Tensor, y: Tensor, train: Tensor, test: Tensor, n_components: int, max_iter: int, tol: float
+    x: Tensor, y: Tensor, train: Tensor, test: Tensor, n_components: int, max_iter: int, tol: float,
+    progress: Callable[[int], None] | None = None,
 ) -> Tensor:
     """Feature-space NIPALS PLS2 over S splits sharing one feature matrix: the fast form when p < n.
 
     x: (n, p) float64 features; y: (n, q) float64 targets; train: (S, n_tr), test: (S, n_te) long
-    indices into n. Returns test predictions (S, n_te, q).
+    indices into n. Returns test predictions (S, n_te, q). ``progress`` is called with 1 after each component.
 
     The same algorithm as `_pls_core` with the p×q cross-covariance in place of n-vector products:
     with X̃, Ỹ the split's train rows centred by their means, Sₖ = Xₖᵀ Yₖ = X̃ᵀ Ỹ − P diag(tᵀt) Cᵀ
@@ -460,6 +466,8 @@ def _pls_core_features(
         d = tt * e - tt * tt * (load * load).sum(-1, keepdim=True) / 2 * c  # e is zero on dropped columns
         m.baddbmm_(torch.stack([d, c], -1), torch.stack([c, d], -2), alpha=-1.0)
         scores[..., comp, :], x_loadings[..., comp], y_loadings[..., comp], norms[..., comp] = t, load, c, tt[..., 0]
+        if progress:
+            progress(1)
     return _nipals_predict(test_proj, ptw, y_loadings, y_mean + y_all)
 
 
