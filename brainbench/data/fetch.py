@@ -90,13 +90,12 @@ def _download_error(file: DataFile, exc: OSError, looked: str) -> DataError:
 
 def _looked(manifest: Manifest, mirrors: Sequence[Path]) -> str:
     """Where a dataset's files were looked for before the network, and what to do when offline (a clause)."""
-    cache = paths.data_cache() / manifest.name
     if not mirrors:
-        return (f"it is not in the cache ({cache}) and no data mirror is set: if this machine is offline, set "
-                "BRAINBENCH_DATA_MIRROR or pass --data-mirror DIR")
+        return ("it is not cached and no data mirror is set: if this machine is offline, set BRAINBENCH_DATA_MIRROR "
+                "or pass --data-mirror DIR")
     tried = " or ".join(str(mirror / folder) for mirror in mirrors for folder in _mirror_folders(manifest))
-    return (f"it is not in the cache ({cache}) and the data mirror(s) tried lack it (no {tried}): copy the dataset "
-            "into a mirror, or fetch it with network access")
+    return (f"it is not cached and the data mirror(s) tried lack it (no {tried}): copy the dataset into a mirror, or "
+            "fetch it with network access")
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,7 @@ def test_offline_with_a_mirror_that_lacks_the_dataset_names_the_mirror(
     assert "tiny/a.txt cannot be fetched: downloads are off" in message
     nowhere = tmp_path / "nowhere"
     assert f"the data mirror(s) tried lack it (no {nowhere / 'tiny_mirror'} or {nowhere / 'tiny'})" in message
-    assert str(home / "data" / "tiny") in message and "BRAINBENCH_DATA_MIRROR" not in message
+    assert "BRAINBENCH_DATA_MIRROR" not in message
     assert server.requests == []
     assert cached_files(home) == []
 
@@ -318,7 +318,7 @@ def test_file_without_url_must_come_from_cache_or_mirror(home: Path, tmp_path: P
     body = CONTENT["a.txt"]
     file = DataFile("a.txt", hashlib.sha256(body).hexdigest(), len(body))
     manifest = Manifest(name="tiny", title="t", loader="none", files=(file,))
-    with pytest.raises(DataError, match="it has no download address, and it is not in the cache"):
+    with pytest.raises(DataError, match="it has no download address, and it is not cached and no data mirror is set"):
         fetch_file(manifest, file, mirrors=[], allow_download=True)
     mirror = make_mirror(tmp_path / "mirror", "tiny", {"a.txt": body})
     assert fetch_file(manifest, file, mirrors=[mirror]).origin == "mirror"
