@@ -79,9 +79,6 @@ batching = _apply(
                  "needs."),
 )
 
-#: Everything ``score`` and ``layers`` use: which model (layers, weights, degrees, seed) and how to run it.
-model_options = _apply(candidate_layers, weights, visual_degrees, device, seed, batching)
-
 
 def _configure_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
     from brainbench.threads import configure
@@ -95,3 +92,6 @@ threads = click.option(
     help="CPU threads for torch (default: BRAINBENCH_THREADS, else OMP_NUM_THREADS, else the CPUs this process may "
     "use, by affinity and cgroup quota, that other processes leave idle).",
 )
+
+#: Everything the commands that score or extract use: which model (layers, weights, degrees, seed) and how to run it.
+model_options = _apply(candidate_layers, weights, visual_degrees, device, seed, batching, threads)

@@ -46,6 +46,7 @@ def _save(image, path: str) -> None:
 @options.weights
 @options.device
 @options.seed
+@options.threads
 def visualize(model: str, layer: str, channel: int | None, neuron: str | None, dream_image: str | None, steps: int,
               size: int, octaves: int, output: str, weights: str | None, random_init: bool, device: str,
               seed: int) -> None:

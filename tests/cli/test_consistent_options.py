@@ -28,13 +28,14 @@ from tests.cli.test_bad_input import Cli, assert_one_line_error
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "examples" / "my_plugin.py"
 MODEL_OPTIONS = {"--layers", "--weights", "--random-init", "--visual-degrees", "--seed", "--device", "--batch-size",
-                 "--max-memory"}
+                 "--max-memory", "--threads"}
 USED = {  # the model options each command uses
     ("score",): MODEL_OPTIONS,
     ("layers",): MODEL_OPTIONS,
+    ("extract",): MODEL_OPTIONS,
     ("rf",): {"--layers", "--visual-degrees"},  # the graph alone: no weights, no seed, no forward batches
     ("models", "show"): {"--layers", "--weights", "--random-init", "--visual-degrees", "--seed"},
-    ("visualize",): {"--weights", "--random-init", "--seed", "--device"},  # --layer names its one layer
+    ("visualize",): {"--weights", "--random-init", "--seed", "--device", "--threads"},  # --layer: its one layer
 }
 
 
@@ -59,6 +60,19 @@ def _command(*path: str) -> click.Command:
 def test_an_option_a_command_does_not_use_is_refused(cli: Cli, option: str, args: tuple[str, ...]) -> None:
     line = assert_one_line_error(cli(*args))
     assert f"No such option '{option}'" in line
+
+
+@pytest.mark.parametrize("command", [("layers", "tinycnn", "-b", "Geirhos2019.cue_conflict-shape_bias"),
+                                     ("visualize", "tinycnn", "--layer", "1", "-o", "x.png")])
+def test_threads_is_applied_before_the_work(cli: Cli, command: tuple[str, ...]) -> None:
+    """--threads takes effect while the options are parsed, so even a command refused afterwards has set it."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2 if before == 1 else 1)
+        assert_one_line_error(cli(*command, "--threads", str(before)))  # tinycnn is not registered here
+        assert torch.get_num_threads() == before
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_rf_needs_no_weights(cli: Cli) -> None:
@@ -210,3 +224,35 @@ def test_one_prefix_for_errors_and_warnings_in_a_real_process(tmp_path: Path) ->
     missing = run("models", "show")
     assert missing.returncode == 2 and missing.stderr.startswith("error: Missing argument 'NAME'.")
     assert missing.stderr.count("\n") == 1
+
+
+ONE_THOUSAND_OUTPUTS = '''
+from torch import nn
+
+
+def build():
+    module = nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(48, 1000))
+    return {"module": module, "layers": ["1"], "preprocessing": {"input_size": 32}}
+'''
+
+
+@pytest.mark.mirror
+def test_score_table_shows_the_shape_bias_parts(cli: Cli, home: Path, mirror: Path, tmp_path: Path) -> None:
+    """A tiny untrained 1000-way classifier (cheap): the line under the table shows the record's own values."""
+    plugin = tmp_path / "thousand.py"
+    plugin.write_text(ONE_THOUSAND_OUTPUTS)
+    assert cli("models", "register", "thousand", "--from", f"{plugin}:build").exit_code == 0
+    board = tmp_path / "lb.sqlite"
+    result = cli("score", "thousand", "--random-init", "-b", "Geirhos2019.cue_conflict-shape_bias",
+                 "--data-mirror", mirror, "--device", "cpu", "--leaderboard", board)
+    assert result.exit_code == 0, result.stderr
+    from brainbench.leaderboard import Leaderboard
+
+    (record,) = Leaderboard(board).records()
+    parts = record.details["shape_bias"]
+    assert record.raw == pytest.approx(1 - abs(parts["model"] - parts["human"]), abs=1e-12)  # one subtraction
+    # The humans' pooled shape bias on these trials is high (Geirhos et al. 2019, Fig. 4: about 0.96).
+    assert 0.9 < parts["human"] < 1
+    line = next(line for line in result.stdout.splitlines() if "model shape bias" in line)
+    assert (f"model shape bias {parts['model']:.3f} (humans {parts['human']:.3f})" in line
+            and f"{parts['shape_accuracy']:.1%} decided by shape, {parts['texture_accuracy']:.1%} by texture" in line)
