@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -54,7 +53,7 @@ def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weig
     start = time.perf_counter()
     failed: ScoringFailures | None = None
     try:
-        with nullcontext(None) if as_json else render.progress_bars() as progress:
+        with render.progress_bars(enabled=not as_json) as progress:
             records = score_model(
                 model, list(benchmarks), weights=weights, random_init=random_init, layers=split_layers(layers),
                 visual_degrees=visual_degrees, device=device, seed=seed, data_mirrors=data_mirrors,
