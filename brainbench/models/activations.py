@@ -174,7 +174,7 @@ def layer_kernels(
 
     Layers are grouped into as few passes as the memory budget allows; each pass stops the forward
     pass after its deepest layer, and a pass's features are freed once their Grams are computed
-    (on ``device``).
+    (on ``device``). ``progress`` gets two tasks per pass: its images, then its layers' Gram matrices.
     """
     target = _device(device)
     layers = list(layers or model.layers)
@@ -184,6 +184,11 @@ def layer_kernels(
         label = f"{model.identifier}: activations, pass {i}/{len(passes)} ({len(stimuli)} images)"
         advance = progress(label, len(stimuli)) if progress else None
         features = _run(model, stimuli, stimulus_degrees, group, target, batch_size, advance, stop_early=True)
+        # A wide layer's Gram matrix (n² × features products) can take as long as the pass itself.
+        advance = progress(f"{model.identifier}: Gram matrices, pass {i}/{len(passes)} ({len(group)} layers)",
+                           len(group)) if progress else None
         for layer in group:
             grams[layer] = regression_input(features.pop(layer).to(target)).cpu()
+            if advance:
+                advance(1)
     return {layer: grams[layer] for layer in layers}

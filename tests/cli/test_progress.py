@@ -15,8 +15,12 @@ from brainbench.benchmarks.kinds import run_neural_kind
 from brainbench.benchmarks.rsa import layer_rdms, rsa_score
 from brainbench.cli import render
 from brainbench.metrics.predictivity import layers_predictivity, regression_input
+from brainbench.models.activations import layer_kernels
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
+from test_activations import _model as _tiny_model  # a 3-layer CNN
+from test_activations import _stimuli as _tiny_stimuli
 from test_neural_kind import _dataset, _probe, _spec  # the synthetic neural benchmark
 
 
@@ -125,3 +129,15 @@ def test_rsa_reports_rdms_and_folds():
     rsa_score(layers, model_rdms, subjects, ["p", "q"] * 10, n_splits=3, progress=folds_task("folds", 6))
     assert rdms_task.tasks[0]["done"] == 3 and rdms_task.tasks[0]["calls"] == 3  # one step per layer
     assert folds_task.tasks[0]["done"] == 6 and folds_task.tasks[0]["calls"] == 6  # 3 halvings × 2 directions
+
+
+def test_gram_passes_report_images_then_layers():
+    model, stimuli = _tiny_model(), _tiny_stimuli()
+    recorder = Recorder()
+    # Layer "0" holds 7 × 196 float32 (5488 bytes), "2" and "4" together 532: a 5600-byte budget makes two passes.
+    layer_kernels(model, stimuli, 8.0, device="cpu", batch_size=3, memory_budget=5600, progress=recorder)
+    assert [(t["description"].split(": ", 1)[1].split(" (")[0], t["total"]) for t in recorder.tasks] == [
+        ("activations, pass 1/2", 7), ("Gram matrices, pass 1/2", 1),
+        ("activations, pass 2/2", 7), ("Gram matrices, pass 2/2", 2),
+    ]
+    assert all(t["done"] == t["total"] for t in recorder.tasks)
