@@ -131,9 +131,9 @@ def benchmarks() -> None:
 @options.data_mirror
 @options.as_json
 def benchmarks_list(pattern: str, region: str | None, data_mirrors: tuple[str, ...], as_json: bool) -> None:
-    """List the benchmarks whose id matches PATTERN (e.g. 'Marques2020.*'), and whether each can run now.
+    """List the benchmarks whose id matches PATTERN, and whether each can run now.
 
-    data: where its dataset would come from (embedded, cached, mirror, network) or unavailable; see
+    PATTERN is an id or a wildcard pattern, e.g. 'Marques2020.*'. data: where its dataset would come from (embedded, cached, mirror, network) or unavailable; see
     `brainbench data list`.
     """
     from brainbench.data.fetch import availability

@@ -59,9 +59,10 @@ def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str
              probabilities_path: str | None, trials_path: str | None, metric: str, distance: str | None,
              comparison: str | None, stratify: str | None, time_bin: str | None, device: str,
              as_json: bool) -> None:
-    """Score precomputed model outputs: FEATURES against a neural ASSEMBLY (pls, ridge), FEATURES or a model RDM
-    against an RDM ASSEMBLY (rsa), or choice PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled,
-    its error (SEM over splits, or over subjects for rsa, of the per-unit ceiled score) and per-unit values; --json
+    """Score precomputed model outputs against neural, RDM or behavioural data.
+
+    FEATURES against a neural ASSEMBLY (pls, ridge), FEATURES or a model RDM against an RDM ASSEMBLY (rsa), or
+    choice PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled, its error (SEM over splits, or over subjects for rsa, of the per-unit ceiled score) and per-unit values; --json
     adds Brain-Score's own raw error (brainscore_raw_error) for pls/ridge.
 
     Examples: brainbench evaluate --features F.nc --assembly A.nc --stratify object_name --json;

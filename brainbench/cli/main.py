@@ -23,11 +23,7 @@ COMMANDS = {
     "data": ("brainbench.cli.data:data",
              "Datasets: list them, fetch them into the cache, verify the cached copies."),
     "evaluate": ("brainbench.cli.evaluate:evaluate",
-                 "Score precomputed model outputs: FEATURES against a neural ASSEMBLY (pls, ridge), FEATURES or a "
-                 "model RDM against an RDM ASSEMBLY (rsa), or choice PROBABILITIES against human TRIALS (i2n); "
-                 "prints raw, ceiling, ceiled, its error (SEM over splits, or over subjects for rsa, of the per-unit "
-                 "ceiled score) and per-unit values; --json adds Brain-Score's own raw error (brainscore_raw_error) "
-                 "for pls/ridge."),
+                 "Score precomputed model outputs against neural, RDM or behavioural data."),
     "extract": ("brainbench.cli.extract:extract",
                 "Write a model's activations to a netCDF file (stimulus × neuroid)."),
     "layers": ("brainbench.cli.layers:layers",
@@ -40,7 +36,7 @@ COMMANDS = {
     "score": ("brainbench.cli.score:score",
               "Score MODEL on benchmarks and append each record to the leaderboard as soon as it is computed."),
     "visualize": ("brainbench.cli.visualize:visualize",
-                  "Show what LAYER of MODEL responds to, by gradient ascent on an image (Olah et al."),
+                  "Show what LAYER of MODEL responds to, by gradient ascent on an image."),
 }
 
 
