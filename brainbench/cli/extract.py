@@ -39,7 +39,7 @@ def extract(model: str, stimuli: str, output: str, pooling: str, stimulus_degree
     """
     from brainbench.benchmarks.extraction import extract as extract_to_file
 
-    with render.progress_bars() as progress:
+    with render.progress_bars(enabled=not as_json) as progress:
         features = extract_to_file(
             model, stimuli, output, layers=options.split_layers(layers), pooling=pooling,
             stimulus_degrees=stimulus_degrees, weights=weights, random_init=random_init,

@@ -42,7 +42,7 @@ def layers(model: str, benchmarks: tuple[str, ...], plot_path: str | None, layer
     from brainbench.benchmarks.scoring import layer_profile
     from brainbench.plots import plot_layer_profile
 
-    with render.progress_bars() as progress:
+    with render.progress_bars(enabled=not as_json) as progress:
         profiles = layer_profile(
             model, list(benchmarks), weights=weights, random_init=random_init,
             layers=options.split_layers(layers), visual_degrees=visual_degrees, device=device, seed=seed,
