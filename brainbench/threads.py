@@ -2,19 +2,24 @@
 
 Precedence in :func:`configure`: the ``threads`` argument (``--threads``), then ``BRAINBENCH_THREADS``, then
 ``OMP_NUM_THREADS`` (left to torch, which reads it), then :func:`automatic_threads`: the CPUs this process may use
-that other processes leave free.
+that other processes leave free, measured now from ``/proc/stat`` (not from the load average, which lags a minute
+and so would still count our own previous run).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 from brainbench.errors import BrainbenchError
 
 ENV = "BRAINBENCH_THREADS"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_STAT = Path("/proc/stat")
+SAMPLE_SECONDS = 0.15  # long enough for ~15 scheduler ticks per CPU at 100 Hz, short beside a model's start-up
 
 
 def cgroup_v2_cpus(cpu_max: str) -> float | None:
@@ -99,24 +104,67 @@ def available_cpus() -> int:
     return max(1, min(cpus, math.floor(quota))) if quota is not None else cpus
 
 
-def free_cpus(cpus: int, load_average: float, online_cpus: int) -> int:
-    """Of ``cpus`` usable CPUs, how many other work leaves free: the machine's idle CPUs (``online_cpus`` minus the
-    1-minute ``load_average``, rounded), at most ``cpus`` and at least 1.
+class CpuTimes(NamedTuple):
+    """The aggregate ``cpu`` line of ``/proc/stat``: CPU time of all online CPUs together, in clock ticks."""
 
-    The load average counts runnable threads on the whole machine (the host's, inside most containers), so it is
-    compared with the machine's CPU count, not with a quota.
+    busy: int  # user nice system irq softirq steal
+    idle: int  # idle iowait
+    online: int  # number of online CPUs (the ``cpuN`` lines)
+
+
+def parse_proc_stat(text: str) -> CpuTimes:
+    """:class:`CpuTimes` from the text of ``/proc/stat`` (guest time is already inside user and nice)."""
+    lines = text.splitlines()
+    aggregate = next(line for line in lines if line.startswith("cpu "))
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in (aggregate.split()[1:] + ["0"] * 8)[:8])
+    online = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
+    return CpuTimes(user + nice + system + irq + softirq + steal, idle + iowait, max(1, online))
+
+
+def busy_cpus(before: CpuTimes, after: CpuTimes) -> float:
+    """How many CPUs were busy between two samples: online CPUs × the busy fraction of the CPU time in between."""
+    busy, idle = after.busy - before.busy, after.idle - before.idle
+    total = busy + idle
+    return after.online * busy / total if total > 0 else 0.0
+
+
+def free_cpus(cpus: int, busy: float, online_cpus: int) -> int:
+    """Of ``cpus`` usable CPUs, how many other work leaves free: the machine's idle CPUs (``online_cpus`` minus the
+    ``busy`` CPUs, rounded), at most ``cpus`` and at least 1.
+
+    ``busy`` counts the whole machine (the host's, inside most containers), so it is compared with the machine's CPU
+    count, not with a quota.
     """
-    idle = math.floor(online_cpus - load_average + 0.5)
+    idle = math.floor(online_cpus - busy + 0.5)
     return max(1, min(cpus, idle))
+
+
+def measured_busy_cpus(seconds: float = SAMPLE_SECONDS) -> tuple[float, int] | None:
+    """(busy CPUs, online CPUs) over the next ``seconds`` from ``/proc/stat``; None where there is no such file.
+
+    This process sleeps in between, so what is busy is other processes' work.
+    """
+    try:
+        before = parse_proc_stat(PROC_STAT.read_text())
+        time.sleep(seconds)
+        after = parse_proc_stat(PROC_STAT.read_text())
+    except (OSError, StopIteration, ValueError):
+        return None
+    return busy_cpus(before, after), after.online
 
 
 def automatic_threads() -> int:
     """The CPUs this process may use (:func:`available_cpus`) that other processes leave free (:func:`free_cpus`).
 
-    An OpenMP thread that shares its CPU with another busy process stalls every other thread at each barrier:
-    under load, fewer threads finish sooner (``bench/threads_under_load.py``).
+    Busy CPUs are measured now (:func:`measured_busy_cpus`); where there is no ``/proc/stat`` (macOS), the 1-minute
+    load average stands in; with neither, all usable CPUs. An OpenMP thread that shares its CPU with another busy
+    process stalls every other thread at each barrier: under load, fewer threads finish sooner
+    (``bench/threads_under_load.py``).
     """
     cpus = available_cpus()
+    measured = measured_busy_cpus()
+    if measured is not None:
+        return free_cpus(cpus, *measured)
     try:
         load = os.getloadavg()[0]
     except OSError:  # no load average on this OS

@@ -83,25 +83,94 @@ def test_affinity_is_read_from_the_process_mask() -> None:
     assert threads.affinity_cpus() == len(mask)
 
 
-@pytest.mark.parametrize(("cpus", "load", "online", "expected"), [
+@pytest.mark.parametrize(("cpus", "busy", "online", "expected"), [
     (2, 0.1, 2, 2),     # idle machine: every usable CPU
     (2, 0.6, 2, 1),     # 1.4 idle CPUs round to 1
     (2, 2.0, 2, 1),     # every CPU busy elsewhere: one thread, never zero
-    (8, 9.5, 8, 1),     # oversubscribed
+    (8, 9.5, 8, 1),     # oversubscribed (a load average can exceed the CPU count)
     (8, 3.0, 8, 5),
     (2, 40.0, 64, 2),   # a 2-CPU quota on a busy 64-CPU host: 24 CPUs idle there, the quota caps
 ])
-def test_free_cpus_leaves_the_cpus_others_use(cpus: int, load: float, online: int, expected: int) -> None:
-    assert threads.free_cpus(cpus, load, online) == expected
+def test_free_cpus_leaves_the_cpus_others_use(cpus: int, busy: float, online: int, expected: int) -> None:
+    assert threads.free_cpus(cpus, busy, online) == expected
 
 
-def test_automatic_threads_reads_the_load_average(monkeypatch: pytest.MonkeyPatch) -> None:
+# /proc/stat as Linux writes it: the aggregate line (user nice system idle iowait irq softirq steal guest guest_nice),
+# then one line per online CPU, then other counters
+STAT_BEFORE = """cpu  1000 50 200 8000 100 0 10 5 0 0
+cpu0 500 25 100 4000 50 0 5 3 0 0
+cpu1 500 25 100 4000 50 0 5 2 0 0
+intr 12345 0 0
+ctxt 999
+"""
+
+
+def _stat(user: int, idle: int) -> str:
+    return STAT_BEFORE.replace("cpu  1000 50 200 8000", f"cpu  {user} 50 200 {idle}")
+
+
+def test_parse_proc_stat_sums_busy_and_idle_ticks_and_counts_cpus() -> None:
+    times = threads.parse_proc_stat(STAT_BEFORE)
+    assert times.busy == 1000 + 50 + 200 + 0 + 10 + 5  # user nice system irq softirq steal; guest is inside user
+    assert times.idle == 8000 + 100                    # idle iowait
+    assert times.online == 2
+    old_kernel = threads.parse_proc_stat("cpu  10 0 5 80\ncpu0 10 0 5 80\n")  # before iowait existed (2.4)
+    assert (old_kernel.busy, old_kernel.idle, old_kernel.online) == (15, 80, 1)
+
+
+@pytest.mark.parametrize(("busy_ticks", "idle_ticks", "expected"), [
+    (0, 30, 0.0),       # nothing ran: no CPU busy
+    (30, 0, 2.0),       # both CPUs busy the whole interval
+    (15, 15, 1.0),      # half the CPU time busy on 2 CPUs: one CPU's worth
+    (6, 24, 0.4),       # 20 % of 2 CPUs
+])
+def test_busy_cpus_is_online_times_the_busy_fraction(busy_ticks: int, idle_ticks: int, expected: float) -> None:
+    before = threads.parse_proc_stat(STAT_BEFORE)
+    after = threads.parse_proc_stat(_stat(1000 + busy_ticks, 8000 + idle_ticks))
+    # the closed form is a ratio of small integers times 2; 1e-12 allows only the float rounding of that division
+    assert threads.busy_cpus(before, after) == pytest.approx(expected, abs=1e-12)
+
+
+def test_busy_cpus_of_an_empty_interval_is_zero() -> None:
+    same = threads.parse_proc_stat(STAT_BEFORE)
+    assert threads.busy_cpus(same, same) == 0.0
+
+
+def test_automatic_threads_measures_busy_cpus_now_not_the_load_average(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bug: right after our own 2-thread run the 1-minute load average is still ~2 on an idle 2-CPU machine
+    monkeypatch.setattr(threads, "available_cpus", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0, 1.0, 0.5))
+    samples = iter([STAT_BEFORE, _stat(1001, 8029)])  # 1 busy tick of 30: 0.07 CPUs busy
+    monkeypatch.setattr(threads, "PROC_STAT", type("Stat", (), {"read_text": lambda self: next(samples)})())
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: None)
+    assert threads.automatic_threads() == 2
+
+
+def test_automatic_threads_falls_back_to_the_load_average_then_to_all_cpus(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(threads, "PROC_STAT", tmp_path / "no-proc-stat")  # as on macOS
     monkeypatch.setattr(threads, "available_cpus", lambda: 4)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     monkeypatch.setattr(os, "getloadavg", lambda: (3.2, 0.0, 0.0))
     assert threads.automatic_threads() == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 5.0, 5.0))  # only the last minute counts
     assert threads.automatic_threads() == 4
+
+    def no_load_average() -> tuple[float, float, float]:
+        raise OSError("no load average")
+
+    monkeypatch.setattr(os, "getloadavg", no_load_average)
+    assert threads.automatic_threads() == 4
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="no /proc/stat on this OS")
+def test_live_reading_is_a_thread_count_in_range() -> None:
+    measured = threads.measured_busy_cpus(0.05)
+    assert measured is not None
+    busy, online = measured
+    assert 0.0 <= busy <= online and online >= 1
+    chosen = threads.automatic_threads()
+    assert isinstance(chosen, int) and 1 <= chosen <= threads.available_cpus()
 
 
 def test_precedence_option_then_env_then_omp_then_automatic(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -370,6 +370,7 @@ def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: O
             "seconds": {**session.seconds, "total": time.perf_counter() - start},
             "memory_budget_gib": session.memory_budget / 2**30,
             "batch_size": session.batch_size,  # bit-identical scores need the same batch size (README: Reproducibility)
+            "torch_threads": torch.get_num_threads(),
             "environment": _environment(),
         },
     )
