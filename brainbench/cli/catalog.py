@@ -133,8 +133,8 @@ def benchmarks() -> None:
 def benchmarks_list(pattern: str, region: str | None, data_mirrors: tuple[str, ...], as_json: bool) -> None:
     """List the benchmarks whose id matches PATTERN, and whether each can run now.
 
-    PATTERN is an id or a wildcard pattern, e.g. 'Marques2020.*'. data: where its dataset would come from (embedded, cached, mirror, network) or unavailable; see
-    `brainbench data list`.
+    PATTERN is an id or a wildcard pattern, e.g. 'Marques2020.*'. data: where its dataset would come from
+    (embedded, cached, mirror, network) or unavailable; see `brainbench data list`.
     """
     from brainbench.data.fetch import availability
     from brainbench.data.manifest import list_manifests

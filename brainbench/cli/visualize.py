@@ -52,7 +52,8 @@ def visualize(model: str, layer: str, channel: int | None, neuron: str | None, d
               seed: int) -> None:
     """Show what LAYER of MODEL responds to, by gradient ascent on an image.
 
-    Feature visualisation as in Olah et al., Distill 2017. Without --channel the objective is the whole layer's squared norm (as DeepDream).
+    Feature visualisation as in Olah et al., Distill 2017. Without --channel the objective is the whole layer's
+    squared norm (as DeepDream).
 
     Examples: brainbench visualize efficientnet_lite0 --layer blocks.4.0 --channel 7 -o unit.png;
     brainbench visualize efficientnet_lite0 --layer blocks.4.0 --deepdream cat.jpg -o dream.png
