@@ -4,6 +4,7 @@ RDMs (rsa), or choice probabilities against human 2AFC trials (i2n)."""
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 from rich.table import Table
 
 from brainbench.cli import options, render
@@ -53,7 +54,7 @@ def _time_bin(value: str | None) -> tuple[int, int] | None:
               help="rsa: how RDMs are compared, by their upper triangles (default spearman).")
 @click.option("--stratify", help="pls/ridge: presentation coordinate to stratify the splits by (e.g. object_name).")
 @click.option("--time-bin", help="pls/ridge: START,END in ms when the assembly has several time bins.")
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA > MPS > CPU), cpu, cuda, mps.")
+@click.option("--device", default="auto", show_default=True, help="pls/ridge: auto (CUDA > MPS > CPU), cpu, cuda, mps.")
 @options.as_json
 def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str | None,
              probabilities_path: str | None, trials_path: str | None, metric: str, distance: str | None,
@@ -62,23 +63,27 @@ def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str
     """Score precomputed model outputs against neural, RDM or behavioural data.
 
     FEATURES against a neural ASSEMBLY (pls, ridge), FEATURES or a model RDM against an RDM ASSEMBLY (rsa), or
-    choice PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled, its error (SEM over splits, or over subjects for rsa, of the per-unit ceiled score) and per-unit values; --json
-    adds Brain-Score's own raw error (brainscore_raw_error) for pls/ridge.
+    choice PROBABILITIES against human TRIALS (i2n); prints raw, ceiling, ceiled, its error (SEM over splits, or
+    over subjects for rsa, of the per-unit ceiled score) and per-unit values; --json adds Brain-Score's own raw
+    error (brainscore_raw_error) for pls/ridge.
 
     Examples: brainbench evaluate --features F.nc --assembly A.nc --stratify object_name --json;
     brainbench evaluate --metric rsa --features F.nc --assembly RDMs.nc --comparison kendall_tau_a;
     brainbench evaluate --metric i2n --probabilities P.nc --trials T.nc
     """
     rsa_only = {"--rdm": rdm_path, "--distance": distance, "--comparison": comparison}
+    # rsa and i2n compute on the CPU: a --device given for them would be silently ignored.
+    given_device = None if click.get_current_context().get_parameter_source("device") is ParameterSource.DEFAULT \
+        else device
     if metric in BEHAVIOR_METRICS:
         _check_options(metric, needed={"--probabilities": probabilities_path, "--trials": trials_path},
                        refused={"--features": features_path, "--assembly": assembly_path, "--stratify": stratify,
-                                "--time-bin": time_bin, **rsa_only})
+                                "--time-bin": time_bin, "--device": given_device, **rsa_only})
         _evaluate_behavior(probabilities_path, trials_path, as_json)
         return
     if metric in RSA_METRICS:
         _evaluate_rsa(features_path, rdm_path, assembly_path, distance, comparison, stratify, time_bin,
-                      probabilities_path, trials_path, as_json)
+                      probabilities_path, trials_path, given_device, as_json)
         return
     _check_options(metric, needed={"--features": features_path, "--assembly": assembly_path},
                    refused={"--probabilities": probabilities_path, "--trials": trials_path, **rsa_only})
@@ -123,14 +128,16 @@ def _check_options(metric: str, needed: dict[str, str | None], refused: dict[str
 
 def _evaluate_rsa(features_path: str | None, rdm_path: str | None, assembly_path: str | None, distance: str | None,
                   comparison: str | None, stratify: str | None, time_bin: str | None,
-                  probabilities_path: str | None, trials_path: str | None, as_json: bool) -> None:
+                  probabilities_path: str | None, trials_path: str | None, device: str | None,
+                  as_json: bool) -> None:
     if bool(features_path) == bool(rdm_path):
         raise click.UsageError("--metric rsa needs exactly one of --features and --rdm (the model's features or its "
                                "RDM), and --assembly.")
     given = "--features" if features_path else "--rdm"
     _check_options("rsa", needed={given: features_path or rdm_path, "--assembly": assembly_path},
                    refused={"--probabilities": probabilities_path, "--trials": trials_path, "--stratify": stratify,
-                            "--time-bin": time_bin, **({"--distance": distance} if rdm_path else {})})
+                            "--time-bin": time_bin, "--device": device,
+                            **({"--distance": distance} if rdm_path else {})})
     from brainbench.benchmarks.evaluate import evaluate_rsa
     from brainbench.data.brainscore_format import read_assembly, read_rdm
 
