@@ -14,6 +14,8 @@ from brainbench.cli.lazy import LazyGroup
 from brainbench.errors import BrainbenchError, file_system_trouble
 
 _PLACES = "BRAINBENCH_HOME or the command's path option, e.g. --leaderboard"
+# score saves each record as soon as it is computed: an interruption keeps those, and no write is ever half done.
+_KEPT = "what had finished (e.g. saved records) is kept and no file is half-written."
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2; older clicks exit 0 instead
 
 
@@ -60,7 +62,7 @@ class _Group(LazyGroup):
             click.echo(f"error: {_usage_sentence(exc)}", err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("error: aborted; nothing was written.", err=True)
+            click.echo(f"error: aborted; {_KEPT}", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)  # an Exit's code (ctx.exit), else success
 
@@ -70,7 +72,7 @@ class _Group(LazyGroup):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("error: interrupted; nothing was written.", err=True)
+            click.echo(f"error: interrupted; {_KEPT}", err=True)
             ctx.exit(130)
         except Exception as exc:
             if ctx.find_root().params.get("debug"):
