@@ -70,10 +70,12 @@ def main() -> None:
     if args.worker:
         worker(*args.worker)
         return
-    from brainbench.threads import available_cpus
+    from brainbench.threads import available_cpus, measured_busy_cpus
 
     cpus = available_cpus()
-    print(f"{os.cpu_count()} CPUs, {cpus} available to this process; load average before: {os.getloadavg()[0]:.2f}; "
+    measured = measured_busy_cpus()
+    busy = f"{measured[0]:.2f} CPUs busy now" if measured else f"load average {os.getloadavg()[0]:.2f}"
+    print(f"{os.cpu_count()} CPUs, {cpus} available to this process; before: {busy}; "
           f"loaded = {cpus} busy-loop processes beside the workload")
     print(f"  {'workload':<16} {'load':<10} {'setting':<14} {'threads':>7} {'work s':>8} {'× 1 thread':>10} "
           f"{'process s':>9}")
