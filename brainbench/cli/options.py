@@ -75,8 +75,8 @@ batching = _apply(
     click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
                  help="Images per forward pass."),
     click.option("--max-memory", type=PositiveFloat(), metavar="GIB",
-                 help="GiB of activations held at once (default 4); layers are processed in as many passes as this "
-                 "needs."),
+                 help="GiB of activations held at once (default 4): score and layers run the layers in as many "
+                 "passes as this needs; extract refuses features larger than this."),
 )
 
 
