@@ -96,9 +96,9 @@ def extract(
         raise BrainbenchError(f"Unknown pooling '{pooling}'; choose one of {', '.join(POOLINGS)}.")
     output = Path(output)
     _check_output(output)
+    if stimulus_degrees is None and not Path(stimuli).is_dir() and str(stimuli) in {m.name for m in list_manifests()}:
+        _dataset_degrees(str(stimuli))  # before the dataset is loaded (or downloaded): names the sizes to choose from
     stimulus_set, dataset_degrees = resolve_stimuli(stimuli, data_mirrors)
-    if stimulus_degrees is None and dataset_degrees is None and not Path(stimuli).is_dir():
-        _dataset_degrees(str(stimuli))  # raises the sentence naming the sizes to choose from
     target = resolve_device(device)
     retain_freed_memory()
     resolved = resolve_model(model, weights=weights, random_init=random_init, layers=layers,
