@@ -140,3 +140,23 @@ def test_offline_download_failure_names_the_mirror_that_lacks_the_data(
     assert f"the data mirror(s) tried lack it (no {partial_mirror / 'cowley2023_v4'}" in failed
     assert "set BRAINBENCH_DATA_MIRROR" not in failed
     assert [r.benchmark for r in Leaderboard(board).records()] == ["Kiani2007.IT-rsa"]
+
+
+def test_interrupt_after_a_saved_record_keeps_it_and_does_not_claim_nothing_was_written(
+    cli, tinycnn: str, mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = tmp_path / "board.sqlite"
+    run_rsa = KINDS["rsa"]
+
+    def interrupted_at_kriegeskorte(spec, *args, **kwargs):
+        if spec.id == "Kriegeskorte2008.IT-rsa":
+            raise KeyboardInterrupt
+        return run_rsa(spec, *args, **kwargs)
+
+    monkeypatch.setitem(KINDS, "rsa", interrupted_at_kriegeskorte)
+    result = cli("score", tinycnn, "-b", "Kiani2007.IT-rsa", "-b", "Kriegeskorte2008.IT-rsa", "--layers", "3,5",
+                 "--device", "cpu", "--data-mirror", mirror, "--leaderboard", board, "--json")
+    assert result.exit_code == 130
+    assert [r.benchmark for r in Leaderboard(board).records()] == ["Kiani2007.IT-rsa"]
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: interrupted; ") and "kept" in line and "nothing was written" not in line
