@@ -344,6 +344,11 @@ def evaluate_rsa(model: xr.DataArray, target: xr.DataArray, comparison: str = "s
     is_rdm = tuple(model.dims[-2:]) == RDM_DIMS
     model_rdm = _given_rdm(model, ids) if is_rdm else _features_rdm(model, ids, distance)
     per_subject = compare_rdms(model_rdm, data, comparison).numpy()
+    undefined = [s for s, v in zip(subjects, per_subject, strict=True) if not np.isfinite(v)]
+    if undefined:  # a constant upper triangle has no rank or correlation: a NaN score would print as '–', exit 0
+        raise BrainbenchError(f"The {comparison} comparison is undefined for {len(undefined)} of the target's "
+                              f"{len(subjects)} RDM(s) (e.g. {undefined[0]}): the model RDM or that RDM has all its "
+                              "distances equal.")
     raw, raw_error = float(per_subject.mean()), standard_error(per_subject)
     notes = []
     if len(subjects) >= 2:
