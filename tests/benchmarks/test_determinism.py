@@ -37,9 +37,14 @@ def tinycnn(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _score(model: str, mirror: Path, batch_size: int) -> ScoreRecord:
-    batches: list[int] = []  # images per step of the activation pass, as reported to the progress bar
+    steps: dict[str, list[int]] = {}  # each progress task's steps; the activation pass's are images per batch
+
+    def progress(description: str, total: int):
+        return steps.setdefault(description, []).append
+
     (record,) = brainbench.score(model, [BENCHMARK], save=False, data_mirrors=[mirror], device="cpu",
-                                 batch_size=batch_size, progress=lambda description, total: batches.append)
+                                 batch_size=batch_size, progress=progress)
+    (batches,) = [advanced for description, advanced in steps.items() if "activations" in description]
     assert batches == [batch_size] * (92 // batch_size) + [92 % batch_size] * (92 % batch_size > 0)
     return record
 
