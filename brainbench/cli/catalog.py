@@ -7,8 +7,8 @@ import fnmatch
 import math
 
 import click
-from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from brainbench import paths
 from brainbench.benchmarks.spec import list_benchmarks
@@ -36,6 +36,10 @@ def models_list(pattern: str, as_json: bool) -> None:
     if as_json:  # every field of a registered model's definition; timm/torchvision names: their origin
         render.print_json([_model_fields(known[name]) if name in known else
                            {"name": name, "origin": name.split(":")[0]} for name in names])
+        return
+    if not names:
+        render.stdout.print(f"No model matches '{pattern}'; `brainbench models list` shows the built-ins, "
+                            "'timm:*' and 'torchvision:*' the others.")
         return
     table = Table(title=f"models matching {pattern}")
     table.add_column("model", no_wrap=True)
@@ -149,19 +153,27 @@ def benchmarks_list(pattern: str, region: str | None, data_mirrors: tuple[str, .
         render.print_json([{**dataclasses.asdict(s), "parameters": s.parameters(), "availability": status[s.dataset]}
                            for s in specs])
         return
-    # Nothing is cut (a narrow terminal folds a cell onto two lines); descriptions only where they have room.
-    with_description = render.stdout.width >= 150
-    table = Table(title=f"benchmarks matching {pattern}" + (f" in {region}" if region else ""), box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    longest = max((len(s.id) for s in specs), default=9)
-    table.add_column("benchmark", overflow="fold", min_width=min(longest, max(20, render.stdout.width - 50)))
-    for column in ("v", "kind", "region", "dataset", "data"):
-        table.add_column(column, overflow="fold")
-    if with_description:
-        table.add_column("description", overflow="fold", ratio=1)
-    for s in specs:
-        table.add_row(s.id, str(s.version), s.kind, s.region, s.dataset, status[s.dataset],
-                      *([s.description] if with_description else []))
-    render.stdout.print(table)
-    if not with_description:
-        render.stdout.print("Descriptions: `brainbench benchmarks list --json`, or a terminal of 150 columns or more.")
+    if not specs:
+        render.stdout.print(f"No benchmark matches '{pattern}'" + (f" in {region}" if region else "")
+                            + "; `brainbench benchmarks list` shows them all.")
+        return
+    # Ids are never cut or folded (they are copied and grepped): one row per benchmark when the table fits,
+    # else one block per benchmark. Descriptions only where they fit.
+    console = render.console_now()
+    rows = [(s.id, str(s.version), s.kind, s.region, s.dataset, status[s.dataset]) for s in specs]
+    for with_description in (True, False):
+        table = render.compact_table(title=f"benchmarks matching {pattern}" + (f" in {region}" if region else ""))
+        for column in ("benchmark", "v", "kind", "region", "dataset", "data",
+                       *(("description",) if with_description else ())):
+            table.add_column(column, no_wrap=True)
+        for row, s in zip(rows, specs, strict=True):
+            table.add_row(*(Text(cell) for cell in row), *((Text(s.description),) if with_description else ()))
+        if render.natural_width(console, table) <= console.width:
+            console.print(table)
+            if not with_description:
+                console.print("Descriptions: `brainbench benchmarks list --json`, or a wider terminal.")
+            return
+    for identifier, version, kind, region_, dataset, data in rows:
+        console.print(Text(f"{identifier}  v{version}"))
+        console.print(Text(f"    {kind} · {region_} · dataset {dataset} · data: {data}"))
+    console.print("Descriptions: `brainbench benchmarks list --json`, or a wider terminal.")

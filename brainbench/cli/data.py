@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
+from rich.text import Text
 
 from brainbench import paths
 from brainbench.cli import options, render
@@ -39,16 +39,25 @@ def data_list(data_mirrors: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         render.print_json(rows)
         return
-    table = Table(title=f"datasets  ·  cache {paths.data_cache()}")
-    table.add_column("dataset", no_wrap=True)
-    for column in ("files", "MB", "cached", "status"):
-        table.add_column(column)
-    table.add_column("title", overflow="fold")
+    # Names and places are never cut: one row per dataset when the table fits, else one block per dataset.
+    console = render.console_now()
+    console.print(Text(f"datasets  ·  cache {paths.data_cache()}"))
+    cells = []
     for r in rows:
         size = "?" if r["bytes"] is None else f"{r['bytes'] / 1e6:.1f}"
         status = f"mirror {', '.join(r['mirrors'])}" if r["status"] == "mirror" else r["status"]
-        table.add_row(r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}", status, r["title"])
-    render.stdout.print(table)
+        cells.append((r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}", status))
+    table = render.compact_table()
+    for column in ("dataset", "files", "MB", "cached", "status", "title"):
+        table.add_column(column, no_wrap=True, justify="right" if column in ("files", "MB", "cached") else "left")
+    for cell, r in zip(cells, rows, strict=True):
+        table.add_row(*(Text(c) for c in cell), Text(r["title"]))
+    if render.natural_width(console, table) <= console.width:
+        console.print(table)
+        return
+    for (name, files, size, cached, status), r in zip(cells, rows, strict=True):
+        console.print(Text(f"{name}  {status}"))
+        console.print(Text(f"    {files} files, {size} MB, {cached} cached · {r['title']}"))
 
 
 @data.command("fetch")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
-from rich import box
 from rich.console import Console
-from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -27,7 +23,6 @@ MEASURE_NAMES = {
     "model_shape_accuracy": "model's shape accuracy", "model_texture_accuracy": "model's texture accuracy",
     "model_accuracy": "model's accuracy", "human_accuracy": "humans' accuracy",
 }
-_UNBOUNDED = 1_000_000  # a width no table reaches: measures a table's natural width
 _FIXED_BLOCK_COLUMNS = 45  # a block's column, ceiled, raw, ceiling, the gaps and 8 for the layer
 
 
@@ -77,10 +72,10 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
         render.stdout.print(f"No scores yet in {board.path}; run `brainbench score MODEL -b BENCHMARK`.")
         return
     # Made here, not at import: the width is read now (COLUMNS, else the terminal's, else 80).
-    console = Console(highlight=False, soft_wrap=True)
+    console = render.console_now()
     console.print(Text(f"brainbench leaderboard  ·  {board.path}"))
     table = None if long_layout else _wide_table(ranking, export.benchmark_ids(ranking) if by_benchmark else [])
-    if table is not None and _natural_width(console, table) <= console.width:
+    if table is not None and render.natural_width(console, table) <= console.width:
         console.print(table)
     else:
         _print_blocks(console, ranking, by_benchmark or long_layout)
@@ -109,14 +104,9 @@ def _region_cells(row: RankedModel) -> list[str]:
             for r in REGIONS]
 
 
-def _table(**kwargs: Any) -> Table:
-    """A table without vertical rules or edges: the fewest columns of the terminal spent on lines."""
-    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, **kwargs)
-
-
 def _wide_table(ranking: list[RankedModel], benchmark_ids: list[str]) -> Table:
     """One row per model entry: rank, label, the region scores, the average, then one column per benchmark."""
-    table = _table()
+    table = render.compact_table()
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("model", no_wrap=True)
     for column in (*REGIONS, "average", *benchmark_ids):  # nothing wraps: the table fits whole or is not used
@@ -126,11 +116,6 @@ def _wide_table(ranking: list[RankedModel], benchmark_ids: list[str]) -> Table:
         table.add_row(str(row.rank), Text(row.label), *_region_cells(row), render.number(row.average),
                       *(render.number(row.benchmarks.get(b)) + marks.get(b, "") for b in benchmark_ids))
     return table
-
-
-def _natural_width(console: Console, table: Table) -> int:
-    """Columns ``table`` takes with no cell wrapped or cut."""
-    return Measurement.get(console, console.options.update_width(_UNBOUNDED), table).maximum
 
 
 def _print_blocks(console: Console, ranking: list[RankedModel], with_benchmarks: bool) -> None:
@@ -148,7 +133,7 @@ def _print_blocks(console: Console, ranking: list[RankedModel], with_benchmarks:
         if not with_benchmarks:
             continue
         marks = _marks(row)
-        table = _table()
+        table = render.compact_table()
         # The benchmark's name before the layer's: the layer folds first when the terminal is narrow.
         longest = max(len(b) for b in row.scores)
         table.add_column("benchmark", overflow="fold",

@@ -10,11 +10,30 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 stdout = Console(highlight=False, soft_wrap=True)  # messages keep long paths on one line; tables still fit
 stderr = Console(stderr=True, highlight=False)
+_UNBOUNDED = 1_000_000  # a width no table reaches: measures a table's natural width
+
+
+def console_now() -> Console:
+    """A stdout console whose width is read now: COLUMNS, else the terminal's, else 80 (a pipe)."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def compact_table(**kwargs: Any) -> Table:
+    """A table without vertical rules or edges: the fewest columns of the terminal spent on lines."""
+    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, **kwargs)
+
+
+def natural_width(console: Console, table: Table) -> int:
+    """Columns ``table`` takes with no cell wrapped or cut."""
+    return Measurement.get(console, console.options.update_width(_UNBOUNDED), table).maximum
 
 
 def number(value: float | None, digits: int = 3) -> str:
