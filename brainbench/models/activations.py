@@ -34,25 +34,24 @@ def _device(device: str | torch.device | None) -> torch.device:
     return device if isinstance(device, torch.device) else resolve_device(device)
 
 
-def _run(
+def forward_batches(
     model: Model, stimuli: StimulusSet, stimulus_degrees: float, layers: Sequence[str], device: torch.device,
-    batch_size: int, progress: Progress | None, stop_early: bool,
-) -> dict[str, torch.Tensor]:
-    """One pass: ``{layer: (n_stimuli, n_features) float32 CPU tensor}``, preallocated (no concatenation copy)."""
-    n = len(stimuli)
-    out: dict[str, torch.Tensor] = {}
+    batch_size: int, keep: Callable[[slice, str, torch.Tensor], None], progress: Progress | None, *, stop_early: bool,
+) -> None:
+    """Run ``stimuli`` through ``model`` in batches (gradient-free, on ``device``), handing each layer's output to
+    ``keep(rows, layer, output)``: ``rows`` is the batch's slice of ``stimuli.stimulus_ids``, ``output`` the
+    layer's (batch, …) tensor. Images are placed on screen as for scoring; a layer that produced nothing is an
+    error; ``progress`` gets the number of images after each batch; ``stop_early`` ends each forward pass at the
+    deepest layer."""
     rows = slice(0, 0)
 
-    def keep(layer: str, output: torch.Tensor) -> None:
-        features = output.flatten(1)
-        if layer not in out:
-            out[layer] = torch.empty((n, features.shape[1]), dtype=torch.float32)
-        out[layer][rows] = features.to("cpu", torch.float32)
+    def tap(layer: str, output: torch.Tensor) -> None:
+        keep(rows, layer, output)
 
     model.module.to(device)
     ids = stimuli.stimulus_ids
-    with LayerTaps(model.module, layers, keep, stop_early) as taps, torch.inference_mode():
-        for start in range(0, n, batch_size):
+    with LayerTaps(model.module, layers, tap, stop_early) as taps, torch.inference_mode():
+        for start in range(0, len(ids), batch_size):
             chunk = ids[start : start + batch_size]
             rows = slice(start, start + len(chunk))
             images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
@@ -62,6 +61,23 @@ def _run(
             taps.check()
             if progress:
                 progress(len(chunk))
+
+
+def _run(
+    model: Model, stimuli: StimulusSet, stimulus_degrees: float, layers: Sequence[str], device: torch.device,
+    batch_size: int, progress: Progress | None, stop_early: bool,
+) -> dict[str, torch.Tensor]:
+    """One pass: ``{layer: (n_stimuli, n_features) float32 CPU tensor}``, preallocated (no concatenation copy)."""
+    n = len(stimuli)
+    out: dict[str, torch.Tensor] = {}
+
+    def keep(rows: slice, layer: str, output: torch.Tensor) -> None:
+        features = output.flatten(1)
+        if layer not in out:
+            out[layer] = torch.empty((n, features.shape[1]), dtype=torch.float32)
+        out[layer][rows] = features.to("cpu", torch.float32)
+
+    forward_batches(model, stimuli, stimulus_degrees, layers, device, batch_size, keep, progress, stop_early=stop_early)
     return out
 
 

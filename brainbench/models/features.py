@@ -20,10 +20,9 @@ import xarray as xr
 import brainbench
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
-from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, ProgressFactory
+from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, ProgressFactory, forward_batches
 from brainbench.models.device import resolve_device
 from brainbench.models.hooks import LayerTaps, StopForward
-from brainbench.models.preprocessing import place_on_screen, to_batch
 from brainbench.models.registry import Model
 
 #: none: every unit of a layer's output; avg: (C, H, W) maps averaged over positions, (T, D) tokens over tokens.
@@ -127,26 +126,14 @@ def extract_features(
     widths = [int(np.prod(shapes[layer])) for layer in layers]
     starts = dict(zip(layers, np.cumsum([0, *widths[:-1]]).tolist(), strict=True))
     values = np.empty((n, sum(widths)), dtype=np.float32)  # filled in place: no per-layer copy is concatenated
-    rows = slice(0, 0)
 
-    def keep(layer: str, output: torch.Tensor) -> None:
+    def keep(rows: slice, layer: str, output: torch.Tensor) -> None:
         start = starts[layer]
         pooled = pool(output, pooling).cpu().numpy()
         values[rows, start : start + pooled.shape[1]] = pooled
 
     advance = progress(f"{model.identifier}: features ({n} images)", n) if progress else None
-    ids = stimuli.stimulus_ids
-    with LayerTaps(model.module, layers, keep) as taps, torch.inference_mode():
-        for first in range(0, n, batch_size):
-            chunk = ids[first : first + batch_size]
-            rows = slice(first, first + len(chunk))
-            images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
-            taps.arm()
-            with contextlib.suppress(StopForward):
-                model.module(to_batch(images, model.preprocessing).to(target))
-            taps.check()
-            if advance:
-                advance(len(chunk))
+    forward_batches(model, stimuli, stimulus_degrees, layers, target, batch_size, keep, advance, stop_early=True)
     return xr.DataArray(values, dims=("presentation", "neuroid"), coords={
         **_presentation_coords(stimuli), **_neuroid_coords(model.identifier, layers, shapes)}, attrs={
         "model": model.identifier, "architecture": model.architecture, "weights_digest": model.weights_digest,
