@@ -148,15 +148,18 @@ def _specs(benchmarks: Sequence[str]) -> list[BenchmarkSpec]:
 class DataUnavailable(DataError):
     """Datasets that selected benchmarks need are neither cached, nor in a mirror, nor downloadable.
 
-    ``datasets``: each one's :class:`Availability` (``where()`` says where it was looked for).
+    ``datasets``: each one's :class:`Availability` (``where()`` says where it was looked for); ``skippable``: the
+    command offers --skip-unavailable.
     """
 
-    def __init__(self, datasets: Sequence[Availability]) -> None:
+    def __init__(self, datasets: Sequence[Availability], skippable: bool = True) -> None:
         self.datasets = list(datasets)
         names = ", ".join(a.dataset for a in self.datasets)
+        fixes = ("add a data mirror that holds them (--data-mirror), fetch them with `brainbench data fetch NAME`, or "
+                 "pass --skip-unavailable to score the other benchmarks" if skippable else
+                 "add a data mirror that holds them (--data-mirror) or fetch them with `brainbench data fetch NAME`")
         super().__init__(f"{len(self.datasets)} dataset(s) the benchmarks need are not available ({names}); nothing "
-                         "was computed: add a data mirror that holds them (--data-mirror), fetch them with "
-                         "`brainbench data fetch NAME`, or pass --skip-unavailable to score the other benchmarks.")
+                         f"was computed: {fixes}.")
 
 
 @dataclass(frozen=True)
@@ -308,9 +311,10 @@ def layer_profile(
     """Every candidate layer of ``model`` scored on each benchmark (ids or wildcard patterns; nothing is written).
 
     Returns, per benchmark in order, the outcome (with the committed layer) whose ``profile`` maps each layer to its
-    values. One model session serves every benchmark, so activations on shared stimuli are computed once. A
-    benchmark without per-layer scores (:func:`has_layer_profile`) is refused before the model is built. Options as
-    for :func:`score` (weights, random_init, layers, device, data_mirrors, …).
+    values. One model session serves every benchmark, so activations on shared stimuli are computed once. Before the
+    model is built, a benchmark without per-layer scores (:func:`has_layer_profile`) is refused, and so is data that
+    is not available (:func:`check_data`; :class:`DataUnavailable`). Options as for :func:`score` (weights,
+    random_init, layers, device, data_mirrors, allow_download, …).
     """
     specs = _specs([benchmarks] if isinstance(benchmarks, str) else list(benchmarks))
     without = [spec for spec in specs if not has_layer_profile(spec)]
@@ -319,10 +323,15 @@ def layer_profile(
         raise BrainbenchError(f"{named} {'scores' if len(without) == 1 else 'score'} the model's output or readout "
                               "layer, so there is no layer profile; `brainbench layers` takes RSA, neural and "
                               "V1-property benchmarks.")
+    allow_download = options.get("allow_download", True)
+    found = check_data(specs, paths.mirror_dirs(list(options.get("data_mirrors", ()))), allow_download)
+    unavailable = [a for a in found.values() if not a.available]
+    if unavailable:
+        raise DataUnavailable(unavailable, skippable=False)
     session = _session(model, options.get("weights"), options.get("random_init", False), options.get("layers"),
                        options.get("visual_degrees"), options.get("device"), options.get("seed", 0),
                        options.get("data_mirrors", ()), options.get("batch_size", 32), options.get("max_memory_gb"),
-                       options.get("progress"))
+                       options.get("progress"), allow_download)
     return [(KINDS[spec.kind](spec, session.dataset(spec.dataset), session.probe(), profile=True), spec)
             for spec in specs]
 

@@ -28,26 +28,35 @@ def _plot_path(plot_path: str, benchmark: str, several: bool) -> str:
               help="Also save each profile as a PNG figure; with several benchmarks the benchmark id is added "
               "before the suffix (v4.png → v4.Cowley2023.V4-pls.png).")
 @options.model_options
+@click.option("--offline", is_flag=True, help="Never download: data must be cached or in a data mirror.")
 @options.data_mirror
 @options.as_json
 def layers(model: str, benchmarks: tuple[str, ...], plot_path: str | None, layers: tuple[str, ...],
            weights: str | None, random_init: bool, visual_degrees: float | None, device: str, seed: int,
-           batch_size: int, max_memory: float | None, data_mirrors: tuple[str, ...], as_json: bool) -> None:
+           batch_size: int, max_memory: float | None, offline: bool, data_mirrors: tuple[str, ...],
+           as_json: bool) -> None:
     """Score every candidate layer of MODEL on each benchmark (nothing is written to the leaderboard).
 
-    --json prints a list with one object per benchmark.
+    Every benchmark's data are located (cache, mirrors, network) before the model is built. --json prints a list
+    with one object per benchmark.
 
     Example: brainbench layers efficientnet_lite0 -b Cowley2023.V4-pls --plot v4_layers.png
     """
-    from brainbench.benchmarks.scoring import layer_profile
+    from brainbench.benchmarks.scoring import DataUnavailable, layer_profile
     from brainbench.plots import plot_layer_profile
 
-    with render.progress_bars(enabled=not as_json) as progress:
-        profiles = layer_profile(
-            model, list(benchmarks), weights=weights, random_init=random_init,
-            layers=options.split_layers(layers), visual_degrees=visual_degrees, device=device, seed=seed,
-            data_mirrors=data_mirrors, batch_size=batch_size, max_memory_gb=max_memory, progress=progress,
-        )
+    try:
+        with render.progress_bars(enabled=not as_json) as progress:
+            profiles = layer_profile(
+                model, list(benchmarks), weights=weights, random_init=random_init,
+                layers=options.split_layers(layers), visual_degrees=visual_degrees, device=device, seed=seed,
+                data_mirrors=data_mirrors, batch_size=batch_size, max_memory_gb=max_memory, progress=progress,
+                allow_download=not offline,
+            )
+    except DataUnavailable as exc:
+        for found in exc.datasets:  # one line each, where it was looked for; then the error's one sentence
+            click.echo(found.where(), err=True)
+        raise
     figures = []
     for outcome, spec in profiles:
         if plot_path:
