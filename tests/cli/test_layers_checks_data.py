@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import test_score_keeps
 from tests.cli.test_bad_input import Cli
 
 pytestmark = pytest.mark.mirror
-
-
-@pytest.fixture
-def partial_mirror(mirror: Path, tmp_path: Path) -> Path:
-    """A mirror holding the 92-images dataset only (no Cowley2023)."""
-    folder = tmp_path / "partial-mirror"
-    folder.mkdir()
-    (folder / "kriegeskorte2008_92images").symlink_to(mirror / "kriegeskorte2008_92images")
-    return folder
+partial_mirror = test_score_keeps.partial_mirror  # the fixture: a mirror holding the 92-images dataset, no Cowley2023
 
 
 @pytest.fixture
