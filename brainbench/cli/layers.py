@@ -28,7 +28,7 @@ def _plot_path(plot_path: str, benchmark: str, several: bool) -> str:
               help="Also save each profile as a PNG figure; with several benchmarks the benchmark id is added "
               "before the suffix (v4.png → v4.Cowley2023.V4-pls.png).")
 @options.model_options
-@click.option("--offline", is_flag=True, help="Never download: data must be cached or in a data mirror.")
+@options.offline
 @options.data_mirror
 @options.as_json
 def layers(model: str, benchmarks: tuple[str, ...], plot_path: str | None, layers: tuple[str, ...],

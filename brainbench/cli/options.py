@@ -13,6 +13,7 @@ data_mirror = click.option(
     "those of BRAINBENCH_DATA_MIRROR (colon-separated). A copy failing its checksum is skipped when a later "
     "mirror has a good one.",
 )
+offline = click.option("--offline", is_flag=True, help="Never download: data must be cached or in a data mirror.")
 leaderboard_path = click.option(
     "--leaderboard", "leaderboard_path", type=click.Path(dir_okay=False),
     help="The leaderboard file (default: BRAINBENCH_LEADERBOARD or <BRAINBENCH_HOME>/leaderboard.sqlite).",

@@ -32,7 +32,7 @@ def score_model(*args: Any, **kwargs: Any) -> Scores:
 @click.option("--no-save", is_flag=True, help="Do not write the records to the leaderboard.")
 @click.option("--skip-unavailable", is_flag=True,
               help="Score the benchmarks whose data are available and skip the others (default: refuse them all).")
-@click.option("--offline", is_flag=True, help="Never download: data must be cached or in a data mirror.")
+@options.offline
 @options.data_mirror
 @options.leaderboard_path
 @options.as_json
