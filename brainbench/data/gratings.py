@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -187,7 +187,7 @@ DRAWING_VERSION = 2  # part of every cache file's name: bump it whenever the dra
 
 def experiment_batches(
     name: str, model_degrees: float, input_size: int, batch_size: int = 64, device: torch.device | str = "cpu",
-    cache_dir: Path | None = None,
+    cache_dir: Path | None = None, progress: Callable[[str, int], Callable[[int], None]] | None = None,
 ) -> Iterator[torch.Tensor]:
     """One experiment's stimuli as :func:`model_input_batches` gives them, drawn once into ``cache_dir``.
 
@@ -196,13 +196,15 @@ def experiment_batches(
     renamed, so a half-written file is never read) with its sha256 beside it (the same name plus ``.json``).
     Later runs verify it and memory-map it instead of drawing; a file that fails (or has no checksum) is
     drawn again after a one-line warning (logger ``brainbench.data.gratings``). Without ``cache_dir`` the
-    stimuli are drawn on the fly. Raises DataError when the cache cannot be written (disk full, …).
+    stimuli are drawn on the fly. Drawing into the cache reports to ``progress`` (a task factory:
+    ``(description, total) → advance(n)``), one step per stimulus. Raises DataError when the cache cannot be
+    written (disk full, …).
     """
     table = experiment(name).table
     if cache_dir is None:
         yield from model_input_batches(table, model_degrees, input_size, batch_size, device)
         return
-    screens = _cached_screens(name, table, model_degrees, input_size, Path(cache_dir))
+    screens = _cached_screens(name, table, model_degrees, input_size, Path(cache_dir), progress)
     for start in range(0, len(table), batch_size):
         yield torch.from_numpy(np.array(screens[start : start + batch_size])).to(device, torch.float32)
 
@@ -233,7 +235,7 @@ def _verified(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray | None, st
 
 
 def _cached_screens(name: str, table: pd.DataFrame, model_degrees: float, input_size: int,
-                    cache_dir: Path) -> np.ndarray:
+                    cache_dir: Path, progress: Callable[[str, int], Callable[[int], None]] | None) -> np.ndarray:
     path = cache_dir / f"{name}-v{DRAWING_VERSION}-{model_degrees:g}deg-{input_size}px.npy"
     checksum = _checksum_file(path)
     shape = (len(table), input_size, input_size)
@@ -249,9 +251,12 @@ def _cached_screens(name: str, table: pd.DataFrame, model_degrees: float, input_
     with cache_files.replacing(path, what) as partial:
         screens = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
         start = 0
+        advance = progress(f"drawing {what}", len(table)) if progress else None
         for batch in model_input_batches(table, model_degrees, input_size):
             screens[start : start + len(batch)] = batch.numpy().astype(np.uint8)
             start += len(batch)
+            if advance:
+                advance(len(batch))
         screens.flush()
         del screens
         record = {"sha256": sha256_of(partial), "bytes": partial.stat().st_size, "shape": list(shape),

@@ -110,7 +110,7 @@ def record_gratings(
         with torch.inference_mode():
             blank: dict[str, torch.Tensor] = {}
             recorder.sink = lambda layer, out: blank.__setitem__(layer, out)
-            recorder.run(next(gratings.experiment_batches("blank", degrees, size, 1, device, stimulus_cache)))
+            recorder.run(next(gratings.experiment_batches("blank", degrees, size, 1, device, stimulus_cache, progress)))
             recorder.close()
             shapes = {layer: tuple(blank[layer].shape[1:]) for layer in layers}
             flat = [layer for layer in layers if not _spatial(shapes[layer])]
@@ -174,7 +174,8 @@ def _map_receptive_fields(
 
     recorder.sink = sink
     advance = progress("receptive-field mapping", len(rf.table)) if progress else None
-    for screens in gratings.experiment_batches(rf.name, degrees, size, batch_size, recorder.device, stimulus_cache):
+    for screens in gratings.experiment_batches(rf.name, degrees, size, batch_size, recorder.device, stimulus_cache,
+                                                   progress):
         recorder.run(screens)
         position += len(screens) // stimuli_per_position
         if advance:
@@ -208,7 +209,8 @@ def _record_experiment(
 
     recorder.sink = sink
     advance = progress(f"{name.replace('_', ' ')} experiment", len(table)) if progress else None
-    for screens in gratings.experiment_batches(name, degrees, size, batch_size, recorder.device, stimulus_cache):
+    for screens in gratings.experiment_batches(name, degrees, size, batch_size, recorder.device, stimulus_cache,
+                                                   progress):
         recorder.run(screens)
         start += len(screens)
         if advance:

@@ -141,3 +141,19 @@ def test_gram_passes_report_images_then_layers():
         ("activations, pass 2/2", 7), ("Gram matrices, pass 2/2", 2),
     ]
     assert all(t["done"] == t["total"] for t in recorder.tasks)
+
+
+def test_drawing_the_gratings_reports_each_stimulus_once(tmp_path: Path) -> None:
+    """The first run draws an experiment's stimuli into the cache with a task of its own (one step per stimulus);
+    a later run reads the cache and opens no drawing task."""
+    from brainbench.data import gratings
+
+    tasks: dict[str, list[int]] = {}
+    factory = lambda description, total: tasks.setdefault(f"{description}|{total}", []).append  # noqa: E731
+    n = len(gratings.experiment("orientation").table)
+    list(gratings.experiment_batches("orientation", 8.0, 16, batch_size=500, cache_dir=tmp_path, progress=factory))
+    (key,) = tasks
+    assert key.startswith("drawing ") and key.endswith(f"|{n}") and sum(tasks[key]) == n and len(tasks[key]) > 1
+    tasks.clear()
+    list(gratings.experiment_batches("orientation", 8.0, 16, batch_size=500, cache_dir=tmp_path, progress=factory))
+    assert tasks == {}
