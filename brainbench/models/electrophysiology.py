@@ -110,7 +110,8 @@ def record_gratings(
         with torch.inference_mode():
             blank: dict[str, torch.Tensor] = {}
             recorder.sink = lambda layer, out: blank.__setitem__(layer, out)
-            recorder.run(next(gratings.experiment_batches("blank", degrees, size, 1, device, stimulus_cache, progress)))
+            # One image: no progress task, so a layer refused just below leaves its error as the only line.
+            recorder.run(next(gratings.experiment_batches("blank", degrees, size, 1, device, stimulus_cache)))
             recorder.close()
             shapes = {layer: tuple(blank[layer].shape[1:]) for layer in layers}
             flat = [layer for layer in layers if not _spatial(shapes[layer])]
