@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
+from rich.text import Text
 
 from brainbench.cli import options, render
 from brainbench.cli.options import model_options, split_layers
@@ -95,16 +95,24 @@ def _print_table(records: Scores, failures: list[Failure], no_save: bool, second
         first = records[0]
         entry = ModelEntry.of(first)
         chosen = f"  ·  layers {','.join(entry.layers)}" if entry.layers else ""
-        table = Table(title=f"{first.model_label}  ·  {entry.visual_degrees:g}°{chosen}  ·  weights "
-                            f"{first.weights_digest[:12]}  ·  {first.device}")
-        table.add_column("benchmark", overflow="fold")
-        for column in ("raw", "ceiling", "ceiled", "error"):  # scores and layers are never truncated
-            table.add_column(column, justify="right", no_wrap=True, min_width=5)
-        table.add_column("layer", no_wrap=True)
-        for r in records:
-            table.add_row(f"{r.benchmark} v{r.benchmark_version}", render.number(r.raw),
-                          render.number(r.ceiling), render.number(r.ceiled), render.number(r.error), r.layer or "–")
-        render.stdout.print(table)
+        console = render.console_now()
+        console.print(Text(f"{first.model_label}  ·  {entry.visual_degrees:g}°{chosen}  ·  weights "
+                           f"{first.weights_digest[:12]}  ·  {first.device}"))
+        # Ids, scores and layers are never folded or cut: one row per benchmark when the table fits, else a block.
+        table = render.compact_table()
+        for column in ("benchmark", "v", "raw", "ceiling", "ceiled", "error", "layer"):
+            table.add_column(column, no_wrap=True, justify="left" if column in ("benchmark", "layer") else "right")
+        cells = [(r.benchmark, str(r.benchmark_version), render.number(r.raw), render.number(r.ceiling),
+                  render.number(r.ceiled), render.number(r.error), r.layer or "–") for r in records]
+        for row in cells:
+            table.add_row(*(Text(cell) for cell in row))
+        if render.natural_width(console, table) <= console.width:
+            console.print(table)
+        else:
+            for benchmark, version, raw, ceiling, ceiled, error, layer in cells:
+                console.print(Text(f"{benchmark}  v{version}"))
+                console.print(Text(f"    raw {raw} · ceiling {ceiling} · ceiled {ceiled} · error {error} · "
+                                   f"layer {layer}"))
         for r in records:  # what a shape-bias score is made of (benchmarks/behavior.py, run_shape_bias)
             if isinstance(parts := r.details.get("shape_bias"), dict):
                 render.stdout.print(
