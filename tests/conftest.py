@@ -41,6 +41,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BRAINBENCH_HOME", str(path))
     monkeypatch.delenv("BRAINBENCH_DATA_MIRROR", raising=False)
     monkeypatch.delenv("BRAINBENCH_LEADERBOARD", raising=False)
+    monkeypatch.delenv("BRAINBENCH_DEFINITIONS", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     hub_cache = tmp_path / "hf-cache"
     monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache))

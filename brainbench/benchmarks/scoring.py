@@ -56,6 +56,7 @@ class _Session:
     memory_budget: int
     progress: ProgressFactory | None
     allow_download: bool = True
+    definitions: tuple[Path, ...] = ()  # the --definitions folders
 
     def __post_init__(self) -> None:
         self.datasets: dict[str, Dataset] = {}
@@ -66,7 +67,8 @@ class _Session:
 
     def dataset(self, name: str) -> Dataset:
         if name not in self.datasets:
-            self.datasets[name] = load_dataset(name, mirrors=self.mirrors, allow_download=self.allow_download)
+            self.datasets[name] = load_dataset(name, mirrors=self.mirrors, allow_download=self.allow_download,
+                                               definitions=self.definitions)
         return self.datasets[name]
 
     def _timed(self, key: str, start: float) -> None:
@@ -120,7 +122,8 @@ class _Session:
 
 
 def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
-             batch_size, max_memory_gb, progress, allow_download: bool = True) -> _Session:
+             batch_size, max_memory_gb, progress, allow_download: bool = True,
+             definitions: Sequence[str | Path] = ()) -> _Session:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise BrainbenchError(f"batch_size must be a whole number of images, at least 1 (got {batch_size!r}).")
     if max_memory_gb is not None and not (isinstance(max_memory_gb, int | float) and 0 < max_memory_gb < math.inf):
@@ -134,11 +137,11 @@ def _session(model: str | Model, weights, random_init, layers, visual_degrees, d
     )
     budget = int(max_memory_gb * 2**30) if max_memory_gb is not None else DEFAULT_MEMORY_BUDGET
     return _Session(resolved, torch_device, paths.mirror_dirs(list(data_mirrors)), batch_size, budget, progress,
-                    allow_download)
+                    allow_download, tuple(Path(d) for d in definitions))
 
 
-def _specs(benchmarks: Sequence[str]) -> list[BenchmarkSpec]:
-    specs = resolve_benchmarks(benchmarks)
+def _specs(benchmarks: Sequence[str], definitions: Sequence[str | Path] = ()) -> list[BenchmarkSpec]:
+    specs = resolve_benchmarks(benchmarks, definitions)
     for spec in specs:
         if spec.kind not in KINDS:
             raise BrainbenchError(f"Benchmark {spec.id} has kind '{spec.kind}', which this brainbench cannot run.")
@@ -198,12 +201,12 @@ class Scores(list[ScoreRecord]):
 
 
 def check_data(specs: Sequence[BenchmarkSpec], mirrors: Sequence[Path],
-               allow_download: bool = True) -> dict[str, Availability]:
+               allow_download: bool = True, definitions: Sequence[str | Path] = ()) -> dict[str, Availability]:
     """Each dataset that ``specs`` need, checked before any work: its manifest and loader exist, and where its files
     would come from (:func:`brainbench.data.fetch.availability`). ``{dataset name: Availability}``."""
     found = {}
     for name in dict.fromkeys(spec.dataset for spec in specs):
-        manifest = load_manifest(name)
+        manifest = load_manifest(name, definitions)
         check_loader(manifest.loader)
         found[name] = availability(manifest, mirrors, allow_download)
     return found
@@ -227,6 +230,7 @@ def score(
     progress: ProgressFactory | None = None,
     skip_unavailable: bool = False,
     allow_download: bool = True,
+    definitions: Sequence[str | Path] = (),
 ) -> Scores:
     """Score ``model`` on each benchmark (ids or wildcard patterns), appending each record as soon as it is computed.
 
@@ -239,11 +243,12 @@ def score(
     (:func:`_save`). A failing benchmark does not stop the others: when any fails, :class:`ScoringFailures` is
     raised at the end, carrying the finished records and each failure — except when one benchmark was asked for
     and it failed, which raises its own error. ``max_memory_gb`` bounds the activations held at once (default
-    4 GiB). Returns the records in benchmark order (with ids when saved).
+    4 GiB). ``definitions``: extra definition folders (``--definitions``; see :mod:`brainbench.definitions`).
+    Returns the records in benchmark order (with ids when saved).
     """
-    specs = _specs(benchmarks)
+    specs = _specs(benchmarks, definitions)
     mirrors = paths.mirror_dirs(list(data_mirrors))
-    found = check_data(specs, mirrors, allow_download)
+    found = check_data(specs, mirrors, allow_download, definitions)
     unavailable = [a for a in found.values() if not a.available]
     if unavailable and not skip_unavailable:
         raise DataUnavailable(unavailable)
@@ -257,7 +262,7 @@ def score(
     if not specs:
         return records
     session = _session(model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
-                       batch_size, max_memory_gb, progress, allow_download)
+                       batch_size, max_memory_gb, progress, allow_download, definitions)
     for spec in specs:
         try:
             record = _score_one(session, spec, seed)
@@ -316,7 +321,8 @@ def layer_profile(
     is not available (:func:`check_data`; :class:`DataUnavailable`). Options as for :func:`score` (weights,
     random_init, layers, device, data_mirrors, allow_download, …).
     """
-    specs = _specs([benchmarks] if isinstance(benchmarks, str) else list(benchmarks))
+    definitions = options.get("definitions", ())
+    specs = _specs([benchmarks] if isinstance(benchmarks, str) else list(benchmarks), definitions)
     without = [spec for spec in specs if not has_layer_profile(spec)]
     if without:
         named = ", ".join(spec.id for spec in without)
@@ -324,14 +330,14 @@ def layer_profile(
                               "layer, so there is no layer profile; `brainbench layers` takes RSA, neural and "
                               "V1-property benchmarks.")
     allow_download = options.get("allow_download", True)
-    found = check_data(specs, paths.mirror_dirs(list(options.get("data_mirrors", ()))), allow_download)
+    found = check_data(specs, paths.mirror_dirs(list(options.get("data_mirrors", ()))), allow_download, definitions)
     unavailable = [a for a in found.values() if not a.available]
     if unavailable:
         raise DataUnavailable(unavailable, skippable=False)
     session = _session(model, options.get("weights"), options.get("random_init", False), options.get("layers"),
                        options.get("visual_degrees"), options.get("device"), options.get("seed", 0),
                        options.get("data_mirrors", ()), options.get("batch_size", 32), options.get("max_memory_gb"),
-                       options.get("progress"), allow_download)
+                       options.get("progress"), allow_download, definitions)
     return [(KINDS[spec.kind](spec, session.dataset(spec.dataset), session.probe(), profile=True), spec)
             for spec in specs]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brainbench.definitions import definition_files, read_toml
+from brainbench.definitions import DefinitionFile, definition_files, read_toml, unique_by
 from brainbench.errors import BrainbenchError, unknown
 from brainbench.leaderboard import REGIONS
 from brainbench.leaderboard.record import default_column
@@ -34,6 +34,7 @@ class BenchmarkSpec:
     layer_selection: dict[str, Any] = field(default_factory=dict)
     ceiling: dict[str, Any] = field(default_factory=dict)
     column: str | None = None  # the TOML's ``column``: one of REGIONS, or "none"; None when it names none
+    definition: DefinitionFile | None = field(default=None, compare=False)  # the file it was read from, if any
 
     def feeds(self, ceiling: float | None) -> str | None:
         """The leaderboard column a score of this benchmark is averaged into, given the score's ceiling.
@@ -52,7 +53,8 @@ class BenchmarkSpec:
                 "stimulus_degrees": self.stimulus_degrees}
 
 
-def parse_benchmark(raw: dict[str, Any], origin: Path | str = "<benchmark>") -> BenchmarkSpec:
+def parse_benchmark(raw: dict[str, Any], origin: Path | str = "<benchmark>",
+                    definition: DefinitionFile | None = None) -> BenchmarkSpec:
     """Build a BenchmarkSpec from parsed TOML, checking its fields."""
     try:
         spec = BenchmarkSpec(
@@ -61,7 +63,7 @@ def parse_benchmark(raw: dict[str, Any], origin: Path | str = "<benchmark>") -> 
             stimulus_degrees=float(raw["stimulus_degrees"]), description=str(raw.get("description", "")),
             citation=str(raw.get("citation", "")), metric=dict(raw.get("metric", {})),
             layer_selection=dict(raw.get("layer_selection", {})), ceiling=dict(raw.get("ceiling", {})),
-            column=None if raw.get("column") is None else str(raw["column"]),
+            column=None if raw.get("column") is None else str(raw["column"]), definition=definition,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrainbenchError(f"Benchmark definition {origin} is malformed (missing or bad field {exc}).") from exc
@@ -73,15 +75,17 @@ def parse_benchmark(raw: dict[str, Any], origin: Path | str = "<benchmark>") -> 
     return spec
 
 
-def list_benchmarks() -> dict[str, BenchmarkSpec]:
-    """Every benchmark brainbench knows, by id."""
-    specs = [parse_benchmark(read_toml(p), p) for p in definition_files("benchmarks")]
-    return {s.id: s for s in sorted(specs, key=lambda s: s.id)}
+def list_benchmarks(definitions: Sequence[str | Path] = ()) -> dict[str, BenchmarkSpec]:
+    """Every benchmark brainbench knows, by id: built-in and user definitions (``definitions``: the ``--definitions``
+    folders; see :mod:`brainbench.definitions`). An id defined twice is refused, naming both files."""
+    specs = [parse_benchmark(read_toml(f.path), f.path, f) for f in definition_files("benchmarks", definitions)]
+    known = unique_by(((s.id, s.definition, s) for s in specs), "benchmark")
+    return {i: known[i] for i in sorted(known)}
 
 
-def resolve_benchmarks(patterns: Sequence[str]) -> list[BenchmarkSpec]:
+def resolve_benchmarks(patterns: Sequence[str], definitions: Sequence[str | Path] = ()) -> list[BenchmarkSpec]:
     """Benchmarks named by ids or wildcard patterns (``'Geirhos2019.*'``), in order, without repeats."""
-    known = list_benchmarks()
+    known = list_benchmarks(definitions)
     chosen: dict[str, BenchmarkSpec] = {}
     for pattern in patterns:
         matches = [b for b in known if fnmatch.fnmatchcase(b, pattern)]

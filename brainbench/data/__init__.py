@@ -42,12 +42,14 @@ def load_dataset(
     mirrors: Sequence[Path] | None = None,
     allow_download: bool = True,
     progress: Callable[[DataFile], object] | None = None,
+    definitions: Sequence[str | Path] = (),
 ) -> Dataset:
-    """Fetch (cache → mirror → download, verified) and load dataset ``name``."""
+    """Fetch (cache → mirror → download, verified) and load dataset ``name`` (``definitions``: extra definition
+    folders, as ``--definitions``)."""
     from brainbench.data.fetch import fetch_dataset
     from brainbench.data.loaders import get_loader
 
-    manifest = load_manifest(name)
+    manifest = load_manifest(name, definitions)
     fetched = fetch_dataset(manifest, mirrors, allow_download, progress)
     return get_loader(manifest.loader)(manifest, {path: f.path for path, f in fetched.items()})
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from brainbench.definitions import definition_files, read_toml
+from brainbench.definitions import DefinitionFile, definition_files, read_toml, unique_by
 from brainbench.errors import BrainbenchError, unknown
 
 HASH_LENGTHS = {"sha256": 64, "sha1": 40}  # hex digits; strongest first
+LAYOUT_TABLES = ("stimuli", "assemblies")  # kept verbatim in Manifest.layout for the loader
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Manifest:
 
     ``assembly`` and ``stimulus_set`` optionally name what a loader builds from the files (for the
     ``brainscore`` loader: the assembly's key in ``Dataset.assemblies`` and the stimulus set identifier).
+    ``layout`` holds the manifest's ``stimuli`` and ``assemblies`` tables verbatim, for loaders that read
+    their layout from the manifest (the generic loader); ``definition`` is the file the manifest was read from.
     """
 
     name: str
@@ -68,6 +73,8 @@ class Manifest:
     mirror_folder: str = ""
     assembly: str = ""
     stimulus_set: str = ""
+    layout: dict[str, Any] = field(default_factory=dict, compare=False)
+    definition: DefinitionFile | None = field(default=None, compare=False)
 
     @property
     def checksums(self) -> dict[str, str]:
@@ -96,7 +103,7 @@ def _data_file(raw: dict, origin: Path | str) -> DataFile:
     return DataFile(path=path, size=size, url=str(raw.get("url", "")), embedded=embedded, **hashes)
 
 
-def parse_manifest(raw: dict, origin: Path | str = "<manifest>") -> Manifest:
+def parse_manifest(raw: dict, origin: Path | str = "<manifest>", definition: DefinitionFile | None = None) -> Manifest:
     """Build a Manifest from parsed TOML, checking the fields a fetch relies on."""
     try:
         files = tuple(_data_file(f, origin) for f in raw["files"])
@@ -111,6 +118,8 @@ def parse_manifest(raw: dict, origin: Path | str = "<manifest>") -> Manifest:
             mirror_folder=str(raw.get("mirror_folder", raw["name"])),
             assembly=str(raw.get("assembly", "")),
             stimulus_set=str(raw.get("stimulus_set", "")),
+            layout={key: raw[key] for key in LAYOUT_TABLES if key in raw},
+            definition=definition,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrainbenchError(f"Data manifest {origin} is malformed (missing or bad field {exc}).") from exc
@@ -120,14 +129,18 @@ def parse_manifest(raw: dict, origin: Path | str = "<manifest>") -> Manifest:
     return manifest
 
 
-def list_manifests() -> list[Manifest]:
-    """Every dataset brainbench knows, sorted by name."""
-    return [parse_manifest(read_toml(p), p) for p in definition_files("data_manifests")]
+def list_manifests(definitions: Sequence[str | Path] = ()) -> list[Manifest]:
+    """Every dataset brainbench knows, sorted by name: built-in and user manifests (``definitions``: the
+    ``--definitions`` folders; see :mod:`brainbench.definitions`). A name defined twice is refused, naming both
+    files."""
+    manifests = [parse_manifest(read_toml(f.path), f.path, f) for f in definition_files("data_manifests", definitions)]
+    known = unique_by(((m.name, m.definition, m) for m in manifests), "dataset")
+    return [known[name] for name in sorted(known)]
 
 
-def load_manifest(name: str) -> Manifest:
+def load_manifest(name: str, definitions: Sequence[str | Path] = ()) -> Manifest:
     """The manifest of dataset ``name``; an unknown name suggests close ones."""
-    manifests = {m.name: m for m in list_manifests()}
+    manifests = {m.name: m for m in list_manifests(definitions)}
     if name not in manifests:
         raise unknown("dataset", name, manifests, "See `brainbench data list`.")
     return manifests[name]

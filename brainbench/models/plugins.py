@@ -29,7 +29,7 @@ from typing import Any
 from torch import nn
 
 from brainbench import paths
-from brainbench.definitions import definition_files
+from brainbench.definitions import definitions_dir
 from brainbench.errors import BrainbenchError, ModelError
 
 ENTRY_POINT_GROUP = "brainbench.models"
@@ -57,7 +57,7 @@ def check_name(name: str) -> str:
 def register_model(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Decorator: make ``name`` resolve to the model the decorated function builds (timm-style)."""
     check_name(name)
-    if name in {path.stem for path in definition_files("model_registry")}:
+    if name in {path.stem for path in definitions_dir("model_registry").glob("*.toml")}:
         raise BrainbenchError(f"'{name}' is a built-in model; choose another name for your model.")
 
     def decorate(function: Callable[[], Any]) -> Callable[[], Any]:

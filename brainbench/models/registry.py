@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from brainbench.definitions import definition_files, read_toml
+from brainbench.definitions import definitions_dir, read_toml
 from brainbench.errors import BrainbenchError, ModelError, unknown
 from brainbench.models.layers import check_layers, default_layers
 from brainbench.models.plugins import (
@@ -88,7 +88,7 @@ def _spec(path: Path, origin: str = "built-in") -> ModelSpec:
 
 def builtin_models() -> dict[str, ModelSpec]:
     """Every built-in model, by name."""
-    specs = [_spec(p) for p in definition_files("model_registry")]
+    specs = [_spec(p) for p in sorted(definitions_dir("model_registry").glob("*.toml"))]
     return {s.name: s for s in specs}
 
 
