@@ -13,6 +13,11 @@ data_mirror = click.option(
     "those of BRAINBENCH_DATA_MIRROR (colon-separated). A copy failing its checksum is skipped when a later "
     "mirror has a good one.",
 )
+definitions = click.option(
+    "--definitions", "definitions", multiple=True, type=click.Path(exists=True, file_okay=False), metavar="DIR",
+    help="A folder of user definitions (benchmarks/*.toml, data_manifests/*.toml); repeatable, read after the "
+    "built-ins, <BRAINBENCH_HOME> and the folders of BRAINBENCH_DEFINITIONS (path-separated).",
+)
 offline = click.option("--offline", is_flag=True, help="Never download: data must be cached or in a data mirror.")
 leaderboard_path = click.option(
     "--leaderboard", "leaderboard_path", type=click.Path(dir_okay=False),
