@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from brainbench.definitions import DefinitionFile, definition_files, read_toml, unique_by
 from brainbench.errors import BrainbenchError, unknown
 
 HASH_LENGTHS = {"sha256": 64, "sha1": 40}  # hex digits; strongest first
 LAYOUT_TABLES = ("stimuli", "assemblies")  # kept verbatim in Manifest.layout for the loader
+URL_SCHEMES = ("http", "https", "file")  # what a file's url may use (file: a file on this machine, read in place)
+NO_ORIGIN = "<manifest>"  # parse_manifest's origin when the manifest was not read from a file
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,12 @@ class DataFile:
 
     ``path`` is relative to the dataset folder; ``url`` is the public address of exactly this
     file (a fixed commit or object version, never a moving branch). ``embedded`` files ship inside
-    brainbench (``brainbench/data/embedded/<dataset>/<path>``) and need no url. A file carries a
-    ``sha256`` and/or a ``sha1`` (hex; Brain-Score publishes
-    SHA-1 only); every check uses the strongest one present. ``size`` is in bytes, or 0 when the
-    publisher gives none (then only the hash is checked).
+    brainbench (``brainbench/data/embedded/<dataset>/<path>``) and need no url. ``local`` is the absolute
+    path of a file on this machine (the manifest's ``local = ...`` or ``file://`` url), read in place, never
+    copied into the cache. ``mirror_folder`` is the mirror folder this file lives in when it is not the
+    dataset's (a file shared between datasets; "" = the dataset's). A file carries a ``sha256`` and/or a
+    ``sha1`` (hex; Brain-Score publishes SHA-1 only); every check uses the strongest one present. ``size`` is
+    in bytes, or 0 when the publisher gives none (then only the hash is checked).
     """
 
     path: str
@@ -32,6 +37,8 @@ class DataFile:
     url: str = ""
     sha1: str = ""
     embedded: bool = False
+    local: Path | None = None
+    mirror_folder: str = ""
 
     @property
     def algorithm(self) -> str:
@@ -51,6 +58,8 @@ class DataFile:
     def __post_init__(self) -> None:
         if not (self.sha256 or self.sha1):
             raise ValueError(f"DataFile {self.path} needs a sha256 or a sha1")
+        if self.local is not None and not self.local.is_absolute():
+            raise ValueError(f"DataFile {self.path}: local path {self.local} must be absolute")
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,8 @@ class Manifest:
         return {f.path: f.checksum for f in self.files}
 
 
-def _data_file(raw: dict, origin: Path | str) -> DataFile:
+def _data_file(raw: dict, origin: Path | str, folder: Path | None) -> DataFile:
+    """One ``[[files]]`` entry; ``folder``: where relative ``local`` paths start (None: the manifest has no file)."""
     path = str(raw["path"])
     hashes = {}
     for algorithm, length in HASH_LENGTHS.items():
@@ -100,13 +110,66 @@ def _data_file(raw: dict, origin: Path | str) -> DataFile:
     embedded = raw.get("embedded", False)
     if not isinstance(embedded, bool):
         raise ValueError(f"embedded of {path} must be true or false")
-    return DataFile(path=path, size=size, url=str(raw.get("url", "")), embedded=embedded, **hashes)
+    url = str(raw.get("url", ""))
+    given = [key for key in ("url", "local") if raw.get(key)] + (["embedded"] if embedded else [])
+    if len(given) > 1:
+        raise BrainbenchError(f"Data manifest {origin}: file {path} gives {' and '.join(given)}; give only one.")
+    mirror_folder = str(raw.get("mirror_folder", ""))
+    if mirror_folder and not _stays_inside(mirror_folder):
+        raise BrainbenchError(f"Data manifest {origin}: file {path} has mirror_folder {mirror_folder}, which must be a "
+                              "folder inside the data mirror (a relative path without '..').")
+    return DataFile(path=path, size=size, url=url, embedded=embedded, local=_local_path(raw, path, url, origin, folder),
+                    mirror_folder=mirror_folder, **hashes)
 
 
-def parse_manifest(raw: dict, origin: Path | str = "<manifest>", definition: DefinitionFile | None = None) -> Manifest:
-    """Build a Manifest from parsed TOML, checking the fields a fetch relies on."""
+def _local_path(raw: dict, path: str, url: str, origin: Path | str, folder: Path | None) -> Path | None:
+    """The absolute path of a file on this machine (``local = ...`` or a ``file://`` url), else None; a url of
+    another scheme than http, https or file is refused here, at parse time."""
+    entry = f"Data manifest {origin}: file {path}"
+    if "local" in raw:
+        if not isinstance(raw["local"], str) or not raw["local"].strip():
+            raise BrainbenchError(f"{entry} has an empty or non-text local path; write local = \"PATH\".")
+        written = Path(raw["local"]).expanduser()
+    elif url:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in URL_SCHEMES:
+            which = f"scheme {scheme}://" if scheme else "lack of a scheme"
+            raise BrainbenchError(f"{entry} has the url {url}, whose {which} is not supported: use an http://, "
+                                  "https:// or file:// URL, or local = \"PATH\" for a file on this machine.")
+        if scheme != "file":
+            return None
+        if parts.netloc not in ("", "localhost"):
+            raise BrainbenchError(f"{entry} has the url {url}, which names another host ({parts.netloc}); a file:// "
+                                  "URL names a file on this machine: file:///ABSOLUTE/PATH.")
+        written = Path(unquote(parts.path))
+        if not written.is_absolute():
+            raise BrainbenchError(f"{entry} has the url {url}, whose path is not absolute: write "
+                                  "file:///ABSOLUTE/PATH, or local = \"PATH\" for a path relative to the manifest.")
+    else:
+        return None
+    if written.is_absolute():
+        return written.resolve()
+    if folder is None:
+        raise BrainbenchError(f"{entry} has the relative local path {written}, but the manifest was not read from a "
+                              "file to start it from; give an absolute path.")
+    return (folder / written).resolve()
+
+
+def _stays_inside(relative: str) -> bool:
+    return not (Path(relative).is_absolute() or ".." in Path(relative).parts)
+
+
+def parse_manifest(raw: dict, origin: Path | str = NO_ORIGIN, definition: DefinitionFile | None = None) -> Manifest:
+    """Build a Manifest from parsed TOML, checking the fields a fetch relies on.
+
+    ``origin``: the manifest file (relative ``local`` paths start from its folder; the default, no file, allows only
+    absolute ones); ``definition``: where it was found, recorded in :attr:`Manifest.definition`.
+    """
+    manifest_file = definition.path if definition else None if origin == NO_ORIGIN else Path(origin)
+    folder = manifest_file.parent.absolute() if manifest_file else None
     try:
-        files = tuple(_data_file(f, origin) for f in raw["files"])
+        files = tuple(_data_file(f, origin, folder) for f in raw["files"])
         manifest = Manifest(
             name=str(raw["name"]),
             title=str(raw["title"]),
@@ -124,7 +187,7 @@ def parse_manifest(raw: dict, origin: Path | str = "<manifest>", definition: Def
     except (KeyError, TypeError, ValueError) as exc:
         raise BrainbenchError(f"Data manifest {origin} is malformed (missing or bad field {exc}).") from exc
     for f in manifest.files:
-        if Path(f.path).is_absolute() or ".." in Path(f.path).parts:
+        if not _stays_inside(f.path):
             raise BrainbenchError(f"Data manifest {origin}: file path {f.path} must stay inside the dataset.")
     return manifest
 
