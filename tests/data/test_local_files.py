@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -27,13 +28,18 @@ SCHEME, MISSING, CHANGED = "is not supported", "does not exist", "changed since 
 
 
 def toml_value(value: object) -> str:
-    """A TOML value: JSON's strings, numbers and booleans are valid TOML."""
+    """A TOML value: JSON's strings, numbers and booleans are valid TOML; lists and tables written inline."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return json.dumps(value)
 
 
-def write_manifest(folder: Path, name: str, files: list[dict[str, object]], **top: object) -> Path:
+def write_manifest(folder: Path, name: str, files: list[dict[str, object]], loader: str = "none",
+                   **top: object) -> Path:
     """``<folder>/data_manifests/<name>.toml`` with the given ``[[files]]`` entries; returns its path."""
-    lines = [f"name = {toml_value(name)}", 'title = "A user dataset"', 'loader = "none"']
+    lines = [f"name = {toml_value(name)}", 'title = "A user dataset"', f"loader = {toml_value(loader)}"]
     lines += [f"{key} = {toml_value(value)}" for key, value in top.items()]
     for entry in files:
         lines += ["", "[[files]]"] + [f"{key} = {toml_value(value)}" for key, value in entry.items()]
@@ -152,6 +158,31 @@ def test_real_files_of_the_mirror_as_a_labs_local_files(home: Path, tmp_path: Pa
         name: ("local", (folder / name).resolve()) for name in ("92_brainRDMs.mat", "92_behavRDMs.mat")}
     assert availability(manifest, []).status == "local"
     assert verify_dataset(manifest) == {"92_brainRDMs.mat": "ok", "92_behavRDMs.mat": "ok"}
+
+
+@pytest.mark.mirror
+def test_a_generic_dataset_of_local_files_loads_as_the_builtin_one(home: Path, tmp_path: Path, mirror: Path) -> None:
+    """The whole path a lab takes: a user manifest whose files are local (the images by paths relative to the
+    manifest, the RDMs by an absolute one), fetched in place and loaded by the generic loader, gives the assembly and
+    stimuli of the built-in kriegeskorte2008 dataset read from the mirror (an independent loader and fetch path)."""
+    import xarray as xr
+
+    from brainbench.data import load_dataset
+    from tests.data.test_generic_loader import IT_ASSEMBLY, IT_STIMULI, write_92_images
+
+    rdms = mirror / KRIEGESKORTE / "92_brainRDMs.mat"
+    files = {**write_92_images(mirror, tmp_path / "lab"), "92_brainRDMs.mat": rdms}
+    folder = tmp_path / "defs"
+    entries = [{**entry(name, path.read_bytes()), "local": str(path) if name.endswith(".mat")
+                else os.path.relpath(path, folder / "data_manifests")} for name, path in files.items()]
+    write_manifest(folder, "mylab_it", entries, loader="generic", stimuli=IT_STIMULI, assemblies=[IT_ASSEMBLY])
+
+    dataset = load_dataset("mylab_it", mirrors=[], allow_download=False, definitions=[folder])
+    builtin = load_dataset("kriegeskorte2008", mirrors=[mirror], allow_download=False)
+    # The same float32 file values through two loaders: identical, not merely close.
+    xr.testing.assert_identical(dataset.assemblies["MyLab.IT"], builtin.assemblies["Kriegeskorte2008.IT"])
+    assert dataset.stimuli.stimulus_ids == builtin.stimuli.stimulus_ids
+    assert not (home / "data" / "mylab_it").exists()  # read in place: nothing of the lab's copied into the cache
 
 
 # --- the three sentences ---------------------------------------------------------------------------------------------
