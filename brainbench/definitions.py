@@ -42,6 +42,18 @@ class DefinitionFile:
         return self.origin == BUILT_IN
 
 
+def where(definition: DefinitionFile | None) -> str:
+    """Where a definition comes from, as the lists show it: ``'built-in'``, or the path of a user definition's file."""
+    return BUILT_IN if definition is None or definition.built_in else str(definition.path)
+
+
+def definition_fields(definition: DefinitionFile | None) -> dict[str, str | None]:
+    """Where a definition comes from, for JSON: ``origin`` (see :class:`DefinitionFile`) and ``file`` (its path)."""
+    if definition is None:
+        return {"origin": BUILT_IN, "file": None}
+    return {"origin": definition.origin, "file": str(definition.path)}
+
+
 def definitions_dir(kind: str) -> Path:
     """The folder holding brainbench's own TOML files of ``kind`` ('benchmarks', 'model_registry', 'data_manifests')."""
     for candidate in (_PACKAGE_DIR / "_definitions" / kind, _PACKAGE_DIR.parent / kind):

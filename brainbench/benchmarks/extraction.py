@@ -31,10 +31,10 @@ def _check_output(output: Path) -> None:
         raise BrainbenchError(f"Cannot write {output}: {folder} is not a writable folder; choose another -o path.")
 
 
-def _dataset_degrees(name: str) -> float:
+def _dataset_degrees(name: str, definitions: Sequence[str | Path] = ()) -> float:
     """The degrees a dataset's stimuli span in its benchmarks, when they all agree."""
     shown: dict[float, list[str]] = {}
-    for spec in list_benchmarks().values():
+    for spec in list_benchmarks(definitions).values():
         if spec.dataset == name:
             shown.setdefault(spec.stimulus_degrees, []).append(spec.id)
     if len(shown) == 1:
@@ -47,21 +47,23 @@ def _dataset_degrees(name: str) -> float:
                           "give --stimulus-degrees.")
 
 
-def resolve_stimuli(stimuli: str | Path, data_mirrors: Sequence[str | Path] = ()) -> tuple[StimulusSet, float | None]:
+def resolve_stimuli(stimuli: str | Path, data_mirrors: Sequence[str | Path] = (),
+                    definitions: Sequence[str | Path] = ()) -> tuple[StimulusSet, float | None]:
     """A folder of images (degrees: None, i.e. the model's field) or a dataset's stimuli with their benchmarks'
-    degrees (None when they disagree: the caller must be given them)."""
+    degrees (None when they disagree: the caller must be given them). ``definitions``: extra definition folders
+    (``--definitions``), where user datasets and benchmarks are also looked up."""
     path = Path(stimuli)
     if path.is_dir():
         return folder_stimuli(path), None
-    names = [m.name for m in list_manifests()]
+    names = [m.name for m in list_manifests(definitions)]
     if str(stimuli) not in names:
         raise BrainbenchError(f"--stimuli {stimuli} is neither a folder nor a dataset brainbench knows."
                               f"{suggest(str(stimuli), names)} See `brainbench data list`.")
-    dataset = load_dataset(str(stimuli), mirrors=paths.mirror_dirs(list(data_mirrors)))
+    dataset = load_dataset(str(stimuli), mirrors=paths.mirror_dirs(list(data_mirrors)), definitions=definitions)
     if len(dataset.stimuli) == 0:
         raise BrainbenchError(f"Dataset {stimuli} has no stimulus images (its stimuli are generated).")
     try:
-        degrees = _dataset_degrees(str(stimuli))
+        degrees = _dataset_degrees(str(stimuli), definitions)
     except BrainbenchError:
         degrees = None
     return dataset.stimuli, degrees
@@ -84,21 +86,25 @@ def extract(
     batch_size: int = 32,
     max_memory_gb: float | None = None,
     progress: ProgressFactory | None = None,
+    definitions: Sequence[str | Path] = (),
 ) -> xr.DataArray:
     """Write ``model``'s activations on ``stimuli`` (a folder of images, or a dataset name) to the netCDF ``output``.
 
     Folder images fill the model's field unless ``stimulus_degrees`` is given; a dataset's stimuli span the degrees
     its benchmarks show them at (``stimulus_degrees`` is needed when those differ). The file is written whole or
     not at all; features larger than ``max_memory_gb`` (default 4 GiB) are refused before the forward passes.
-    Returns the assembly written (`models.features.extract_features`).
+    ``definitions``: extra definition folders (``--definitions``) for a user dataset. Returns the assembly written
+    (`models.features.extract_features`).
     """
     if pooling not in POOLINGS:
         raise BrainbenchError(f"Unknown pooling '{pooling}'; choose one of {', '.join(POOLINGS)}.")
     output = Path(output)
     _check_output(output)
-    if stimulus_degrees is None and not Path(stimuli).is_dir() and str(stimuli) in {m.name for m in list_manifests()}:
-        _dataset_degrees(str(stimuli))  # before the dataset is loaded (or downloaded): names the sizes to choose from
-    stimulus_set, dataset_degrees = resolve_stimuli(stimuli, data_mirrors)
+    if (stimulus_degrees is None and not Path(stimuli).is_dir()
+            and str(stimuli) in {m.name for m in list_manifests(definitions)}):
+        # before the dataset is loaded (or downloaded): names the sizes to choose from
+        _dataset_degrees(str(stimuli), definitions)
+    stimulus_set, dataset_degrees = resolve_stimuli(stimuli, data_mirrors, definitions)
     target = resolve_device(device)
     retain_freed_memory()
     resolved = resolve_model(model, weights=weights, random_init=random_init, layers=layers,

@@ -11,10 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from brainbench import paths
-from brainbench.benchmarks.spec import list_benchmarks
+from brainbench.benchmarks.spec import BenchmarkSpec, list_benchmarks
 from brainbench.cli import options, render
 from brainbench.cli.lazy import LazyGroup
-from brainbench.leaderboard.record import REGIONS
+from brainbench.definitions import definition_fields, where
 
 
 @click.group(cls=LazyGroup, lazy={"show": (
@@ -131,26 +131,34 @@ def benchmarks() -> None:
 
 @benchmarks.command("list")
 @click.argument("pattern", default="*")
-@click.option("--region", type=click.Choice(REGIONS), help="Only the benchmarks of this region.")
+@click.option("--region", help="Only the benchmarks of this region (e.g. V4, IT, or a user benchmark's EVC).")
+@options.definitions
 @options.data_mirror
 @options.as_json
-def benchmarks_list(pattern: str, region: str | None, data_mirrors: tuple[str, ...], as_json: bool) -> None:
+def benchmarks_list(pattern: str, region: str | None, definitions: tuple[str, ...], data_mirrors: tuple[str, ...],
+                    as_json: bool) -> None:
     """List the benchmarks whose id matches PATTERN, and whether each can run now.
 
     PATTERN is an id or a wildcard pattern, e.g. 'Marques2020.*'. data: where its dataset would come from
-    (embedded, cached, mirror, network) or unavailable; see `brainbench data list`.
+    (embedded, cached, mirror, network) or unavailable; see `brainbench data list`. from: built-in, or the file
+    of a user definition (BRAINBENCH_HOME, BRAINBENCH_DEFINITIONS, --definitions).
     """
     from brainbench.data.fetch import availability
     from brainbench.data.manifest import list_manifests
 
-    specs = [s for s in list_benchmarks().values()
+    known = list_benchmarks(definitions)
+    regions = sorted({s.region for s in known.values()})
+    if region is not None and region not in regions:
+        raise click.BadParameter(f"no benchmark has region '{region}'; the regions are {', '.join(regions)}",
+                                 param_hint="--region")
+    specs = [s for s in known.values()
              if fnmatch.fnmatchcase(s.id, pattern) and (region is None or s.region == region)]
     mirrors = paths.mirror_dirs(list(data_mirrors))
-    manifests = {m.name: m for m in list_manifests()}
+    manifests = {m.name: m for m in list_manifests(definitions)}
     status = {name: availability(manifests[name], mirrors).status if name in manifests else "unavailable"
               for name in {s.dataset for s in specs}}
     if as_json:
-        render.print_json([{**dataclasses.asdict(s), "parameters": s.parameters(), "availability": status[s.dataset]}
+        render.print_json([{**_spec_fields(s), "parameters": s.parameters(), "availability": status[s.dataset]}
                            for s in specs])
         return
     if not specs:
@@ -160,10 +168,11 @@ def benchmarks_list(pattern: str, region: str | None, data_mirrors: tuple[str, .
     # Ids are never cut or folded (they are copied and grepped): one row per benchmark when the table fits,
     # else one block per benchmark. Descriptions only where they fit.
     console = render.console_now()
-    rows = [(s.id, str(s.version), s.kind, s.region, s.dataset, status[s.dataset]) for s in specs]
+    rows = [(s.id, str(s.version), s.kind, s.region, s.dataset, status[s.dataset], where(s.definition))
+            for s in specs]
     for with_description in (True, False):
         table = render.compact_table(title=f"benchmarks matching {pattern}" + (f" in {region}" if region else ""))
-        for column in ("benchmark", "v", "kind", "region", "dataset", "data",
+        for column in ("benchmark", "v", "kind", "region", "dataset", "data", "from",
                        *(("description",) if with_description else ())):
             table.add_column(column, no_wrap=True)
         for row, s in zip(rows, specs, strict=True):
@@ -173,7 +182,15 @@ def benchmarks_list(pattern: str, region: str | None, data_mirrors: tuple[str, .
             if not with_description:
                 console.print("Descriptions: `brainbench benchmarks list --json`, or a wider terminal.")
             return
-    for identifier, version, kind, region_, dataset, data in rows:
+    for identifier, version, kind, region_, dataset, data, origin in rows:
         console.print(Text(f"{identifier}  v{version}"))
-        console.print(Text(f"    {kind} · {region_} · dataset {dataset} · data: {data}"))
+        source = origin if origin == "built-in" else f"from {origin}"
+        console.print(Text(f"    {kind} · {region_} · dataset {dataset} · data: {data} · {source}"))
     console.print("Descriptions: `brainbench benchmarks list --json`, or a wider terminal.")
+
+
+def _spec_fields(spec: BenchmarkSpec) -> dict:
+    """A benchmark's fields for JSON, with where it was defined: ``origin`` ('built-in', 'home',
+    'BRAINBENCH_DEFINITIONS', '--definitions') and ``file`` (the TOML's path)."""
+    fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "definition"}
+    return {**fields, **definition_fields(spec.definition)}

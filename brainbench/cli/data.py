@@ -10,6 +10,7 @@ from brainbench.cli import options, render
 from brainbench.data import cache_files
 from brainbench.data.fetch import availability, fetch_dataset, verify_dataset
 from brainbench.data.manifest import DataFile, list_manifests, load_manifest
+from brainbench.definitions import definition_fields, where
 
 
 @click.group()
@@ -18,24 +19,27 @@ def data() -> None:
 
 
 @data.command("list")
+@options.definitions
 @options.data_mirror
 @options.as_json
-def data_list(data_mirrors: tuple[str, ...], as_json: bool) -> None:
+def data_list(definitions: tuple[str, ...], data_mirrors: tuple[str, ...], as_json: bool) -> None:
     """List the datasets: size, cached files, and where they would come from now.
 
     status: embedded (shipped inside brainbench), cached, mirror (in a data mirror), network (to download), or
     unavailable. Files count as cached or mirrored when a copy of the published size is there; `brainbench data
-    verify` checks their checksums.
+    verify` checks their checksums. from: built-in, or the file of a user manifest (BRAINBENCH_HOME,
+    BRAINBENCH_DEFINITIONS, --definitions).
     """
     mirrors = paths.mirror_dirs(list(data_mirrors))
     rows = []
-    for m in list_manifests():
+    manifests = list_manifests(definitions)
+    for m in manifests:
         found = availability(m, mirrors)
         known = all(f.size for f in m.files)  # Brain-Score's data publish no sizes
         rows.append({"name": m.name, "title": m.title, "files": len(m.files),
                      "bytes": sum(f.size for f in m.files) if known else None, "cached_files": found.cached,
                      "status": found.status, "mirrors": [str(p) for p in found.in_mirrors],
-                     "urls": list(found.urls)})
+                     "urls": list(found.urls), **definition_fields(m.definition)})
     if as_json:
         render.print_json(rows)
         return
@@ -43,29 +47,32 @@ def data_list(data_mirrors: tuple[str, ...], as_json: bool) -> None:
     console = render.console_now()
     console.print(Text(f"datasets  ·  cache {paths.data_cache()}"))
     cells = []
-    for r in rows:
+    for r, m in zip(rows, manifests, strict=True):
         size = "?" if r["bytes"] is None else f"{r['bytes'] / 1e6:.1f}"
         status = f"mirror {', '.join(r['mirrors'])}" if r["status"] == "mirror" else r["status"]
-        cells.append((r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}", status))
+        cells.append((r["name"], str(r["files"]), size, f"{r['cached_files']}/{r['files']}", status,
+                      where(m.definition)))
     table = render.compact_table()
-    for column in ("dataset", "files", "MB", "cached", "status", "title"):
+    for column in ("dataset", "files", "MB", "cached", "status", "from", "title"):
         table.add_column(column, no_wrap=True, justify="right" if column in ("files", "MB", "cached") else "left")
     for cell, r in zip(cells, rows, strict=True):
         table.add_row(*(Text(c) for c in cell), Text(r["title"]))
     if render.natural_width(console, table) <= console.width:
         console.print(table)
         return
-    for (name, files, size, cached, status), r in zip(cells, rows, strict=True):
+    for (name, files, size, cached, status, origin), r in zip(cells, rows, strict=True):
         console.print(Text(f"{name}  {status}"))
-        console.print(Text(f"    {files} files, {size} MB, {cached} cached · {r['title']}"))
+        source = origin if origin == "built-in" else f"from {origin}"
+        console.print(Text(f"    {files} files, {size} MB, {cached} cached · {source} · {r['title']}"))
 
 
 @data.command("fetch")
 @click.argument("name")
+@options.definitions
 @options.data_mirror
-def data_fetch(name: str, data_mirrors: tuple[str, ...]) -> None:
+def data_fetch(name: str, definitions: tuple[str, ...], data_mirrors: tuple[str, ...]) -> None:
     """Put dataset NAME in the local cache: from a mirror, else by download; every file checksum-verified."""
-    manifest = load_manifest(name)
+    manifest = load_manifest(name, definitions)
 
     def bar(file: DataFile) -> render.DownloadBar:
         return render.DownloadBar(f"{manifest.name}/{file.path}")
@@ -79,7 +86,8 @@ def data_fetch(name: str, data_mirrors: tuple[str, ...]) -> None:
 @click.argument("name", required=False)
 @click.option("--clean", is_flag=True, help="Remove the stale partial files found (left by interrupted runs).")
 @click.option("--files", "every_file", is_flag=True, help="One line per file (the default with NAME).")
-def data_verify(name: str | None, clean: bool, every_file: bool) -> None:
+@options.definitions
+def data_verify(name: str | None, clean: bool, every_file: bool, definitions: tuple[str, ...]) -> None:
     """Check the sha256 of cached files (of NAME, or of every dataset); exit 1 if any is corrupt.
 
     Without NAME, one line per dataset ("kriegeskorte2008: 3/3 cached, verified") and a line per corrupt file;
@@ -87,7 +95,7 @@ def data_verify(name: str | None, clean: bool, every_file: bool) -> None:
     data and stimulus caches): those of a run in progress, and stale ones left by an interrupted run, which
     --clean removes (as does the next write into their folder).
     """
-    manifests = [load_manifest(name)] if name else list_manifests()
+    manifests = [load_manifest(name, definitions)] if name else list_manifests(definitions)
     bad = 0
     for m in manifests:
         embedded = {f.path for f in m.files if f.embedded}

@@ -23,11 +23,12 @@ POOLINGS = ("none", "avg")  # brainbench.models.features.POOLINGS, kept here so 
               "dataset's span the degrees its benchmarks show them at).")
 @options.model_options
 @options.data_mirror
+@options.definitions
 @options.as_json
 def extract(model: str, stimuli: str, output: str, pooling: str, stimulus_degrees: float | None,
             layers: tuple[str, ...], weights: str | None, random_init: bool, visual_degrees: float | None,
             device: str, seed: int, batch_size: int, max_memory: float | None, data_mirrors: tuple[str, ...],
-            as_json: bool) -> None:
+            definitions: tuple[str, ...], as_json: bool) -> None:
     """Write a model's activations to a netCDF file (stimulus × neuroid).
 
     The file is a Brain-Score NeuroidAssembly (presentation × neuroid; stimulus_id and the stimuli's metadata along
@@ -44,7 +45,7 @@ def extract(model: str, stimuli: str, output: str, pooling: str, stimulus_degree
             model, stimuli, output, layers=options.split_layers(layers), pooling=pooling,
             stimulus_degrees=stimulus_degrees, weights=weights, random_init=random_init,
             visual_degrees=visual_degrees, device=device, seed=seed, data_mirrors=data_mirrors,
-            batch_size=batch_size, max_memory_gb=max_memory, progress=progress,
+            batch_size=batch_size, max_memory_gb=max_memory, progress=progress, definitions=definitions,
         )
     summary = {"output": str(output), "model": features.attrs["model"],
                "weights_digest": features.attrs["weights_digest"], "n_stimuli": int(features.sizes["presentation"]),

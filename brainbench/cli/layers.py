@@ -30,11 +30,12 @@ def _plot_path(plot_path: str, benchmark: str, several: bool) -> str:
 @options.model_options
 @options.offline
 @options.data_mirror
+@options.definitions
 @options.as_json
 def layers(model: str, benchmarks: tuple[str, ...], plot_path: str | None, layers: tuple[str, ...],
            weights: str | None, random_init: bool, visual_degrees: float | None, device: str, seed: int,
            batch_size: int, max_memory: float | None, offline: bool, data_mirrors: tuple[str, ...],
-           as_json: bool) -> None:
+           definitions: tuple[str, ...], as_json: bool) -> None:
     """Score every candidate layer of MODEL on each benchmark (nothing is written to the leaderboard).
 
     Every benchmark's data are located (cache, mirrors, network) before the model is built. --json prints a list
@@ -51,7 +52,7 @@ def layers(model: str, benchmarks: tuple[str, ...], plot_path: str | None, layer
                 model, list(benchmarks), weights=weights, random_init=random_init,
                 layers=options.split_layers(layers), visual_degrees=visual_degrees, device=device, seed=seed,
                 data_mirrors=data_mirrors, batch_size=batch_size, max_memory_gb=max_memory, progress=progress,
-                allow_download=not offline,
+                allow_download=not offline, definitions=definitions,
             )
     except DataUnavailable as exc:
         for found in exc.datasets:  # one line each, where it was looked for; then the error's one sentence
