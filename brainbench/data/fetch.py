@@ -119,7 +119,7 @@ def cache_path(manifest: Manifest, file: DataFile) -> Path:
     return paths.data_cache() / manifest.name / file.path
 
 
-def manifest_file(manifest: Manifest) -> str:
+def _manifest_file(manifest: Manifest) -> str:
     """The manifest's file, for error sentences (a manifest built in code: its dataset name)."""
     return str(manifest.definition.path) if manifest.definition else f"of dataset {manifest.name}"
 
@@ -127,7 +127,7 @@ def manifest_file(manifest: Manifest) -> str:
 def _read_in_place(manifest: Manifest, file: DataFile, local: Path) -> FetchedFile:
     """``file``, a local file at ``local``, verified where it lies; its absence and a changed file are two different
     sentences."""
-    entry = f"Data manifest {manifest_file(manifest)}: file {file.path}"
+    entry = f"Data manifest {_manifest_file(manifest)}: file {file.path}"
     try:
         if not local.is_file():
             raise DataError(f"{entry}: its local file {local} does not exist; put it back or fix `local` in the "
