@@ -13,6 +13,7 @@ from rich.text import Text
 from brainbench import paths
 from brainbench.benchmarks.spec import BenchmarkSpec, list_benchmarks
 from brainbench.cli import options, render
+from brainbench.cli.authoring import benchmarks_add
 from brainbench.cli.lazy import LazyGroup
 from brainbench.definitions import definition_fields, where
 
@@ -127,6 +128,9 @@ def models_unregister(name: str) -> None:
 @click.group()
 def benchmarks() -> None:
     """Benchmarks brainbench can run."""
+
+
+benchmarks.add_command(benchmarks_add)
 
 
 @benchmarks.command("list")

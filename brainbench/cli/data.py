@@ -7,6 +7,7 @@ from rich.text import Text
 
 from brainbench import paths
 from brainbench.cli import options, render
+from brainbench.cli.authoring import data_add
 from brainbench.data import cache_files
 from brainbench.data.fetch import availability, fetch_dataset, verify_dataset
 from brainbench.data.manifest import DataFile, list_manifests, load_manifest
@@ -16,6 +17,9 @@ from brainbench.definitions import definition_fields, where
 @click.group()
 def data() -> None:
     """Datasets: list them, fetch them into the cache, verify the cached copies."""
+
+
+data.add_command(data_add)
 
 
 @data.command("list")
