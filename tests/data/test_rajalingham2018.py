@@ -165,7 +165,7 @@ def test_fetch_over_http_then_load(home: Path, tmp_path: Path, http_server: Loca
                                    monkeypatch: pytest.MonkeyPatch, legacy: bool) -> None:
     data = objectome_like()
     manifest = served(http_server, published_files(tmp_path / "published", data, legacy=legacy))
-    monkeypatch.setattr(brainbench.data, "load_manifest", lambda name: manifest)
+    monkeypatch.setattr(brainbench.data, "load_manifest", lambda name, definitions=(): manifest)
 
     dataset = load_dataset("rajalingham2018", mirrors=[])
 
