@@ -33,6 +33,7 @@ LOADERS: dict[str, str] = {
     "cowley2023": "cowley2023",
     "marques2020": "marques2020",
     "geirhos2019": "geirhos2019",
+    "generic": "generic",
 }
 
 
