@@ -66,6 +66,7 @@ def test_definitions_from_every_folder_of_the_variable(cli: Cli, tmp_path: Path,
     assert (dataset["origin"], dataset["file"]) == ("BRAINBENCH_DEFINITIONS", str(manifest))
 
 
+@pytest.mark.mirror
 def test_definitions_option_on_the_lists_and_data_commands(cli: Cli, tmp_path: Path, mirror: Path) -> None:
     folder = tmp_path / "lab"
     benchmark = write_benchmark(folder, USER_ID, USER_DATASET)

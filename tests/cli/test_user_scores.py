@@ -17,7 +17,6 @@ from tests.cli.test_bad_input import Cli, assert_one_line_error
 from tests.cli.test_score_keeps import TINY, tinycnn  # noqa: F401 (a fixture)
 from tests.cli.user_definitions import write_benchmark, write_manifest
 
-pytestmark = pytest.mark.mirror
 PLUGIN_MODULE = "mylab_loaders"
 PLUGIN_ASSEMBLY = "MyLab.monkeyIT"
 
@@ -60,6 +59,7 @@ def _score(cli: Cli, benchmark: str, mirror: Path, *args: str | Path) -> dict:
     return row
 
 
+@pytest.mark.mirror
 @pytest.mark.slow
 def test_user_benchmarks_score_as_the_built_in_one(cli: Cli, tinycnn: str, home: Path, tmp_path: Path,  # noqa: F811
                                                     mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,6 +84,7 @@ def test_user_benchmarks_score_as_the_built_in_one(cli: Cli, tinycnn: str, home:
         assert row["error"] == pytest.approx(built_in["error"], abs=1e-12)
 
 
+@pytest.mark.mirror
 def test_a_package_loader_loads_a_user_dataset(home: Path, tmp_path: Path, mirror: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "site-packages"
@@ -96,6 +97,7 @@ def test_a_package_loader_loads_a_user_dataset(home: Path, tmp_path: Path, mirro
                                   reference.assemblies["Kiani2007.IT"].values)
 
 
+@pytest.mark.mirror
 @pytest.mark.parametrize(("entry_points", "module", "benchmark", "expected"), [
     ({"kriegeskorte2008": f"{PLUGIN_MODULE}:load"}, "", "Kiani2007.IT-rsa",
      "error: The loader 'kriegeskorte2008' is built into brainbench; the entry point 'kriegeskorte2008 = "
