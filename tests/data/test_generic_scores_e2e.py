@@ -37,16 +37,18 @@ def tinycnn(monkeypatch: pytest.MonkeyPatch) -> str:
     return "tinycnn"
 
 
-def _files_toml(files: dict[str, Path]) -> str:
-    return "".join(f'\n[[files]]\npath = "{name}"\nsha256 = "{hashlib.sha256(p.read_bytes()).hexdigest()}"\n'
-                   f"size = {p.stat().st_size}\n" for name, p in files.items())
+def _files_toml(files: dict[str, Path], where: dict[str, str]) -> str:
+    """``[[files]]`` tables: each file's sha256 and size, and ``where[name]``: how it is found (local = ... or a
+    mirror_folder = ...)."""
+    return "".join(f'\n[[files]]\npath = "{name}"\n{where[name]}\n'
+                   f'sha256 = "{hashlib.sha256(p.read_bytes()).hexdigest()}"\nsize = {p.stat().st_size}\n'
+                   for name, p in files.items())
 
 
 MYLAB_IT = """
 name = "mylab_it"
 title = "The human IT fMRI RDMs of the 92 images, as a lab's own files"
 loader = "generic"
-mirror_folder = "kriegeskorte2008_92images"
 citations = ["Kriegeskorte N, Mur M, Ruff DA, et al. (2008). Neuron 60:1126-1141."]
 
 [[stimuli]]
@@ -70,7 +72,6 @@ MYLAB_V4 = """
 name = "mylab_v4"
 title = "Two V4 sessions of Cowley et al. 2023, as a lab's own files"
 loader = "generic"
-mirror_folder = "cowley2023_v4"
 
 [[stimuli]]
 name = "s210325"
@@ -110,17 +111,21 @@ def _user_benchmark(builtin: str, new_id: str, renames: dict[str, str]) -> str:
 
 
 def test_user_benchmarks_over_generic_datasets_score_as_the_builtin_ones(home, mirror, tmp_path, tinycnn):
-    definitions, own_mirror = tmp_path / "definitions", tmp_path / "own-mirror"
+    definitions = tmp_path / "definitions"
     (definitions / "data_manifests").mkdir(parents=True)
     (definitions / "benchmarks").mkdir()
-    # The lab's own files (the images as PNGs and their CSV) lie in a mirror of its own; the RDM file in the shared one.
-    images = write_92_images(mirror, own_mirror / KRIEGESKORTE)
+    # The lab's images (PNGs and their CSV) are local files, named relative to the manifest; the RDM file is found in
+    # the data mirror's 92-images folder; the V4 files are local files named by absolute paths.
+    images = write_92_images(mirror, tmp_path / "recordings")
     it_files = {**images, "92_brainRDMs.mat": mirror / KRIEGESKORTE / "92_brainRDMs.mat"}
-    (definitions / "data_manifests" / "mylab_it.toml").write_text(MYLAB_IT + _files_toml(it_files))
-    v4_names = ["images/images_210325.zip", "images/images_210225.zip", "responses_raw/responses_210325.npy",
-                "responses_repeat_averaged/responses_210225.npy"]
+    it_where = {name: f'local = "../../recordings/{name}"' for name in images}
+    it_where["92_brainRDMs.mat"] = f'mirror_folder = "{KRIEGESKORTE}"'
+    (definitions / "data_manifests" / "mylab_it.toml").write_text(MYLAB_IT + _files_toml(it_files, it_where))
+    v4_files = {n: mirror / "cowley2023_v4" / n for n in ["images/images_210325.zip", "images/images_210225.zip",
+                                                           "responses_raw/responses_210325.npy",
+                                                           "responses_repeat_averaged/responses_210225.npy"]}
     (definitions / "data_manifests" / "mylab_v4.toml").write_text(
-        MYLAB_V4 + _files_toml({n: mirror / "cowley2023_v4" / n for n in v4_names}))
+        MYLAB_V4 + _files_toml(v4_files, {n: f'local = "{p}"' for n, p in v4_files.items()}))
     (definitions / "benchmarks" / "MyLab.IT-rsa.toml").write_text(_user_benchmark(
         "Kriegeskorte2008.IT-rsa", "MyLab.IT-rsa",
         {'dataset = "kriegeskorte2008"': 'dataset = "mylab_it"', '"Kriegeskorte2008.IT"': '"MyLab.IT"'}))
@@ -131,7 +136,7 @@ def test_user_benchmarks_over_generic_datasets_score_as_the_builtin_ones(home, m
 
     pairs = [("Kriegeskorte2008.IT-rsa", "MyLab.IT-rsa"), ("Cowley2023.V4-pls", "MyLab.V4-pls")]
     records = brainbench.score(tinycnn, [b for pair in pairs for b in pair], save=False, device="cpu",
-                               data_mirrors=[mirror, own_mirror], definitions=[definitions])
+                               data_mirrors=[mirror], definitions=[definitions])
     by_id = {r.benchmark: r for r in records}
     for builtin, mine in pairs:
         reference, user = by_id[builtin], by_id[mine]
