@@ -167,3 +167,25 @@ def test_an_existing_definition_is_replaced_only_with_force(cli: Cli, home: Path
     assert cli("benchmarks", "add", *common, "--n-components", "10", "--force").exit_code == 0
     assert _written(home, "MyLab.V4-pls")["metric"]["n_components"] == 10
     assert [p.name for p in written.parent.iterdir()] == ["MyLab.V4-pls.toml"]  # no partial file left beside it
+
+
+def test_definitions_in_a_folder_of_their_own(cli: Cli, home: Path, mirror: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "lab-definitions"  # not there yet: created by the first write
+    zip_file, averaged = cowley_session(mirror, "210225")
+    result = cli("data", "add", "mylab_v4", "--stimuli", zip_file, "--responses", averaged, "--dims",
+                 "neuroid,stimulus", "--definitions", folder)
+    assert result.exit_code == 0, result.stderr
+    # The dataset is found in the folder the benchmark is written into; nothing goes into BRAINBENCH_HOME.
+    result = cli("benchmarks", "add", "MyLab.V4-ridge", "--dataset", "mylab_v4", "--kind", "neural", "--region", "V4",
+                 "--stimulus-degrees", "11.2", "--regression", "ridge", "--ceiling", "none", "--column", "none",
+                 "--definitions", folder)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.toml")) == [
+        "benchmarks/MyLab.V4-ridge.toml", "data_manifests/mylab_v4.toml"]
+    assert not (home / "benchmarks").exists() and not (home / "data_manifests").exists()
+    listed = json.loads(cli("benchmarks", "list", "MyLab.*", "--definitions", folder, "--json").stdout)
+    assert [(b["id"], b["column"], b["ceiling"]) for b in listed] == [("MyLab.V4-ridge", "none", {"method": "none"})]
+    # Without the folder, brainbench does not know the dataset: one sentence.
+    line = assert_one_line_error(cli("benchmarks", "add", "MyLab.V4-pls", "--dataset", "mylab_v4", "--kind", "neural",
+                                     "--region", "V4", "--stimulus-degrees", "11.2", "--ceiling", "none"))
+    assert "Unknown dataset 'mylab_v4'" in line
