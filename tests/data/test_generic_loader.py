@@ -391,3 +391,42 @@ def test_zip_source_with_csv_and_the_stimulus_checks(tmp_path):
     refused([{"images": "nothing/"}], [rdm | {"stimuli": "main"}],
             r"^Dataset mine: stimulus source 'main' finds no images \(\.jpg, \.jpeg, \.png\) in the folder nothing/\.$")
     refused([], [rdm], r"uses the generic loader but has no \[\[stimuli\]\] table; add at least one\.$")
+
+
+def test_trials_csv_scores_i2n_as_the_brainscore_objectome_files(tmp_path, monkeypatch):
+    """The same objectome-like trials as Brain-Score's netCDF (built-in brainscore_behavior loader) and as a user's
+    CSV + zip (generic loader): equal trial coordinates, and the i2n kind on the same features gives the same score."""
+    import torch
+
+    from brainbench.benchmarks.behavior import run_i2n
+    from tests.benchmarks.test_behavior_kinds import spec
+    from tests.data import test_rajalingham2018 as objectome
+
+    monkeypatch.setattr(objectome, "IMAGES_PER_OBJECT", 5)  # 5 probe folds need 5 images per object
+    data = objectome.objectome_like()
+    published = objectome.published_files(tmp_path / "published", data, legacy=False)
+    builtin = get_loader("brainscore_behavior")(parse_manifest(
+        {"name": "objectome", "title": "t", "loader": "brainscore_behavior", "assembly": "Test.trials",
+         "files": _file_entries(published)}), published)
+
+    pd.DataFrame({"stimulus_id": data["stimulus_id"], "choice": data["choice"], "truth": data["sample_obj"],
+                  "distractor": data["dist_obj"], "subject": data["worker_id"]}).to_csv(tmp_path / "trials.csv",
+                                                                                        index=False)
+    csv, archive = objectome.NAMES[1], objectome.NAMES[2]
+    files = {csv: published[csv], archive: published[archive], "trials.csv": tmp_path / "trials.csv"}
+    generic = _load(_manifest("mine", files, [{"images": archive, "csv": csv}],
+                              [{"name": "Test.trials", "format": "trials", "file": "trials.csv"}]), files)
+    theirs, mine = builtin.assemblies["Test.trials"], generic.assemblies["Test.trials"]
+    for coord in ("stimulus_id", "sample_obj", "dist_obj", "choice"):
+        assert [str(v) for v in mine[coord].values] == [str(v) for v in theirs[coord].values], coord
+    assert generic.stimuli.stimulus_ids == builtin.stimuli.stimulus_ids
+
+    features = np.random.default_rng(3).normal(size=(len(data["ids"]), 16))
+    row = {stimulus_id: i for i, stimulus_id in enumerate(data["ids"])}
+
+    def activations(stimuli, degrees):
+        return {"readout": torch.from_numpy(features[[row[s] for s in stimuli.stimulus_ids]])}
+
+    expected, got = (run_i2n(spec("behavior_i2n"), d, activations, "readout") for d in (builtin, generic))
+    for field in ("raw", "ceiling", "ceiled"):  # the same trials and features through the same code: rounding at most
+        assert got[field] == pytest.approx(expected[field], abs=1e-12), field
