@@ -11,6 +11,7 @@ Defaults (each written into the TOML, so the file says everything that moves the
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +76,7 @@ def _repetitions(assembly: xr.DataArray) -> int:
     """The most repetitions of one stimulus in a neural assembly (presentation rows with one stimulus_id)."""
     if "presentation" not in assembly.dims or "stimulus_id" not in assembly.coords:
         return 1
-    ids = [str(s) for s in assembly["stimulus_id"].values]
-    return max((ids.count(s) for s in set(ids)), default=0) if len(set(ids)) < len(ids) else 1
+    return max(Counter(str(s) for s in assembly["stimulus_id"].values).values(), default=1)
 
 
 def _ceiling(choices: BenchmarkChoices, default: str | None, why_none: str) -> dict[str, Any]:
@@ -118,7 +118,9 @@ def _rsa_tables(choices: BenchmarkChoices, assembly: xr.DataArray) -> dict[str, 
     selection: dict[str, Any] = {"n_splits": N_SPLITS, "seed": 0}
     if choices.stratify:
         selection["stratify"] = choices.stratify
-    ceiling = _ceiling(choices, "nili_upper" if subjects >= 2 else NO_CEILING, "")
+    default = None if choices.squared else "nili_upper" if subjects >= 2 else NO_CEILING
+    ceiling = _ceiling(choices, default, "--squared scores squared correlations, which only a published R² ceiling "
+                                         "bounds: give --ceiling-value and --ceiling-citation.")
     return {"metric": metric, "layer_selection": selection, "ceiling": ceiling}
 
 

@@ -129,6 +129,8 @@ BAD = {
                                           "internal_consistency"], "holds one repetition per stimulus"),
     "published ceiling without source": (["--kind", "neural", "--assembly", SESSIONS[0], "--ceiling", "published",
                                           "--ceiling-value", "0.5"], "--ceiling-citation"),
+    "squared without a published ceiling": (["--kind", "rsa", "--assembly", SESSIONS[1], "--squared"],
+                                            "only a published R² ceiling bounds"),
     "rsa ceiling on neural data": (["--kind", "neural", "--assembly", SESSIONS[0], "--ceiling", "nili_upper"],
                                    "Ceiling 'nili_upper' is not one a neural benchmark has"),
     "absent stratification column": (["--kind", "neural", "--assembly", SESSIONS[0], "--stratify", "category"],
