@@ -11,12 +11,12 @@ import torch
 from brainbench.benchmarks.behavior import run_error_consistency, run_i2n, run_shape_bias
 from brainbench.benchmarks.neural import run_neural
 from brainbench.benchmarks.properties import run_properties
-from brainbench.benchmarks.rsa import layer_rdms, rsa_score, subject_rdms
+from brainbench.benchmarks.rsa import check_options, layer_rdms, rsa_score, subject_rdms
 from brainbench.benchmarks.spec import BenchmarkSpec
 from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
-from brainbench.metrics.ceiling import ceil, ceiling_details
+from brainbench.metrics.ceiling import ceil, ceiling_details, published_details
 from brainbench.models.electrophysiology import LayerRecording
 
 
@@ -54,11 +54,24 @@ class Outcome:
     profile: dict[str, dict[str, float]] = field(default_factory=dict)  # layer → raw / ceiled / selection values
 
 
+#: What an RSA fold's score is, by ``[metric] squared`` (recorded as ``score_statistic``).
+SCORE_STATISTICS = {
+    False: "mean over subjects of the {comparison} correlation with the model RDM",
+    True: "mean over subjects of the squared {comparison} correlation with the model RDM (R², Algonauts 2019)",
+}
+
+
 def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: bool = False) -> Outcome:
     """RSA of every candidate layer vs the data RDMs; the layer chosen on held-out halves."""
     if spec.assembly not in dataset.assemblies:
         raise BrainbenchError(f"Dataset {dataset.manifest.name} has no assembly '{spec.assembly}'.")
     assembly = dataset.assemblies[spec.assembly]
+    ceiling_method, published = spec.ceiling_method, spec.published_ceiling
+    comparison = spec.metric.get("comparison", "spearman")
+    squared = bool(spec.metric.get("squared", False))
+    data_rdms = subject_rdms(assembly)
+    check_options(ceiling_method, comparison, None if published is None else published[0], squared,
+                  data_rdms.shape[0], f"Benchmark {spec.id}")  # before any model work
     stimuli = dataset.stimuli.subset([str(s) for s in assembly.stimulus_a.values])
     activations = probe.activations(stimuli, spec.stimulus_degrees)
     if spec.layer_selection.get("layer") == "readout":  # behaviour: the features a decision is read from
@@ -69,23 +82,23 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
     layers, model_rdms = layer_rdms(activations, probe.device, rdm_task)
     stratify = spec.layer_selection.get("stratify")
     strata = list(stimuli.metadata[stratify]) if stratify else ["all"] * len(stimuli)
-    ceiling_method = spec.ceiling.get("method", "none")
-    comparison = spec.metric.get("comparison", "spearman")
     split_seed = int(spec.layer_selection.get("seed", 0))
     n_splits = int(spec.layer_selection.get("n_splits", 10))
     folds = progress(f"{spec.id}: layer selection and scoring, {n_splits} halvings × 2 directions", 2 * n_splits) \
         if progress else None
     result = rsa_score(
-        layers, model_rdms, subject_rdms(assembly), strata, comparison=comparison,
+        layers, model_rdms, data_rdms, strata, comparison=comparison,
         n_splits=n_splits, seed=split_seed, ceiling=ceiling_method,
         scored=f"Benchmark {spec.id}", data=f"dataset {dataset.manifest.name} (assembly {spec.assembly})",
-        progress=folds,
+        progress=folds, published=None if published is None else published[0], squared=squared,
     )
-    ceiling_note = (
-        "none: the data are a single group RDM, so there is no between-subject noise ceiling; ceiled = raw"
-        if ceiling_method == "none"
-        else f"Nili et al. 2014 {ceiling_method.split('_')[1]} bound over {assembly.sizes.get('subject', 0)} subjects"
-    )
+    if ceiling_method == "none":
+        ceiling_note = "none: the benchmark's definition asks for no ceiling (e.g. one group RDM, no between-subject " \
+                       "noise ceiling); ceiled = raw"
+    elif published is not None:
+        ceiling_note = f"published{' R²' if squared else ''}: {published[0]:g} ({published[1]})"
+    else:
+        ceiling_note = f"Nili et al. 2014 {ceiling_method.split('_')[1]} bound over {data_rdms.shape[0]} subjects"
     layer_profile = {
         layer: {"raw": value, "ceiled": ceil(value, result.ceiling, result.convention, scored=f"Benchmark {spec.id}")}
         for layer, value in result.layer_profile.items()
@@ -98,8 +111,11 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
         layer=result.layer,
         details={
             "comparison": comparison,
+            "squared": squared,
+            "score_statistic": SCORE_STATISTICS[squared].format(comparison=comparison),
             "model_rdm": "1 - Pearson r between stimulus response vectors",
             "ceiling_method": ceiling_note,
+            **published_details(published),
             **ceiling_details(result.convention, result.error_method),
             "raw_error": result.raw_error,
             "split_seed": split_seed,

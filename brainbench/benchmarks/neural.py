@@ -17,11 +17,11 @@ import numpy as np
 import torch
 import xarray as xr
 
-from brainbench.benchmarks.spec import BenchmarkSpec
+from brainbench.benchmarks.spec import CEILING_METHODS, BenchmarkSpec
 from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
-from brainbench.metrics.ceiling import ceil, ceiling_details
+from brainbench.metrics.ceiling import ceil, ceiling_details, published_details
 from brainbench.metrics.predictivity import internal_consistency, layers_predictivity, regression_steps
 from brainbench.metrics.splits import brainscore_splits, stratified_halves
 from brainbench.metrics.uncertainty import error_method, standard_error
@@ -266,6 +266,43 @@ def _assembly(spec: BenchmarkSpec, dataset: Dataset, name: str) -> xr.DataArray:
     return select_region(assembly, spec.region)
 
 
+def _ceiling(spec: BenchmarkSpec, scored: NeuralData, device: torch.device,
+             progress: ProgressFactory | None) -> tuple[float | None, list[float], str]:
+    """The scored data's ceiling per ``[ceiling] method`` (CEILING_METHODS["neural"]): its value (None: no ceiling),
+    the split-half medians it came from (internal consistency), and a note saying how it was obtained.
+
+    Internal consistency on data with one repetition per stimulus is refused: scoring it unceiled would put a raw r
+    beside r²/ceiling values in a leaderboard column.
+    """
+    params, method = spec.ceiling, spec.ceiling_method
+    if method not in CEILING_METHODS["neural"]:
+        raise BrainbenchError(f"Benchmark {spec.id}: unknown ceiling method '{method}'; choose one of "
+                              f"{', '.join(CEILING_METHODS['neural'])}.")
+    if method == "none":
+        return None, [], "none: the benchmark's definition asks for no ceiling; ceiled = raw"
+    published = spec.published_ceiling
+    if published is not None:
+        return published[0], [], f"published: {published[0]:g} ({published[1]})"
+    if scored.repetitions is None:
+        raise BrainbenchError(
+            f"Benchmark {spec.id}: the internal-consistency ceiling needs at least 2 repetitions per stimulus, and "
+            f"assembly {spec.assembly} has 1; give [ceiling] method = \"published\" (value, citation) or \"none\"."
+        )
+    n_halves = int(params.get("n_splits", 10))
+    # All split-halves are one batched product: the task marks the stage, its total reached at once.
+    advance = progress(f"{spec.id}: ceiling, {n_halves} split-halves of the repetitions", n_halves) \
+        if progress else None
+    consistency = internal_consistency(
+        scored.repetitions.to(device), scored.repetition_values,
+        n_splits=n_halves, random_state=int(params.get("random_state", 1)),
+    )
+    if advance:
+        advance(n_halves)
+    halves = "even/odd trials" if params.get("repetitions") == "alternate" else "repetitions"
+    return (float(consistency.ceiling), [float(v) for v in consistency.split_medians],
+            f"internal consistency: split-half over {halves}, Spearman-Brown corrected, median over neuroids")
+
+
 def run_neural(
     spec: BenchmarkSpec, dataset: Dataset, kernels: GetKernels, layers: Sequence[str], device: torch.device,
     profile: bool = False, progress: ProgressFactory | None = None,
@@ -297,6 +334,8 @@ def run_neural(
         selection_note = f"stratified half (seed {seed}) of {spec.assembly}: {len(half_a)} stimuli"
     else:
         raise BrainbenchError(f"Benchmark {spec.id} does not say how to select its layer ([layer_selection]).")
+    # Before any model work: a ceiling that cannot be had stops the benchmark here.
+    ceiling, ceiling_splits, ceiling_note = _ceiling(spec, scored, device, progress)
 
     selection_kernels = kernels(stimuli.subset(selection.stimulus_ids), degrees, layers)
     selection_scores = _predictivity(spec, {layer: selection_kernels[layer] for layer in layers}, selection, device,
@@ -311,22 +350,6 @@ def run_neural(
     at = scored_layers.index(best)
     raw = float(result.raw[at])
 
-    ceiling, ceiling_splits, ceiling_note = None, [], "none: the assembly has a single repetition; raw reported"
-    if scored.repetitions is not None:
-        n_halves = int(ceiling_params.get("n_splits", 10))
-        # All split-halves are one batched product: the task marks the stage, its total reached at once.
-        advance = progress(f"{spec.id}: ceiling, {n_halves} split-halves of the repetitions", n_halves) \
-            if progress else None
-        consistency = internal_consistency(
-            scored.repetitions.to(device), scored.repetition_values,
-            n_splits=n_halves, random_state=int(ceiling_params.get("random_state", 1)),
-        )
-        if advance:
-            advance(n_halves)
-        ceiling = float(consistency.ceiling)
-        ceiling_splits = [float(v) for v in consistency.split_medians]
-        halves = "even/odd trials" if ceiling_params.get("repetitions") == "alternate" else "repetitions"
-        ceiling_note = f"internal consistency: split-half over {halves}, Spearman-Brown corrected, median over neuroids"
     split_raw = result.split_medians[at].cpu().numpy()
     ceiled = ceiled_predictivity(
         raw, split_raw, ceiling, f"Benchmark {spec.id}",
@@ -354,6 +377,7 @@ def run_neural(
             "brainscore_raw_error_method": "std (ddof=0) over splits of the split medians / sqrt(n_splits)",
             "ceiling_split_medians": ceiling_splits,
             "ceiling_method": ceiling_note,
+            **published_details(spec.published_ceiling),
             **ceiling_details(ceiled.convention, ceiled.error_method),
             "layer_map": {spec.region: best},
             "layer_selection": selection_note,

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import xarray as xr
 
+from brainbench.benchmarks.spec import CEILING_METHODS as KIND_CEILING_METHODS
+from brainbench.benchmarks.spec import PUBLISHED, RSA_COMPARISONS
 from brainbench.data.assemblies import RDM_DIMS
 from brainbench.errors import BrainbenchError
 from brainbench.metrics import compare_rdms, nili_bounds, rdm, subset
@@ -21,7 +23,7 @@ from brainbench.metrics.ceiling import ceil
 from brainbench.metrics.splits import stratified_halves
 from brainbench.metrics.uncertainty import error_method, halving_standard_error
 
-CEILING_METHODS = ("none", "nili_upper", "nili_lower")
+CEILING_METHODS = KIND_CEILING_METHODS["rsa"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,25 @@ def layer_rdms(activations: dict[str, torch.Tensor], device: torch.device,
     return names, stacked
 
 
+def check_options(ceiling: str, comparison: str, published: float | None, squared: bool, n_subjects: int,
+                  scored: str = "The RSA score") -> None:
+    """BrainbenchError, one sentence, unless `rsa_score` can run with these options on ``n_subjects`` RDMs."""
+    if ceiling not in CEILING_METHODS:
+        raise BrainbenchError(f"{scored}: unknown ceiling method '{ceiling}'; choose one of "
+                              f"{', '.join(CEILING_METHODS)}.")
+    if comparison not in RSA_COMPARISONS:
+        raise BrainbenchError(f"{scored}: unknown RDM comparison '{comparison}'; choose one of "
+                              f"{', '.join(RSA_COMPARISONS)}.")
+    if (ceiling == PUBLISHED) != (published is not None):
+        raise BrainbenchError(f"{scored}: a published ceiling and its value go together (ceiling '{ceiling}', value "
+                              f"{published}).")
+    if squared and ceiling != PUBLISHED:
+        raise BrainbenchError(f"{scored}: the squared-correlation score needs a published R² ceiling; the Nili bounds "
+                              "are correlations, not squared correlations.")
+    if ceiling.startswith("nili") and n_subjects < 2:
+        raise BrainbenchError(f"{scored}: a Nili noise ceiling needs RDMs of at least 2 subjects; this data has one.")
+
+
 def rsa_score(
     layers: Sequence[str],
     model_rdms: torch.Tensor,
@@ -97,6 +118,8 @@ def rsa_score(
     scored: str = "The RSA score",
     data: str = "the data RDMs",
     progress: Callable[[int], None] | None = None,
+    published: float | None = None,
+    squared: bool = False,
 ) -> RSAResult:
     """Cross-validated RSA score.
 
@@ -104,29 +127,33 @@ def rsa_score(
     similarity is the mean over subjects of ``comparison`` (Spearman ρ, Kendall τa, Pearson r)
     between upper triangles. For each split and direction the best layer on the selection half is
     scored on the other half. raw = mean over folds. Ceiling 'nili_upper'/'nili_lower' (needs ≥ 2
-    subjects) is the mean over folds of that Nili bound on the scoring halves; 'none' gives no ceiling.
+    subjects) is the mean over folds of that Nili bound on the scoring halves; 'published' is ``published`` (a value
+    from the literature, in the score's units); 'none' gives no ceiling.
+    ``squared``: a fold's score is the mean over subjects of the squared comparison (R²), as the Algonauts 2019
+    challenge scored fMRI RDMs (Cichy et al. 2019, arXiv:1905.05675; its evaluation squares each subject's ρ, then
+    averages: a negative ρ counts as its square) — only with a published R² ceiling; layers are still chosen by the
+    signed mean comparison, so an anti-correlated layer is never chosen for its square.
     ceiled and the errors as `RSAResult` says; a ceiling ≤ 0 (overall or in a fold) is a BrainbenchError naming
     `scored` and `data`. ``progress`` is called with 1 after each of the 2 × n_splits folds.
     """
-    if ceiling not in CEILING_METHODS:
-        raise BrainbenchError(f"Unknown ceiling method '{ceiling}'; choose one of {', '.join(CEILING_METHODS)}.")
-    if ceiling != "none" and data_rdms.shape[0] < 2:
-        raise BrainbenchError("A Nili noise ceiling needs RDMs of at least 2 subjects; this data has one.")
+    check_options(ceiling, comparison, published, squared, data_rdms.shape[0], scored)
     data_rdms = data_rdms.to(model_rdms.device, model_rdms.dtype)
 
-    def similarity(idx: torch.Tensor) -> torch.Tensor:  # (n_layers,)
-        return compare_rdms(subset(model_rdms, idx)[:, None], subset(data_rdms, idx)[None], comparison).mean(-1)
+    def per_subject(models: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:  # (..., n_subjects)
+        return compare_rdms(subset(models, idx)[..., None, :, :], subset(data_rdms, idx), comparison)
+
+    def score_of(values: torch.Tensor) -> torch.Tensor:  # (..., n_subjects) → (...): the scored statistic
+        return (values.square() if squared else values).mean(-1)
 
     fold_scores, fold_layers, fold_ceilings = [], [], []
     for half_a, half_b in stratified_halves(strata, n_splits, seed):
         for select, score in ((half_a, half_b), (half_b, half_a)):
             select_idx = torch.as_tensor(select, device=model_rdms.device)
             score_idx = torch.as_tensor(score, device=model_rdms.device)
-            best = int(torch.argmax(similarity(select_idx)))
+            best = int(torch.argmax(per_subject(model_rdms, select_idx).mean(-1)))
             fold_layers.append(layers[best])
-            held_out = subset(model_rdms[best], score_idx)
-            fold_scores.append(float(compare_rdms(held_out, subset(data_rdms, score_idx), comparison).mean()))
-            if ceiling != "none":
+            fold_scores.append(float(score_of(per_subject(model_rdms[best], score_idx))))
+            if ceiling.startswith("nili"):
                 lower, upper = nili_bounds(subset(data_rdms, score_idx), comparison)
                 fold_ceilings.append({"lower": float(lower), "upper": float(upper)})
             if progress:
@@ -134,16 +161,17 @@ def rsa_score(
 
     bound = {"nili_upper": "upper", "nili_lower": "lower"}.get(ceiling)
     raw = float(np.mean(fold_scores))
-    overall = float(np.mean([c[bound] for c in fold_ceilings])) if bound else None
-    convention = "ratio" if bound else "none"
+    fold_bounds = [c[bound] for c in fold_ceilings] if bound else [published] * len(fold_scores)
+    overall = float(np.mean(fold_bounds)) if bound else published
+    convention = "none" if overall is None else "ratio"
     about = {"scored": scored, "disagreeing": "its subjects' RDMs",
              "raw_error": halving_standard_error(fold_scores, n_splits)}
     ceiled = ceil(raw, overall, convention, data=data, **about)  # the overall ceiling is checked first
-    fold_ceiled = [ceil(value, fold_ceilings[i][bound] if bound else None, convention,
-                        data=f"{data} (halving {i // 2}, direction {i % 2})", **about)
+    fold_ceiled = [ceil(value, fold_bounds[i], convention, data=f"{data} (halving {i // 2}, direction {i % 2})",
+                        **about)
                    for i, value in enumerate(fold_scores)]
     everything = torch.arange(model_rdms.shape[-1], device=model_rdms.device)
-    profile = dict(zip(layers, (float(v) for v in similarity(everything)), strict=True))
+    profile = dict(zip(layers, (float(v) for v in score_of(per_subject(model_rdms, everything))), strict=True))
     return RSAResult(
         raw=raw,
         raw_error=about["raw_error"],

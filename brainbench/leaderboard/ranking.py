@@ -29,7 +29,7 @@ class BenchmarkScore:
 
     benchmark: str
     benchmark_version: int
-    region: str  # the benchmark's region, one of REGIONS
+    region: str  # the benchmark's brain region, free text (V4, EVC, FFA, ...)
     column: str | None  # the REGIONS column its ceiled score is averaged into; None = shown, not averaged
     ceiled: float
     raw: float

@@ -12,13 +12,14 @@ from typing import Any
 
 from brainbench.errors import BrainbenchError
 
-#: The leaderboard's region columns, in display order; every benchmark belongs to one of them.
+#: The leaderboard's region columns, in display order. A benchmark's region is free text (EVC, FFA, hV4, ...); the
+#: column it feeds, if any, is one of these (``details["column"]``).
 REGIONS: tuple[str, ...] = ("V1", "V2", "V4", "IT", "behavior")
 
 
 def default_column(region: str, ceiling: float | None) -> str | None:
-    """The leaderboard column a score feeds when its benchmark names none: its region (one of REGIONS) when the
-    score has a ceiling, else none — a column averages ceiled scores only."""
+    """The leaderboard column a score feeds when its benchmark names none: its region when that is one of REGIONS
+    and the score has a ceiling, else none — a column averages ceiled scores only."""
     return region if ceiling is not None and region in REGIONS else None
 
 
@@ -36,7 +37,7 @@ class ScoreRecord:
     random_init: bool  # True when the weights were randomly initialised rather than trained
     benchmark: str  # e.g. 'Kiani2007.IT-rsa'
     benchmark_version: int
-    region: str  # the benchmark's parent, one of REGIONS
+    region: str  # the benchmark's brain region, free text (V4, IT, EVC, FFA, ...); the column it feeds: details
     raw: float  # metric value before ceiling normalisation
     ceiling: float | None  # noise ceiling of the data; None when the benchmark has none
     ceiled: float  # the score that ranks: raw normalised by the ceiling
@@ -76,10 +77,16 @@ def validated(record: ScoreRecord) -> ScoreRecord:
         raise BrainbenchError(
             f"A score of model '{record.model}' has an empty benchmark name; name the benchmark."
         )
-    if record.region not in REGIONS:
+    if not isinstance(record.region, str) or not record.region.strip():
         raise BrainbenchError(
-            f"Benchmark '{record.benchmark}' has region '{record.region}', "
-            f"which is not one of {', '.join(REGIONS)}."
+            f"The score of model '{record.model}' on '{record.benchmark}' has region {record.region!r}; name the "
+            "benchmark's brain region (e.g. V4, IT, EVC); nothing was written to the leaderboard."
+        )
+    column = record.details.get("column") if isinstance(record.details, dict) else None
+    if column is not None and column not in REGIONS:
+        raise BrainbenchError(
+            f"The score of model '{record.model}' on '{record.benchmark}' feeds column {column!r}, which is not one "
+            f"of {', '.join(REGIONS)} (or null: none); nothing was written to the leaderboard."
         )
     for name in ("raw", "ceiled", "ceiling", "error"):
         value = getattr(record, name)

@@ -137,3 +137,9 @@ def ceil(
 def ceiling_details(convention: str, error_method: str) -> dict[str, str]:
     """What a score record says about how its ceiled value and its error were computed."""
     return {"ceiling_convention": convention, "ceiled_formula": CONVENTIONS[convention], "error_method": error_method}
+
+
+def published_details(published: tuple[float, str] | None) -> dict[str, dict[str, float | str]]:
+    """What a score record says about a ceiling taken from the literature: ``{"ceiling_published": {value,
+    citation}}`` for a (value, citation), {} for a computed ceiling (None)."""
+    return {} if published is None else {"ceiling_published": {"value": published[0], "citation": published[1]}}

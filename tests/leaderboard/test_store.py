@@ -201,7 +201,8 @@ def test_non_finite_score_refused_and_nothing_written(board: Leaderboard, field:
 
 @pytest.mark.parametrize(
     ("changes", "match"),
-    [({"model": " "}, "empty model"), ({"benchmark": ""}, "empty benchmark"), ({"region": "V3"}, "'V3'")],
+    [({"model": " "}, "empty model"), ({"benchmark": ""}, "empty benchmark"), ({"region": ""}, "has region ''"),
+     ({"details": {"column": "V3"}}, "feeds column 'V3'")],  # a region is free text; a column is one of REGIONS
 )
 def test_invalid_record_refused_without_creating_the_file(
     board: Leaderboard, changes: dict, match: str
