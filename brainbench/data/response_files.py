@@ -34,7 +34,8 @@ def build_response_assembly(values: np.ndarray, table: AssemblyTable, stimulus_i
 
     With a repetition axis, NaN marks a (stimulus, repetition) slot that was not recorded (every neuroid NaN there);
     a slot recorded for some neuroids only is refused. Without one, no value may be NaN. ``neuroid_id`` defaults to
-    "0", "1", …; ``region`` along neuroid is the assembly's region attribute unless coords gives one.
+    "0", "1", …; a time_bin axis needs coords ``time_bin_start`` and ``time_bin_end`` (ms); ``region`` along neuroid
+    is the assembly's region attribute unless coords gives one.
     """
     allowed = f"{' and '.join(REQUIRED)} (required), {' and '.join(OPTIONAL)} (optional), in the array's axis order"
     check_dims(table, values.shape, allowed)
@@ -76,10 +77,10 @@ def build_response_assembly(values: np.ndarray, table: AssemblyTable, stimulus_i
     out_dims = ("presentation", "neuroid")
     if "time_bin" in dims:
         out_dims += ("time_bin",)
-        bins = [k for k in TIME_BIN_COORDS if k in table.coords]
-        coords |= _coords_along(table, bins, size["time_bin"], "time_bin")
-        if not bins:
-            coords["time_bin_id"] = ("time_bin", np.arange(size["time_bin"]))
+        if any(k not in table.coords for k in TIME_BIN_COORDS):
+            raise DataError(f"{table.where}: a time_bin axis needs coords time_bin_start and time_bin_end (ms), one "
+                            "value per bin, so that a benchmark can name its bin.")
+        coords |= _coords_along(table, TIME_BIN_COORDS, size["time_bin"], "time_bin")
     assembly = xr.DataArray(array[stimuli, repetitions], dims=out_dims, coords=coords, attrs=dict(table.attrs))
     check_neural_assembly(assembly, table.where)
     return assembly

@@ -314,6 +314,8 @@ def test_responses_in_any_axis_order_with_time_bins_match_a_loop_over_slots(tmp_
      r"^data\.npy: stimulus s0 has NaN for some neuroids only; NaN marks a presentation that was not recorded"),
     (np.vstack([np.ones((N - 1, 3)), np.full((1, 3), np.nan)]), ["stimulus", "neuroid"],
      r"^data\.npy has NaN responses but no repetition axis; give every stimulus a response\.$"),
+    (np.ones((N, 3, 2)), ["stimulus", "neuroid", "time_bin"],
+     r"^data\.npy: a time_bin axis needs coords time_bin_start and time_bin_end \(ms\), one value per bin"),
 ])
 def test_response_checks_are_one_sentence(tmp_path, array, dims, message):
     with pytest.raises(DataError, match=message):
