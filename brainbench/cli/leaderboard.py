@@ -40,8 +40,10 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
     """Rank the scored models: V1, V2, V4, IT, behavior and their average.
 
     A region's score is the mean of the ceiled scores of the benchmarks that feed it (the newest record of
-    each benchmark's newest version); a benchmark without a noise ceiling feeds a column only when its
-    definition names one (marked *), otherwise it is shown under --benchmarks but not averaged (marked †).
+    each benchmark's newest version). A benchmark feeds the column its definition names (column = "V1", or
+    "none"), else its region's when that is one of the five (a region such as EVC or FFA feeds none); a
+    benchmark without a noise ceiling feeds a column only when its definition names one (marked *),
+    otherwise it is shown under --benchmarks but not averaged (marked †).
     The average is the mean of the five regions, a missing region counting as 0. A model scored at other
     visual degrees, on layers chosen with --layers, or with other preprocessing is an entry of its own,
     labelled with what differs. A table wider than the terminal (COLUMNS, else the terminal's width, else 80)
