@@ -15,6 +15,7 @@ import torch
 
 import brainbench
 from brainbench import paths
+from brainbench.benchmarks.checks import check_benchmark, data_problems, refuse_problems
 from brainbench.benchmarks.kinds import KINDS, ModelProbe, Outcome
 from brainbench.benchmarks.spec import BenchmarkSpec, resolve_benchmarks
 from brainbench.data import Dataset, load_dataset
@@ -29,7 +30,7 @@ from brainbench.models.activations import DEFAULT_MEMORY_BUDGET, extract_activat
 from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 from brainbench.models.electrophysiology import LayerRecording, record_gratings
-from brainbench.models.registry import Model, resolve_model
+from brainbench.models.registry import Model, check_request, resolve_model
 
 #: Called with a task's description and total; returns a function that advances it by n items.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -47,29 +48,21 @@ def _environment() -> dict[str, str]:
 
 @dataclass
 class _Session:
-    """One model on one device: resolved data sets and memoised activations/regression kernels shared by benchmarks."""
+    """One model on one device: the datasets (loaded and checked before the model was built) and memoised
+    activations/regression kernels shared by benchmarks."""
 
     model: Model
     device: torch.device
-    mirrors: list[Path]
+    datasets: dict[str, Dataset]
     batch_size: int
     memory_budget: int
     progress: ProgressFactory | None
-    allow_download: bool = True
-    definitions: tuple[Path, ...] = ()  # the --definitions folders
 
     def __post_init__(self) -> None:
-        self.datasets: dict[str, Dataset] = {}
         self._activations: dict[tuple, dict[str, torch.Tensor]] = {}
         self._kernels: dict[tuple, dict[str, torch.Tensor]] = {}
         self._recordings: dict[str, LayerRecording] | None = None
         self.seconds: dict[str, float] = {}
-
-    def dataset(self, name: str) -> Dataset:
-        if name not in self.datasets:
-            self.datasets[name] = load_dataset(name, mirrors=self.mirrors, allow_download=self.allow_download,
-                                               definitions=self.definitions)
-        return self.datasets[name]
 
     def _timed(self, key: str, start: float) -> None:
         self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - start
@@ -121,31 +114,54 @@ class _Session:
                           self.outputs, self.model.label, self.progress)
 
 
-def _session(model: str | Model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
-             batch_size, max_memory_gb, progress, allow_download: bool = True,
-             definitions: Sequence[str | Path] = ()) -> _Session:
+def _run_options(device: str | None, seed: object, batch_size: object,
+                 max_memory_gb: object) -> tuple[torch.device, int]:
+    """The device and the activation budget (bytes) a session runs with, each bad value refused in one sentence; run
+    first, before any data is loaded."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise BrainbenchError(f"batch_size must be a whole number of images, at least 1 (got {batch_size!r}).")
     if max_memory_gb is not None and not (isinstance(max_memory_gb, int | float) and 0 < max_memory_gb < math.inf):
         raise BrainbenchError(f"max_memory_gb must be a finite number of GiB above 0 (got {max_memory_gb!r}).")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:  # as --seed
         raise BrainbenchError(f"seed must be a whole number from 0 to 2**32 - 1 (got {seed!r}); a record keeps it.")
-    torch_device = resolve_device(device)
+    budget = int(max_memory_gb * 2**30) if max_memory_gb is not None else DEFAULT_MEMORY_BUDGET
+    return resolve_device(device), budget
+
+
+def _session(model: str | Model, weights, random_init, layers, visual_degrees, device: torch.device, budget: int,
+             seed, datasets: dict[str, Dataset], batch_size, progress) -> _Session:
+    """The model built on ``device`` (options checked by :func:`_run_options`), over the loaded ``datasets``."""
     retain_freed_memory()  # CPU passes fault far less; see models/allocator.py
     resolved = model if isinstance(model, Model) else resolve_model(
         model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
     )
-    budget = int(max_memory_gb * 2**30) if max_memory_gb is not None else DEFAULT_MEMORY_BUDGET
-    return _Session(resolved, torch_device, paths.mirror_dirs(list(data_mirrors)), batch_size, budget, progress,
-                    allow_download, tuple(Path(d) for d in definitions))
+    return _Session(resolved, device, datasets, batch_size, budget, progress)
 
 
 def _specs(benchmarks: Sequence[str], definitions: Sequence[str | Path] = ()) -> list[BenchmarkSpec]:
+    """The benchmarks named, each definition checked on its own (:func:`checks.check_benchmark`; all problems of all
+    of them are one :class:`checks.BenchmarkProblems`)."""
     specs = resolve_benchmarks(benchmarks, definitions)
-    for spec in specs:
-        if spec.kind not in KINDS:
-            raise BrainbenchError(f"Benchmark {spec.id} has kind '{spec.kind}', which this brainbench cannot run.")
+    refuse_problems({spec.id: check_benchmark(spec) for spec in specs})
     return specs
+
+
+def _load_datasets(specs: Sequence[BenchmarkSpec], mirrors: Sequence[Path], allow_download: bool,
+                   definitions: Sequence[str | Path]) -> tuple[dict[str, Dataset], dict[str, Exception]]:
+    """Each dataset ``specs`` need, loaded once, before the model is built: ``({name: Dataset}, {name: the error that
+    kept it from loading})``. Then every benchmark whose dataset loaded is checked against it
+    (:func:`checks.data_problems`); any problem of any benchmark raises :class:`checks.BenchmarkProblems`."""
+    datasets: dict[str, Dataset] = {}
+    failed: dict[str, Exception] = {}
+    for name in dict.fromkeys(spec.dataset for spec in specs):
+        try:
+            datasets[name] = load_dataset(name, mirrors=list(mirrors), allow_download=allow_download,
+                                          definitions=definitions)
+        except Exception as exc:  # a dataset that cannot be loaded fails its benchmarks, not the others
+            failed[name] = exc
+    refuse_problems({spec.id: data_problems(spec, datasets[spec.dataset]) for spec in specs
+                     if spec.dataset in datasets})
+    return datasets, failed
 
 
 class DataUnavailable(DataError):
@@ -234,10 +250,13 @@ def score(
 ) -> Scores:
     """Score ``model`` on each benchmark (ids or wildcard patterns), appending each record as soon as it is computed.
 
-    Before the model is built: every definition is checked, and every dataset located (cache → mirrors → network,
-    :func:`check_data`); a dataset that is not available raises :class:`DataUnavailable` (nothing computed), or with
-    ``skip_unavailable`` its benchmarks are passed over (``Scores.skipped``). ``allow_download=False``: only cached
-    and mirrored data count. That the leaderboard can be written is also checked first.
+    Before the model is built: every definition is checked (:mod:`brainbench.benchmarks.checks`), every dataset
+    located (cache → mirrors → network, :func:`check_data`) — one that is not available raises
+    :class:`DataUnavailable` (nothing computed), or with ``skip_unavailable`` its benchmarks are passed over
+    (``Scores.skipped``) —, the model id (:func:`~brainbench.models.registry.check_request`) and that the leaderboard
+    can be written; then every dataset is loaded and each benchmark checked against its data. Any problem found by
+    the checks raises :class:`checks.BenchmarkProblems`, listing all of them (nothing computed); a dataset that fails
+    to load fails its benchmarks only. ``allow_download=False``: only cached and mirrored data count.
 
     Each record is appended on its own (atomic); if the leaderboard refuses it, it is kept in a file to import
     (:func:`_save`). A failing benchmark does not stop the others: when any fails, :class:`ScoringFailures` is
@@ -246,6 +265,7 @@ def score(
     4 GiB). ``definitions``: extra definition folders (``--definitions``; see :mod:`brainbench.definitions`).
     Returns the records in benchmark order (with ids when saved).
     """
+    torch_device, budget = _run_options(device, seed, batch_size, max_memory_gb)
     specs = _specs(benchmarks, definitions)
     mirrors = paths.mirror_dirs(list(data_mirrors))
     found = check_data(specs, mirrors, allow_download, definitions)
@@ -254,6 +274,8 @@ def score(
         raise DataUnavailable(unavailable)
     skipped = {spec.id: found[spec.dataset] for spec in specs if not found[spec.dataset].available}
     specs = [spec for spec in specs if spec.id not in skipped]
+    if not isinstance(model, Model) and specs:  # a misspelt model id is refused before any data is read
+        check_request(model, weights, random_init, visual_degrees)
     board = None
     if save and specs:  # fail before the work, not after it, when the leaderboard cannot be written
         board = leaderboard if isinstance(leaderboard, Leaderboard) else Leaderboard(leaderboard)
@@ -261,9 +283,17 @@ def score(
     records, failures = Scores(skipped=skipped), []
     if not specs:
         return records
-    session = _session(model, weights, random_init, layers, visual_degrees, device, seed, data_mirrors,
-                       batch_size, max_memory_gb, progress, allow_download, definitions)
+    datasets, unloaded = _load_datasets(specs, mirrors, allow_download, definitions)
+    if len(specs) == 1 and unloaded:
+        raise unloaded[specs[0].dataset]
+    session = None
     for spec in specs:
+        if spec.dataset in unloaded:
+            failures.append(Failure(spec.id, unloaded[spec.dataset]))
+            continue
+        if session is None:  # built once, and only when some benchmark's data loaded
+            session = _session(model, weights, random_init, layers, visual_degrees, torch_device, budget, seed,
+                               datasets, batch_size, progress)
         try:
             record = _score_one(session, spec, seed)
             if board is not None:
@@ -282,7 +312,7 @@ def score(
 def _score_one(session: _Session, spec: BenchmarkSpec, seed: int) -> ScoreRecord:
     started, start = _now(), time.perf_counter()
     session.seconds.clear()
-    dataset = session.dataset(spec.dataset)
+    dataset = session.datasets[spec.dataset]
     outcome = KINDS[spec.kind](spec, dataset, session.probe())
     return _record(session, spec, dataset, outcome, seed, started, start)
 
@@ -317,11 +347,14 @@ def layer_profile(
 
     Returns, per benchmark in order, the outcome (with the committed layer) whose ``profile`` maps each layer to its
     values. One model session serves every benchmark, so activations on shared stimuli are computed once. Before the
-    model is built, a benchmark without per-layer scores (:func:`has_layer_profile`) is refused, and so is data that
-    is not available (:func:`check_data`; :class:`DataUnavailable`). Options as for :func:`score` (weights,
+    model is built, every definition is checked, a benchmark without per-layer scores (:func:`has_layer_profile`) is
+    refused, and so is data that is not available (:func:`check_data`; :class:`DataUnavailable`); then the datasets are
+    loaded and each benchmark checked against its data, as :func:`score` does. Options as for :func:`score` (weights,
     random_init, layers, device, data_mirrors, allow_download, …).
     """
     definitions = options.get("definitions", ())
+    batch_size, seed = options.get("batch_size", 32), options.get("seed", 0)
+    torch_device, budget = _run_options(options.get("device"), seed, batch_size, options.get("max_memory_gb"))
     specs = _specs([benchmarks] if isinstance(benchmarks, str) else list(benchmarks), definitions)
     without = [spec for spec in specs if not has_layer_profile(spec)]
     if without:
@@ -330,15 +363,20 @@ def layer_profile(
                               "layer, so there is no layer profile; `brainbench layers` takes RSA, neural and "
                               "V1-property benchmarks.")
     allow_download = options.get("allow_download", True)
-    found = check_data(specs, paths.mirror_dirs(list(options.get("data_mirrors", ()))), allow_download, definitions)
+    mirrors = paths.mirror_dirs(list(options.get("data_mirrors", ())))
+    found = check_data(specs, mirrors, allow_download, definitions)
     unavailable = [a for a in found.values() if not a.available]
     if unavailable:
         raise DataUnavailable(unavailable, skippable=False)
+    if not isinstance(model, Model):  # a misspelt model id is refused before any data is read
+        check_request(model, options.get("weights"), options.get("random_init", False), options.get("visual_degrees"))
+    datasets, unloaded = _load_datasets(specs, mirrors, allow_download, definitions)
+    if unloaded:
+        raise next(iter(unloaded.values()))
     session = _session(model, options.get("weights"), options.get("random_init", False), options.get("layers"),
-                       options.get("visual_degrees"), options.get("device"), options.get("seed", 0),
-                       options.get("data_mirrors", ()), options.get("batch_size", 32), options.get("max_memory_gb"),
-                       options.get("progress"), allow_download, definitions)
-    return [(KINDS[spec.kind](spec, session.dataset(spec.dataset), session.probe(), profile=True), spec)
+                       options.get("visual_degrees"), torch_device, budget, seed, datasets, batch_size,
+                       options.get("progress"))
+    return [(KINDS[spec.kind](spec, datasets[spec.dataset], session.probe(), profile=True), spec)
             for spec in specs]
 
 

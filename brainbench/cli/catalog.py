@@ -14,6 +14,7 @@ from brainbench import paths
 from brainbench.benchmarks.spec import BenchmarkSpec, list_benchmarks
 from brainbench.cli import options, render
 from brainbench.cli.authoring import benchmarks_add
+from brainbench.cli.check import check as benchmarks_check
 from brainbench.cli.lazy import LazyGroup
 from brainbench.definitions import definition_fields, where
 
@@ -131,6 +132,7 @@ def benchmarks() -> None:
 
 
 benchmarks.add_command(benchmarks_add)
+benchmarks.add_command(benchmarks_check)
 
 
 @benchmarks.command("list")

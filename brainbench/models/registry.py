@@ -236,6 +236,17 @@ def _parse(identifier: str) -> tuple[ModelSpec | None, str, str]:
     return spec, spec.source, spec.architecture
 
 
+def check_request(identifier: str, weights: str | Path | None = None, random_init: bool = False,
+                  visual_degrees: float | None = None) -> tuple[ModelSpec | None, str, str]:
+    """What :func:`resolve_model` refuses from its arguments alone (an unknown id or source, weights given twice, a
+    bad field of view), refused without building anything; returns the id's (registry entry, source, architecture)."""
+    if weights is not None and random_init:
+        raise BrainbenchError("Pass either --weights PATH or --random-init, not both.")
+    if visual_degrees is not None:
+        _check_degrees(visual_degrees, "--visual-degrees")
+    return _parse(identifier)
+
+
 def resolve_model(
     identifier: str,
     weights: str | Path | None = None,
@@ -250,11 +261,7 @@ def resolve_model(
     network, seeded, recorded as such), else the model's published weights — a failure to obtain
     them is an error, never a silent fall-back to random weights.
     """
-    if weights is not None and random_init:
-        raise BrainbenchError("Pass either --weights PATH or --random-init, not both.")
-    if visual_degrees is not None:
-        _check_degrees(visual_degrees, "--visual-degrees")
-    spec, source, arch = _parse(identifier)
+    spec, source, arch = check_request(identifier, weights, random_init, visual_degrees)
     weights = weights if weights is not None or random_init or spec is None else spec.weights.get("path")
     use_published = weights is None and not random_init
     torch.manual_seed(seed)  # random init (and any randomly initialised head) is reproducible

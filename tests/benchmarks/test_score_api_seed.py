@@ -18,7 +18,7 @@ def test_score_refuses_a_seed_that_is_not_a_whole_number_in_range(home, monkeypa
 
 
 @pytest.mark.parametrize("seed", [0, 2**32 - 1, np.int64(7)])
-def test_score_takes_whole_number_seeds(home, monkeypatch, seed) -> None:
+def test_score_takes_whole_number_seeds(home, mirror, monkeypatch, seed) -> None:  # data load before the model
     reached = []
 
     def stop(*args, seed, **kwargs):
@@ -27,5 +27,6 @@ def test_score_takes_whole_number_seeds(home, monkeypatch, seed) -> None:
 
     monkeypatch.setattr("brainbench.benchmarks.scoring.resolve_model", stop)
     with pytest.raises(BrainbenchError, match="stopped after the checks"):
-        brainbench.score("timm:resnet18", ["Kiani2007.IT-rsa"], random_init=True, save=False, seed=seed)
+        brainbench.score("timm:resnet18", ["Kiani2007.IT-rsa"], random_init=True, save=False, seed=seed,
+                         data_mirrors=[mirror])
     assert reached == [seed]

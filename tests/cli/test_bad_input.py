@@ -19,6 +19,11 @@ MODEL = ("timm:resnet18", "--random-init")
 BENCHMARK = ("-b", "Kiani2007.IT-rsa")
 
 
+def benchmark_in(mirror: Path) -> tuple[str, ...]:
+    """BENCHMARK with its data: score loads the data before it builds the model, so model errors come after it."""
+    return (*BENCHMARK, "--data-mirror", str(mirror))
+
+
 def assert_one_line_error(result: Result, max_length: int = 400) -> str:
     """The error line, after checking the exit code, that it is alone on stderr, short, and without a traceback."""
     assert result.exit_code != 0, result.output
@@ -79,8 +84,8 @@ def test_unknown_benchmark_suggests_the_close_id(cli: Cli, leaderboard: Path, be
     assert_untouched(leaderboard)
 
 
-def test_unknown_timm_architecture(cli: Cli, leaderboard: Path) -> None:
-    line = assert_one_line_error(cli("score", "timm:resnet1800", *BENCHMARK, "--leaderboard", leaderboard))
+def test_unknown_timm_architecture(cli: Cli, leaderboard: Path, mirror: Path) -> None:
+    line = assert_one_line_error(cli("score", "timm:resnet1800", *benchmark_in(mirror), "--leaderboard", leaderboard))
     assert "Unknown timm architecture 'resnet1800'" in line and "resnet18" in line.split("Did you mean")[1]
     assert_untouched(leaderboard)
 
@@ -112,17 +117,17 @@ def test_checksum_mismatch_in_the_mirror(cli: Cli, leaderboard: Path, mirror: Pa
     assert not (home / "data" / "kriegeskorte2008" / "92_brainRDMs.mat").exists()
 
 
-def test_unknown_layer(cli: Cli, leaderboard: Path) -> None:
+def test_unknown_layer(cli: Cli, leaderboard: Path, mirror: Path) -> None:
     line = assert_one_line_error(
-        cli("score", *MODEL, *BENCHMARK, "--layers", "blocks.99", "--leaderboard", leaderboard)
+        cli("score", *MODEL, *benchmark_in(mirror), "--layers", "blocks.99", "--leaderboard", leaderboard)
     )
     assert "Unknown layer 'blocks.99'" in line and "default candidate layers: layer1.0, layer1.1" in line
     assert_untouched(leaderboard)
 
 
-def test_misspelt_layer_suggests_names(cli: Cli, leaderboard: Path) -> None:
+def test_misspelt_layer_suggests_names(cli: Cli, leaderboard: Path, mirror: Path) -> None:
     line = assert_one_line_error(
-        cli("score", *MODEL, *BENCHMARK, "--layers", "layer1.0,layer3.9", "--leaderboard", leaderboard)
+        cli("score", *MODEL, *benchmark_in(mirror), "--layers", "layer1.0,layer3.9", "--leaderboard", leaderboard)
     )
     assert "Unknown layer 'layer3.9'" in line
     suggested = line.split("Did you mean ")[1].split("?")[0].split(", ")
@@ -130,39 +135,39 @@ def test_misspelt_layer_suggests_names(cli: Cli, leaderboard: Path) -> None:
     assert_untouched(leaderboard)
 
 
-def test_weights_that_do_not_fit(cli: Cli, leaderboard: Path, tmp_path: Path) -> None:
+def test_weights_that_do_not_fit(cli: Cli, leaderboard: Path, mirror: Path, tmp_path: Path) -> None:
     weights = tmp_path / "linear.pt"
     torch.save(torch.nn.Linear(3, 2).state_dict(), weights)
     line = assert_one_line_error(
-        cli("score", "timm:resnet18", "--weights", weights, *BENCHMARK, "--leaderboard", leaderboard)
+        cli("score", "timm:resnet18", "--weights", weights, *benchmark_in(mirror), "--leaderboard", leaderboard)
     )
     assert "do not fit timm:resnet18" in line and "missing" in line and "unexpected" in line
     assert_untouched(leaderboard)
 
 
-def test_unreadable_weights(cli: Cli, leaderboard: Path, tmp_path: Path) -> None:
+def test_unreadable_weights(cli: Cli, leaderboard: Path, mirror: Path, tmp_path: Path) -> None:
     weights = tmp_path / "garbage.pt"
     weights.write_bytes(b"\x89not a torch file\x00" * 64)
     line = assert_one_line_error(
-        cli("score", "timm:resnet18", "--weights", weights, *BENCHMARK, "--leaderboard", leaderboard)
+        cli("score", "timm:resnet18", "--weights", weights, *benchmark_in(mirror), "--leaderboard", leaderboard)
     )
     assert f"Cannot read weights file {weights}" in line
     assert_untouched(leaderboard)
 
 
-def test_weights_that_are_not_a_state_dict(cli: Cli, leaderboard: Path, tmp_path: Path) -> None:
+def test_weights_that_are_not_a_state_dict(cli: Cli, leaderboard: Path, mirror: Path, tmp_path: Path) -> None:
     weights = tmp_path / "list.pt"
     torch.save([1, 2, 3], weights)
     line = assert_one_line_error(
-        cli("score", "timm:resnet18", "--weights", weights, *BENCHMARK, "--leaderboard", leaderboard)
+        cli("score", "timm:resnet18", "--weights", weights, *benchmark_in(mirror), "--leaderboard", leaderboard)
     )
     assert "does not hold a state_dict" in line
     assert_untouched(leaderboard)
 
 
-def test_missing_weights_file(cli: Cli, leaderboard: Path, tmp_path: Path) -> None:
+def test_missing_weights_file(cli: Cli, leaderboard: Path, mirror: Path, tmp_path: Path) -> None:
     line = assert_one_line_error(cli(
-        "score", "timm:resnet18", "--weights", tmp_path / "nope.pt", *BENCHMARK, "--leaderboard", leaderboard
+        "score", "timm:resnet18", "--weights", tmp_path / "nope.pt", *benchmark_in(mirror), "--leaderboard", leaderboard
     ))
     assert "does not exist" in line
     assert_untouched(leaderboard)
@@ -178,8 +183,8 @@ def test_weights_with_random_init(cli: Cli, leaderboard: Path, tmp_path: Path) -
     assert_untouched(leaderboard)
 
 
-def test_published_weights_unobtainable_offline(cli: Cli, leaderboard: Path) -> None:
-    line = assert_one_line_error(cli("score", "timm:resnet18", *BENCHMARK, "--leaderboard", leaderboard))
+def test_published_weights_unobtainable_offline(cli: Cli, leaderboard: Path, mirror: Path) -> None:
+    line = assert_one_line_error(cli("score", "timm:resnet18", *benchmark_in(mirror), "--leaderboard", leaderboard))
     assert "pretrained weights for timm:resnet18" in line
     assert "--weights" in line and "--random-init" in line
     assert_untouched(leaderboard)
