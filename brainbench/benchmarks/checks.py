@@ -187,6 +187,9 @@ def static_problems(raw: Mapping[str, Any]) -> list[str]:
     problems += _ceiling_problems(tables["ceiling"], keys["ceiling"])
     if kind == "neural":
         problems += _neural_problems(tables["metric"], tables["layer_selection"], tables["ceiling"])
+        if tables["layer_selection"].get("assembly") == raw.get("assembly"):
+            problems.append("[layer_selection] assembly is the scored assembly itself, so the layer would be chosen "
+                            "on the data it is scored on; name another assembly, or method = \"stratified_half\".")
     if kind == "rsa" and tables["metric"].get("squared") is True and tables["ceiling"].get("method") != PUBLISHED:
         problems.append(f"[metric] squared = true needs a published R² ceiling ([ceiling] method = \"{PUBLISHED}\", "
                         "value, citation): the Nili bounds bound correlations, not squared correlations.")
@@ -195,8 +198,8 @@ def static_problems(raw: Mapping[str, Any]) -> list[str]:
 
 def _ceiling_problems(ceiling: Mapping[str, Any], known: Mapping[str, Check]) -> list[str]:
     """A published ceiling names its value and citation; computed ceilings take neither."""
-    if "value" not in known:
-        return []
+    if "value" not in known or known["method"](ceiling.get("method", PUBLISHED)) is not None:
+        return []  # (a misspelt method is a problem of its own)
     if ceiling.get("method") == PUBLISHED:
         return [f"[ceiling] method '{PUBLISHED}' needs {key} = {example}." for key, example in
                 (("value", "0.62 (the published ceiling)"), ("citation", '"..." (where it is published)'))

@@ -80,6 +80,11 @@ STATIC = [
                            'assembly = "Cowley2023.210225.V4"\nmethod = "stratified_half"'},
      ['[layer_selection] needs exactly one of assembly = "<another assembly of the dataset>" or method = '
       '"stratified_half" (how the layer is committed).']),
+    ("Cowley2023.V4-pls", {'assembly = "Cowley2023.210225.V4"': 'assembly = "Cowley2023.210325.V4"'},
+     ["[layer_selection] assembly is the scored assembly itself, so the layer would be chosen on the data it is "
+      'scored on; name another assembly, or method = "stratified_half".']),
+    ("Kiani2007.IT-rsa", {'method = "none"': 'method = "publised"\nvalue = 0.5\ncitation = "Somebody 2020"'},
+     ["[ceiling] method 'publised' is not one of none, nili_upper, nili_lower, published. Did you mean published?"]),
     ("Kiani2007.IT-rsa", {'kind = "rsa"': 'kind = "rsaa"'},
      [f"kind 'rsaa' is not one of {', '.join(KINDS)}. Did you mean rsa?"]),
     ("Kiani2007.IT-rsa", {'region = "IT"': 'regoin = "IT"'},
