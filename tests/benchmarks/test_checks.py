@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from brainbench.benchmarks.checks import check_benchmark, check_definitions, static_problems
+from brainbench.benchmarks.checks import KIND_KEYS, check_benchmark, check_definitions, static_problems
 from brainbench.benchmarks.kinds import KINDS
 from brainbench.benchmarks.spec import BenchmarkSpec
 from brainbench.data.manifest import list_manifests
@@ -162,6 +162,11 @@ def test_a_spec_built_in_python_is_checked_by_its_fields() -> None:
                          layer_selection={"method": "stratified_half"})
     (problem,) = check_benchmark(spec)
     assert problem.startswith("[metric] has no key 'n_component' for kind neural") and "n_components?" in problem
+
+
+def test_every_built_in_kind_has_its_keys_listed() -> None:
+    """A kind added to KINDS without its keys in KIND_KEYS would have none of its keys checked."""
+    assert set(KIND_KEYS) == set(KINDS)
 
 
 def test_a_kind_added_at_run_time_is_known_and_its_keys_are_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
