@@ -198,7 +198,7 @@ def test_rajalingham_i2n_end_to_end_from_served_files(home, tmp_path, http_serve
 
     monkeypatch.setattr(objectome, "IMAGES_PER_OBJECT", 5)  # 5 probe folds need 5 images per object
     manifest = objectome.served(http_server, objectome.published_files(tmp_path / "published"))
-    monkeypatch.setattr(brainbench.data, "load_manifest", lambda name: manifest)
+    monkeypatch.setattr(brainbench.data, "load_manifest", lambda name, definitions=(): manifest)
     monkeypatch.setattr("brainbench.models.plugins._DECORATED", {})
 
     @brainbench.register_model("tiny-probe-net")

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from brainbench.cli.lazy import LazyGroup, load
 from brainbench.cli.main import COMMANDS
 
-HEAVY = ("torch", "torchvision", "timm", "xarray", "matplotlib", "scipy", "netCDF4", "sklearn")
+HEAVY = ("torch", "torchvision", "timm", "xarray", "matplotlib", "scipy", "netCDF4", "sklearn", "h5py")
 LIGHT_COMMANDS = (
     ("--version",),
     ("--help",),
