@@ -66,7 +66,7 @@ def test_brainscore_benchmark_end_to_end(home, tmp_path, monkeypatch, dataset, b
     manifest = load_manifest(dataset)
     generated = _files(tmp_path / "mirror" / manifest.mirror_folder, manifest, stratify, regions, bins)
     monkeypatch.setattr(data_module, "load_manifest",
-                        lambda name: generated if name == dataset else load_manifest(name))
+                        lambda name, definitions=(): generated if name == dataset else load_manifest(name, definitions))
     records = score("timm:resnet18", benchmarks, random_init=True, layers=["layer3.1", "layer4.1", "global_pool"],
                     data_mirrors=[tmp_path / "mirror"], save=False, device="cpu")
     for record, region in zip(records, regions, strict=True):
