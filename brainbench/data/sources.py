@@ -10,9 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
 
-from brainbench.data.stimuli import StimulusSet, zip_stimuli
+from brainbench.data.stimuli import FileImages, StimulusSet, zip_stimuli
 from brainbench.errors import DataError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -41,22 +40,6 @@ class StimulusSource:
             raise DataError(f"{origin}: each [[stimuli]] table needs images = a .zip file or a folder of its files.")
         return cls(str(table.get("name", DEFAULT_SOURCE)), table["images"], str(table.get("csv", "")),
                    str(table.get("id_prefix", "")))
-
-
-class _FileImages:
-    """``stimulus_id → RGB image`` read lazily, one image file per stimulus."""
-
-    def __init__(self, paths: Mapping[str, Path]) -> None:
-        self.paths = dict(paths)
-
-    def __call__(self, stimulus_id: str) -> Image.Image:
-        path = self.paths[stimulus_id]  # an id not in the set is a KeyError, as for any StimulusSet
-        try:
-            with Image.open(path) as image:
-                return image.convert("RGB")
-        except (UnidentifiedImageError, OSError, EOFError, ValueError) as exc:
-            raise DataError(f"Stimulus {stimulus_id} ({path.name}) is not a readable image "
-                            f"({' '.join(str(exc).split())}).") from exc
 
 
 def _is_image(name: str) -> bool:
@@ -127,7 +110,7 @@ def source_stimuli(source: StimulusSource, files: Mapping[str, Path], dataset: s
     identifier = f"{dataset}:{source.name}"
     if source.images.lower().endswith(".zip"):
         return zip_stimuli(identifier, archive, metadata, chosen)
-    return StimulusSet(identifier, metadata, _FileImages({s: members[f] for s, f in chosen.items()}))
+    return StimulusSet(identifier, metadata, FileImages({s: members[f] for s, f in chosen.items()}))
 
 
 def union(identifier: str, sets: Sequence[StimulusSet]) -> StimulusSet:

@@ -82,6 +82,22 @@ class _ZipImages:
             ) from exc
 
 
+class FileImages:
+    """``stimulus_id → RGB image`` read lazily, one image file per stimulus."""
+
+    def __init__(self, paths: Mapping[str, Path]) -> None:
+        self.paths = dict(paths)
+
+    def __call__(self, stimulus_id: str) -> Image.Image:
+        path = self.paths[stimulus_id]  # an id not in the set is a KeyError, as for any StimulusSet
+        try:
+            with Image.open(path) as image:
+                return image.convert("RGB")
+        except (UnidentifiedImageError, OSError, EOFError, ValueError) as exc:
+            raise DataError(f"Stimulus {stimulus_id} ({path.name}) is not a readable image "
+                            f"({' '.join(str(exc).split())}); re-fetch the dataset.") from exc
+
+
 def zip_stimuli(identifier: str, zip_path: Path, metadata: pd.DataFrame, members: Mapping[str, str]) -> StimulusSet:
     """A StimulusSet whose images are read lazily from ``zip_path``.
 

@@ -10,11 +10,10 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 import xarray as xr
-from PIL import Image, UnidentifiedImageError
 
 from brainbench.data.assemblies import Dataset
 from brainbench.data.manifest import Manifest
-from brainbench.data.stimuli import StimulusSet
+from brainbench.data.stimuli import FileImages, StimulusSet
 from brainbench.errors import DataError
 
 CATEGORIES = (
@@ -33,24 +32,6 @@ N_IMAGENET_CLASSES = 1000
 CSV_COLUMNS = ("subj", "session", "trial", "rt", "object_response", "category", "condition", "imagename")
 _CUE_CONFLICT_NAME = re.compile(r"^(?P<shape>[a-z]+)\d+-(?P<texture>[a-z]+)\d+$")  # bird3-clock3
 _SINGLE_CUE_NAME = re.compile(r"^(?P<shape>[a-z]+)\d+$")  # oven10
-
-
-class _PngImages:
-    """``stimulus_id → RGB image``, read lazily from one PNG file per stimulus."""
-
-    def __init__(self, paths: Mapping[str, Path]) -> None:
-        self.paths = dict(paths)
-
-    def __call__(self, stimulus_id: str) -> Image.Image:
-        path = self.paths[stimulus_id]  # an id not in the set is a KeyError, as for any StimulusSet
-        try:
-            with Image.open(path) as image:
-                return image.convert("RGB")
-        except (UnidentifiedImageError, OSError, EOFError, ValueError) as exc:
-            reason = " ".join(str(exc).split())
-            raise DataError(
-                f"Stimulus {stimulus_id} ({path.name}) is not a readable image ({reason}); re-fetch the dataset."
-            ) from exc
 
 
 def _labels(experiment: str, relative: str) -> tuple[str, str]:
@@ -86,7 +67,7 @@ def _stimuli(files: Mapping[str, Path]) -> StimulusSet:
     if not metadata.index.is_unique:
         duplicated = metadata.index[metadata.index.duplicated()][0]
         raise DataError(f"Two stimulus files share the id {duplicated}; the dataset's files are not as published.")
-    return StimulusSet("Geirhos2019", metadata, _PngImages(paths))
+    return StimulusSet("Geirhos2019", metadata, FileImages(paths))
 
 
 def _read_trials(path: Path) -> pd.DataFrame:
