@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from brainbench.data.manifest import parse_manifest
 from brainbench.data.sources import IMAGE_SUFFIXES
 from brainbench.definitions import DefinitionFile, definition_files, read_toml
 from brainbench.errors import BrainbenchError, DataError
+from brainbench.toml_writer import toml_text
 
 if TYPE_CHECKING:
     from brainbench.data.assemblies import Dataset
@@ -277,39 +278,6 @@ def manifest_fields(
         fields["licence"] = licence
     return {**fields, "files": list(files.entries.values()), "stimuli": stimulus_tables,
             "assemblies": assembly_tables}
-
-
-def toml_text(fields: Mapping[str, Any], header: str) -> str:
-    """A TOML document: top-level values, then tables (dict values) and arrays of tables (lists of dicts), with one
-    level of sub-tables (e.g. ``[assemblies.coords]``); ``header`` is a comment line at the top."""
-    from brainbench.models.plugins import _toml_key, _toml_value  # the tested TOML escaper of `models register`
-
-    def values(table: Mapping[str, Any]) -> list[str]:
-        return [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()
-                if v is not None and not isinstance(v, Mapping)]
-
-    def subtables(prefix: str, table: Mapping[str, Any]) -> list[str]:
-        lines = []
-        for key, value in table.items():
-            if isinstance(value, Mapping):
-                lines += ["", f"[{prefix}.{_toml_key(key)}]", *values(value)]
-        return lines
-
-    lines = [f"# {header}"]
-    scalars = {k: v for k, v in fields.items() if not _is_table(v)}
-    lines += values(scalars)
-    for key, value in fields.items():
-        if isinstance(value, Mapping):
-            lines += ["", f"[{_toml_key(key)}]", *values(value), *subtables(_toml_key(key), value)]
-        elif _is_table(value):
-            for table in value:
-                lines += ["", f"[[{_toml_key(key)}]]", *values(table), *subtables(_toml_key(key), table)]
-    return "\n".join(lines) + "\n"
-
-
-def _is_table(value: object) -> bool:
-    return isinstance(value, Mapping) or (isinstance(value, list) and bool(value)
-                                          and all(isinstance(v, Mapping) for v in value))
 
 
 def write_definition(target: Path, text: str) -> None:

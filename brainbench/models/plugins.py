@@ -16,7 +16,6 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
-import math
 import os
 import re
 import sys
@@ -31,6 +30,7 @@ from torch import nn
 from brainbench import paths
 from brainbench.definitions import definitions_dir
 from brainbench.errors import BrainbenchError, ModelError
+from brainbench.toml_writer import toml_text
 
 ENTRY_POINT_GROUP = "brainbench.models"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -150,7 +150,7 @@ def write_user_entry(name: str, fields: dict[str, Any]) -> Path:
     """Write ``<registry>/NAME.toml`` atomically (never a half-written entry)."""
     folder = user_registry()
     target = folder / f"{check_name(name)}.toml"
-    text = _toml(fields)
+    text = toml_text(fields, "Written by `brainbench models register`; remove with `brainbench models unregister`.")
     partial = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -170,45 +170,3 @@ def write_user_entry(name: str, fields: dict[str, Any]) -> Path:
     return target
 
 
-#: TOML basic-string escapes with a short form (toml.io v1.0.0, "String"); other control characters are \uXXXX.
-_SHORT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
-                  "\\": "\\\\"}
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _toml_string(text: str) -> str:
-    """``text`` as a TOML basic string: quote, backslash and control characters (U+0000–U+001F, U+007F) escaped,
-    anything else (non-ASCII included) written as is in UTF-8."""
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):  # e.g. undecodable bytes in a command-line argument
-        raise BrainbenchError(f"{text!r} is not valid Unicode text; give it in UTF-8.")
-    escaped = "".join(
-        _SHORT_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in text
-    )
-    return f'"{escaped}"'
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_string(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else f"{value:+}")
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return _toml_string(str(value))
-
-
-def _toml(fields: dict[str, Any]) -> str:
-    """A flat TOML document with one level of tables (enough for a registry entry)."""
-    lines = ["# Written by `brainbench models register`; remove with `brainbench models unregister`."]
-    tables = {k: v for k, v in fields.items() if isinstance(v, dict)}
-    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in fields.items() if k not in tables and v is not None]
-    for table, values in tables.items():
-        lines += ["", f"[{_toml_key(table)}]"]
-        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values.items() if v is not None]
-    return "\n".join(lines) + "\n"
