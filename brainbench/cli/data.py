@@ -29,9 +29,10 @@ data.add_command(data_add)
 def data_list(definitions: tuple[str, ...], data_mirrors: tuple[str, ...], as_json: bool) -> None:
     """List the datasets: size, cached files, and where they would come from now.
 
-    status: embedded (shipped inside brainbench), cached, mirror (in a data mirror), network (to download), or
-    unavailable. Files count as cached or mirrored when a copy of the published size is there; `brainbench data
-    verify` checks their checksums. from: built-in, or the file of a user manifest (BRAINBENCH_HOME,
+    status: embedded (shipped inside brainbench), local (files of this machine named by the manifest, read in
+    place), cached, mirror (in a data mirror), network (to download), or unavailable. Files count as cached or
+    mirrored when a copy of the published size is there; `brainbench data verify` checks their checksums. from:
+    built-in, or the file of a user manifest (BRAINBENCH_HOME,
     BRAINBENCH_DEFINITIONS, --definitions).
     """
     mirrors = paths.mirror_dirs(list(data_mirrors))
@@ -43,7 +44,8 @@ def data_list(definitions: tuple[str, ...], data_mirrors: tuple[str, ...], as_js
         rows.append({"name": m.name, "title": m.title, "files": len(m.files),
                      "bytes": sum(f.size for f in m.files) if known else None, "cached_files": found.cached,
                      "status": found.status, "mirrors": [str(p) for p in found.in_mirrors],
-                     "urls": list(found.urls), **definition_fields(m.definition)})
+                     "urls": list(found.urls), "local_files": [str(f) for f in found.local_files],
+                     **definition_fields(m.definition)})
     if as_json:
         render.print_json(rows)
         return
@@ -100,14 +102,17 @@ def data_verify(name: str | None, clean: bool, every_file: bool, definitions: tu
     --clean removes (as does the next write into their folder).
     """
     manifests = [load_manifest(name, definitions)] if name else list_manifests(definitions)
-    bad = 0
+    bad = changed = 0
     for m in manifests:
         embedded = {f.path for f in m.files if f.embedded}
+        local = {f.path: f.local for f in m.files if f.local is not None}
         statuses = verify_dataset(m)
-        bad += sum(status == "corrupt" for status in statuses.values())
+        bad += sum(status == "corrupt" and path not in local for path, status in statuses.items())
+        changed += sum(status == "corrupt" and path in local for path, status in statuses.items())
         for path, status in statuses.items():
             if name or every_file or status == "corrupt":
-                note = " (embedded in brainbench)" if path in embedded else ""
+                note = (" (embedded in brainbench)" if path in embedded
+                        else f" (local file {local[path]})" if path in local else "")
                 render.stdout.print(f"{m.name}/{path}: {status}{note}", markup=False)
         if not (name or every_file):
             ok = sum(status == "ok" for status in statuses.values())
@@ -129,5 +134,8 @@ def data_verify(name: str | None, clean: bool, every_file: bool, definitions: tu
     if stale and not clean:
         render.stdout.print(f"{len(stale)} stale partial file(s), {sum(p.size for p in stale) / 1e6:.1f} MB: "
                             "`brainbench data verify --clean` removes them (as does the next write into their folder).")
-    if bad:
-        raise click.ClickException(f"{bad} cached file(s) failed their checksum; run `brainbench data fetch NAME`.")
+    problems = ([f"{bad} cached file(s) failed their checksum: run `brainbench data fetch NAME`"] if bad else []) + (
+        [f"{changed} local file(s) changed since their manifest was written: re-run `brainbench data add` or fix the "
+         "sha256"] if changed else [])
+    if problems:
+        raise click.ClickException("; ".join(problems) + ".")

@@ -47,7 +47,8 @@ def test_data_list(cli: Cli) -> None:
     assert rows["kriegeskorte2008"] == {
         "name": "kriegeskorte2008", "title": manifest.title, "files": 3,
         "bytes": sum(f.size for f in manifest.files), "cached_files": 0, "status": "network", "mirrors": [],
-        "urls": [f.url for f in manifest.files], "origin": "built-in", "file": str(manifest.definition.path),
+        "urls": [f.url for f in manifest.files], "local_files": [], "origin": "built-in",
+        "file": str(manifest.definition.path),
     }
     assert rows["marques2020"]["status"] == "embedded"
 

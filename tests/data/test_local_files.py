@@ -235,6 +235,13 @@ def test_a_local_file_edited_after_the_manifest(home: Path, recording: Path, cli
     result = cli("data", "fetch", "mylab")
     assert result.exit_code == 1 and result.stderr == f"error: {message}\n"
 
+    # `data verify` names the local file and asks for the manifest to be redone, not for a re-fetch into the cache.
+    verified = cli("data", "verify")
+    assert verified.exit_code == 1
+    assert f"mylab/session1.bin: corrupt (local file {recording.resolve()})" in verified.stdout
+    assert verified.stderr == ("error: 1 local file(s) changed since their manifest was written: re-run "
+                               "`brainbench data add` or fix the sha256.\n")
+
 
 @pytest.mark.parametrize(("fields", "says"), [
     ({"url": "https://example.org/a.bin", "local": "/data/a.bin"}, "gives url and local; give only one"),
