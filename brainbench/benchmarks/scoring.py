@@ -174,9 +174,11 @@ class DataUnavailable(DataError):
     def __init__(self, datasets: Sequence[Availability], skippable: bool = True) -> None:
         self.datasets = list(datasets)
         names = ", ".join(a.dataset for a in self.datasets)
-        fixes = ("add a data mirror that holds them (--data-mirror), fetch them with `brainbench data fetch NAME`, or "
-                 "pass --skip-unavailable to score the other benchmarks" if skippable else
-                 "add a data mirror that holds them (--data-mirror) or fetch them with `brainbench data fetch NAME`")
+        local = any(a.local_trouble for a in self.datasets)
+        fixes = ("put back the local files named above or fix their manifest; " if local else "") + (
+            "add a data mirror that holds them (--data-mirror), fetch them with `brainbench data fetch NAME`, or "
+            "pass --skip-unavailable to score the other benchmarks" if skippable else
+            "add a data mirror that holds them (--data-mirror) or fetch them with `brainbench data fetch NAME`")
         super().__init__(f"{len(self.datasets)} dataset(s) the benchmarks need are not available ({names}); nothing "
                          f"was computed: {fixes}.")
 

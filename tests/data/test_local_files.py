@@ -381,3 +381,17 @@ def test_http_downloads_still_work_from_a_parsed_manifest(home: Path, tmp_path: 
     fetched = fetch_dataset(manifest, [])["session1.bin"]
     assert fetched.origin == "download" and fetched.path == home / "data" / "mylab" / "session1.bin"
     assert fetched.path.read_bytes() == BODY and http_server.requests == ["/session1.bin"]
+
+
+def test_score_with_a_missing_local_file_says_to_put_it_back(home: Path, tmp_path: Path, cli: Callable) -> None:
+    gone = tmp_path / "moved_away.bin"
+    write_manifest(home, "mylab", [entry(local=str(gone))], loader="generic")
+    benchmark = (Path(__file__).parents[2] / "benchmarks" / "Kiani2007.IT-rsa.toml").read_text()
+    (home / "benchmarks").mkdir()
+    (home / "benchmarks" / "MyLab.IT-rsa.toml").write_text(
+        benchmark.replace('id = "Kiani2007.IT-rsa"', 'id = "MyLab.IT-rsa"')
+        .replace('dataset = "kriegeskorte2008"', 'dataset = "mylab"'))
+    result = cli("score", "efficientnet_lite0", "-b", "MyLab.IT-rsa", "--offline")
+    assert result.exit_code == 1
+    assert str(gone) in result.stderr  # the where() line names the missing file
+    assert "put back the local files named above or fix their manifest" in result.stderr.splitlines()[-1]
