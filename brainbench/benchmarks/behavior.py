@@ -31,7 +31,29 @@ from brainbench.metrics.probe import cross_fitted_probabilities
 from brainbench.metrics.uncertainty import error_method, standard_error
 
 IMAGENET_CLASSES = 1000
+MAPPING_ASSEMBLY = "imagenet_16class"
 Outputs = Callable[[StimulusSet, float], torch.Tensor]
+
+
+def mapping_names(dataset: Dataset) -> list[str]:
+    """The category mapping's assembly: ``imagenet_16class`` when the dataset has one, else every assembly of kind
+    ``category_mapping`` (a generic dataset's, under any name); the decisions need exactly one."""
+    if MAPPING_ASSEMBLY in dataset.assemblies:
+        return [MAPPING_ASSEMBLY]
+    return [name for name, a in dataset.assemblies.items() if a.attrs.get("kind") == "category_mapping"]
+
+
+def mapping_problem(dataset: Dataset) -> str | None:
+    """Why ``dataset`` has not exactly one category mapping (a clause for the checks' list), else None."""
+    names = mapping_names(dataset)
+    if not names:
+        return (f"dataset {dataset.manifest.name} has no category mapping (an assembly '{MAPPING_ASSEMBLY}' or one of "
+                f"format category_mapping: each category's {IMAGENET_CLASSES} ImageNet classes), which the model's "
+                "decisions need.")
+    if len(names) > 1:
+        return (f"dataset {dataset.manifest.name} has {len(names)} category mappings ({', '.join(names)}); the "
+                "model's decisions need one, so keep one of them in the data manifest.")
+    return None
 
 
 def category_probabilities(logits: np.ndarray, mapping: xr.DataArray) -> tuple[list[str], np.ndarray]:
@@ -58,7 +80,9 @@ def model_decisions(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs, mod
             f"image), so it cannot make the 16-category decisions of {spec.id}; use the linear-probe behaviour "
             "benchmarks (Mur2013.behavior-rsa, Rajalingham2018.behavior-i2n) for it."
         )
-    categories, probabilities = category_probabilities(logits, dataset.assemblies["imagenet_16class"])
+    if problem := mapping_problem(dataset):
+        raise BrainbenchError(problem[0].upper() + problem[1:])
+    categories, probabilities = category_probabilities(logits, dataset.assemblies[mapping_names(dataset)[0]])
     return np.asarray(categories)[probabilities.argmax(axis=1)]
 
 

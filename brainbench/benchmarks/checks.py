@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brainbench.benchmarks.behavior import IMAGENET_CLASSES
+import xarray as xr
+
+from brainbench.benchmarks.behavior import mapping_names, mapping_problem
 from brainbench.benchmarks.kinds import KINDS
 from brainbench.benchmarks.neural import neural_data, select_region, select_time_bin
 from brainbench.benchmarks.rsa import subject_rdms
@@ -354,9 +356,30 @@ def _behaviour_data(spec: BenchmarkSpec, dataset: Dataset) -> list[str]:
     if missing := [c for c in columns if c not in dataset.stimuli.metadata.columns]:
         problems.append(f"the stimulus metadata of dataset {dataset.manifest.name} have no {', '.join(missing)} "
                         f"column(s), which the {spec.kind} kind reads.")
-    if mapping and "imagenet_16class" not in dataset.assemblies:
-        problems.append(f"dataset {dataset.manifest.name} has no 'imagenet_16class' assembly (the {IMAGENET_CLASSES} "
-                        "ImageNet classes mapped to the 16 categories), which the model's decisions need.")
+    if mapping and (problem := mapping_problem(dataset)):
+        problems.append(problem)
+    if problems or "shape" not in columns:
+        return problems
+    return _truth_problems(spec, dataset, trials)
+
+
+def _truth_problems(spec: BenchmarkSpec, dataset: Dataset, trials: xr.DataArray) -> list[str]:
+    """The Geirhos kinds score the model against each image's ``shape`` and the humans by their trials' truth
+    (``category``): the two must agree, and the category mapping must offer every shape."""
+    shapes = dataset.stimuli.metadata["shape"].astype(str)
+    shown = shapes.loc[[str(s) for s in trials["stimulus_id"].values]].tolist()
+    problems = []
+    if "category" in trials.coords:
+        truth = [str(t) for t in trials["category"].values]
+        if wrong := [i for i, (t, s) in enumerate(zip(truth, shown, strict=True)) if t != s]:
+            first = wrong[0]
+            problems.append(f"{len(wrong)} trial(s) of assembly {spec.assembly} have a truth other than their image's "
+                            f"shape (first: {trials['stimulus_id'].values[first]}, truth {truth[first]!r}, shape "
+                            f"{shown[first]!r}); the {spec.kind} kind takes the shape as the correct answer.")
+    offered = set(dataset.assemblies[mapping_names(dataset)[0]]["category"].values.astype(str))
+    if unmapped := sorted(set(shown) - offered):
+        problems.append(f"the shape(s) {', '.join(unmapped)} of assembly {spec.assembly}'s images are not categories "
+                        f"of the category mapping {mapping_names(dataset)[0]}, so the model could never decide them.")
     return problems
 
 

@@ -1,5 +1,6 @@
 """The generic loader: a dataset described entirely by its manifest's ``[[stimuli]]`` and ``[[assemblies]]`` tables
-(RDMs, neural responses or behavioural trials in common file formats), so a lab adds its data without Python."""
+(RDMs, neural responses, behavioural trials, category mappings in common file formats), so a lab adds its data
+without Python."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from brainbench.data.rdm_files import build_rdm_assembly
 from brainbench.data.response_files import build_response_assembly
 from brainbench.data.sources import StimulusSource, source_stimuli, union
 from brainbench.data.stimuli import StimulusSet
-from brainbench.data.trials import build_trial_assembly
+from brainbench.data.trials import build_category_mapping, build_trial_assembly
 from brainbench.errors import DataError
 
 
@@ -26,11 +27,14 @@ def _tables(manifest: Manifest, key: str, origin: str) -> list[dict]:
     return tables
 
 
-def _assembly(table: AssemblyTable, files: dict[str, Path], source: StimulusSource,
-              stimuli: StimulusSet) -> xr.DataArray:
+def _assembly(table: AssemblyTable, files: dict[str, Path], source: StimulusSource | None,
+              stimuli: StimulusSet | None) -> xr.DataArray:
     if table.file not in files:
         raise DataError(f"{table.where}: assembly {table.name} names {table.file}, which is not among the dataset's "
                         "[[files]].")
+    if table.format == "category_mapping":
+        return build_category_mapping(files[table.file], table)
+    assert source is not None and stimuli is not None  # every other format has a stimulus source (parsed so)
     if table.format == "trials":
         return build_trial_assembly(files[table.file], table, source.id_prefix, stimuli.stimulus_ids)
     values = read_array(files[table.file], table.variable, table.file)
@@ -57,6 +61,6 @@ def load(manifest: Manifest, files: dict[str, Path]) -> Dataset:
         table = parse_assembly_table(raw, names, origin)
         if table.name in assemblies:
             raise DataError(f"{origin}: two [[assemblies]] tables are named {table.name}.")
-        source = sources[names.index(table.stimuli)]
-        assemblies[table.name] = _assembly(table, files, source, per_source[table.stimuli])
+        source = sources[names.index(table.stimuli)] if table.stimuli else None
+        assemblies[table.name] = _assembly(table, files, source, per_source.get(table.stimuli))
     return Dataset(manifest=manifest, stimuli=stimuli, assemblies=assemblies)
