@@ -52,6 +52,7 @@ class Outcome:
     layer: str | None
     details: dict[str, Any] = field(default_factory=dict)
     profile: dict[str, dict[str, float]] = field(default_factory=dict)  # layer → raw / ceiled / selection values
+    units: dict[str, Any] = field(default_factory=dict)  # per-unit arrays for paired comparisons (ScoreRecord.units)
 
 
 #: What an RSA fold's score is, by ``[metric] squared`` (recorded as ``score_statistic``).

@@ -406,6 +406,7 @@ def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: O
         ceiled=outcome.ceiled,
         error=outcome.error,
         layer=outcome.layer,
+        units=outcome.units,
         brainbench_version=brainbench.__version__,
         seed=seed,
         device=str(session.device),
