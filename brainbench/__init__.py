@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _API = {
     "score": "brainbench.benchmarks.scoring",
+    "compare": "brainbench.comparison.compare",
     "Leaderboard": "brainbench.leaderboard",
     "ScoreRecord": "brainbench.leaderboard",
     "list_models": "brainbench.models.registry",
@@ -26,6 +27,7 @@ __all__ = [
     "Leaderboard",
     "ScoreRecord",
     "__version__",
+    "compare",
     "list_benchmarks",
     "list_models",
     "load_dataset",
@@ -37,6 +39,7 @@ __all__ = [
 if TYPE_CHECKING:
     from brainbench.benchmarks.scoring import score
     from brainbench.benchmarks.spec import list_benchmarks
+    from brainbench.comparison.compare import compare
     from brainbench.data import load_dataset
     from brainbench.leaderboard import Leaderboard, ScoreRecord
     from brainbench.models.plugins import register_model

@@ -60,13 +60,15 @@ class RegionSummary:
     means: per model, the mean ceiled score over the region's benchmarks it shares with the first model (the
     first: over all of its own); benchmarks: per model, those benchmarks; estimates: per model ≠ first, the
     difference of those means to the first's on the same benchmarks, with an interval and p-value (``method``
-    says how; not corrected for multiple comparisons). For the average, means are over regions, not benchmarks.
+    says how; not corrected for multiple comparisons); first_means: per model, the first model's mean over that
+    model's benchmarks (the difference is means[i] − first_means[i]). For the average, means are over regions.
     """
 
     region: str
     means: tuple[float | None, ...]
     benchmarks: tuple[tuple[str, ...], ...]
     estimates: tuple[Estimate | None, ...]
+    first_means: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,5 +147,6 @@ def _row_dict(row: BenchmarkRow, models: tuple[str, ...]) -> dict[str, Any]:
 def _summary_dict(summary: RegionSummary, models: tuple[str, ...]) -> dict[str, Any]:
     return {"region": summary.region, "models": {
         model: {"mean": summary.means[i], "over": list(summary.benchmarks[i]),
+                "reference_mean": summary.first_means[i] if summary.first_means else None,
                 "difference": _estimate_dict(summary.estimates[i])}
         for i, model in enumerate(models)}}

@@ -26,7 +26,7 @@ def record(model: str, benchmark: str, ceiled: float, details: dict[str, Any], *
 def neural_details(split_ceiled: Sequence[float], n_stimuli: int = 640, n_neuroids: int = 88) -> dict[str, Any]:
     """What benchmarks/neural.py records beside the score (the parts the fold-level test reads)."""
     return {"regression": "pls", "split_medians": [0.5] * len(split_ceiled), "split_ceiled": list(split_ceiled),
-            "n_stimuli": n_stimuli, "n_neuroids": n_neuroids, "column": "IT"}
+            "n_stimuli": n_stimuli, "n_neuroids": n_neuroids, "column": "V4"}
 
 
 def rsa_details(fold_ceiled: Sequence[float], split_seed: int = 0, n_stimuli: int = 92) -> dict[str, Any]:
