@@ -39,6 +39,9 @@ COMMANDS = {
            "Theoretical receptive field of each layer: size (px and degrees), jump (stride) and centre offset."),
     "score": ("brainbench.cli.score:score",
               "Score MODEL on benchmarks and append each record to the leaderboard as soon as it is computed."),
+    "sweep": ("brainbench.cli.sweep:sweep",
+              "Score many models on many benchmarks: one job per model and dataset, on worker processes here or on "
+              "Slurm."),
     "visualize": ("brainbench.cli.visualize:visualize",
                   "Show what LAYER of MODEL responds to, by gradient ascent on an image."),
 }
