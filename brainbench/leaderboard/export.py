@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from brainbench.leaderboard.ranking import RankedModel
+from brainbench.leaderboard.ranking import AVERAGE, RankedModel, RegionRanked, rank_texts
 from brainbench.leaderboard.record import REGIONS
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -43,14 +45,21 @@ LONG_COLUMNS: tuple[str, ...] = (
     "measures",
 )
 
+#: With ``errors``, these follow ``average`` in CSV: each region's and the average's error (:attr:`RankedModel.errors`).
+ERROR_COLUMNS: tuple[str, ...] = tuple(f"{column}_error" for column in (*REGIONS, AVERAGE))
+
+#: The ranking by one region (``--region``) as CSV; one column per shown benchmark follows.
+REGION_COLUMNS: tuple[str, ...] = (*CSV_COLUMNS[:8], "region", "score", "error", "averaged", "not_averaged")
+
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def to_csv(ranking: list[RankedModel], benchmarks: bool = False) -> str:
+def to_csv(ranking: list[RankedModel], benchmarks: bool = False, errors: bool = False) -> str:
     """CSV with a header row and one row per model entry; a region that was not scored is an empty cell.
 
-    With ``benchmarks``, CSV_COLUMNS are followed by one column per benchmark (by id, sorted) holding the entry's
+    With ``errors``, ERROR_COLUMNS follow ``average`` (empty where an error is not computable). With
+    ``benchmarks``, the columns are followed by one column per benchmark (by id, sorted) holding the entry's
     ceiled score, empty where it has none.
 
     Text cells are quoted (so a carriage return or comma in a name cannot break a row) and those that a
@@ -64,7 +73,9 @@ def to_csv(ranking: list[RankedModel], benchmarks: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     ids = benchmark_ids(ranking) if benchmarks else []
-    writer.writerow([*CSV_COLUMNS, *(escape_cell(b) for b in ids)])
+    header = [*CSV_COLUMNS[:CSV_COLUMNS.index(AVERAGE) + 1], *(ERROR_COLUMNS if errors else ()),
+              *CSV_COLUMNS[CSV_COLUMNS.index(AVERAGE) + 1:]]
+    writer.writerow([*header, *(escape_cell(b) for b in ids)])
     for m in ranking:
         text = [
             m.model,
@@ -76,12 +87,13 @@ def to_csv(ranking: list[RankedModel], benchmarks: bool = False) -> str:
         model, label, digest, layers, preprocessing = (escape_cell(cell) for cell in text)
         lists = [m.columns.get(r, []) for r in REGIONS] + [m.not_averaged, m.averaged_without_ceiling]
         writer.writerow([m.rank, model, label, digest, m.random_init, m.visual_degrees, layers, preprocessing,
-                         *(m.regions[r] for r in REGIONS), m.average, m.n_regions,
+                         *(m.regions[r] for r in REGIONS), m.average,
+                         *((m.errors.get(c) for c in (*REGIONS, AVERAGE)) if errors else ()), m.n_regions,
                          *(escape_cell(";".join(fed)) for fed in lists), *(m.benchmarks.get(b) for b in ids)])
     return out.getvalue()
 
 
-def to_long_csv(ranking: list[RankedModel]) -> str:
+def to_long_csv(ranking: Sequence[RankedModel | RegionRanked]) -> str:
     """CSV with LONG_COLUMNS: one row per model entry × benchmark, in rank order then benchmark id.
 
     Cells as in :func:`to_csv`; a missing column, ceiling, error or layer is an empty cell; ``measures`` is JSON
@@ -98,7 +110,7 @@ def to_long_csv(ranking: list[RankedModel]) -> str:
     return out.getvalue()
 
 
-def long_rows(ranking: list[RankedModel]) -> list[dict[str, Any]]:
+def long_rows(ranking: Sequence[RankedModel | RegionRanked]) -> list[dict[str, Any]]:
     """The long layout as dicts keyed by LONG_COLUMNS (text as is; ``layers`` a list or None, as in JSON)."""
     rows = []
     for m in ranking:
@@ -111,7 +123,7 @@ def long_rows(ranking: list[RankedModel]) -> list[dict[str, Any]]:
     return rows
 
 
-def benchmark_ids(ranking: list[RankedModel]) -> list[str]:
+def benchmark_ids(ranking: Sequence[RankedModel | RegionRanked]) -> list[str]:
     """Every benchmark some entry of ``ranking`` has a score for, sorted."""
     return sorted({b for m in ranking for b in m.benchmarks})
 
@@ -132,3 +144,85 @@ def ranking_to_json(ranking: list[RankedModel], benchmarks: bool = False) -> lis
         for row in rows:
             del row["scores"]
     return rows
+
+
+def region_to_json(rows: list[RegionRanked]) -> list[dict[str, Any]]:
+    """Each row of the ranking by a region as a dict of the RegionRanked fields, ``scores`` included."""
+    return [asdict(row) for row in rows]
+
+
+def region_to_csv(rows: list[RegionRanked]) -> str:
+    """CSV with REGION_COLUMNS and one column per shown benchmark (ceiled; empty where an entry has none).
+
+    Cells as in :func:`to_csv`; ``averaged`` and ``not_averaged`` are ``;``-separated benchmark ids."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    ids = benchmark_ids(rows)
+    writer.writerow([*REGION_COLUMNS, *(escape_cell(b) for b in ids)])
+    for m in rows:
+        text = [m.model, m.label, m.weights_digest, "" if m.layers is None else ",".join(m.layers),
+                "" if m.preprocessing is None else json.dumps(m.preprocessing, sort_keys=True)]
+        model, label, digest, layers, preprocessing = (escape_cell(cell) for cell in text)
+        writer.writerow([m.rank, model, label, digest, m.random_init, m.visual_degrees, layers, preprocessing,
+                         escape_cell(m.region), m.score, m.error, escape_cell(";".join(m.averaged)),
+                         escape_cell(";".join(m.not_averaged)), *(m.benchmarks.get(b) for b in ids)])
+    return out.getvalue()
+
+
+def to_markdown(ranking: list[RankedModel], benchmarks: bool = False, errors: bool = False) -> str:
+    """A GitHub-flavoured Markdown table: rank ('=2' when shared), model label, the regions, the average and, with
+    ``benchmarks``, one column per benchmark (ceiled). Scores to 3 decimals, '–' where missing; ``errors`` adds
+    ' ± error' to each region and the average."""
+    ids = benchmark_ids(ranking) if benchmarks else []
+    lines = [_markdown_row(["#", "model", *REGIONS, AVERAGE, *ids]),
+             _markdown_rule("ll" + "r" * (len(REGIONS) + 1 + len(ids)))]
+    for shown, m in zip(rank_texts(ranking), ranking, strict=True):
+        cells = [_with_error(m.regions[c] if c in REGIONS else m.average, m.errors.get(c) if errors else None)
+                 for c in (*REGIONS, AVERAGE)]
+        lines.append(_markdown_row([shown, m.label, *cells, *(markdown_number(m.benchmarks.get(b)) for b in ids)]))
+    return "\n".join(lines) + "\n"
+
+
+def region_to_markdown(rows: list[RegionRanked], errors: bool = False) -> str:
+    """The ranking by a region as a Markdown table: rank, model label, the region's score (± error with
+    ``errors``), then one column per shown benchmark (ceiled)."""
+    ids = benchmark_ids(rows)
+    region = rows[0].region if rows else "score"
+    lines = [_markdown_row(["#", "model", region, *ids]), _markdown_rule("ll" + "r" * (1 + len(ids)))]
+    for shown, m in zip(rank_texts(rows), rows, strict=True):
+        lines.append(_markdown_row([shown, m.label, _with_error(m.score, m.error if errors else None),
+                                    *(markdown_number(m.benchmarks.get(b)) for b in ids)]))
+    return "\n".join(lines) + "\n"
+
+
+def long_to_markdown(ranking: Sequence[RankedModel | RegionRanked]) -> str:
+    """The long layout as a Markdown table: rank, model label, benchmark, column, ceiled, raw, ceiling, error,
+    layer (one row per model entry × benchmark)."""
+    ranks = dict(zip((id(m) for m in ranking), rank_texts(ranking), strict=True))
+    lines = [_markdown_row(["#", "model", "benchmark", "column", "ceiled", "raw", "ceiling", "error", "layer"]),
+             _markdown_rule("llll" + "rrrr" + "l")]
+    for m in ranking:
+        for s in m.scores.values():
+            lines.append(_markdown_row([ranks[id(m)], m.label, s.benchmark, s.column or "–",
+                                        *(markdown_number(v) for v in (s.ceiled, s.raw, s.ceiling, s.error)),
+                                        s.layer or "–"]))
+    return "\n".join(lines) + "\n"
+
+
+def markdown_number(value: float | None) -> str:
+    """A score for a Markdown cell: 3 decimals, '–' when missing."""
+    return "–" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def _with_error(value: float | None, error: float | None) -> str:
+    return markdown_number(value) + (f" ± {error:.3f}" if value is not None and error is not None else "")
+
+
+def _markdown_row(cells: Sequence[str]) -> str:
+    """One table row; a '|' in a cell is escaped and line breaks become spaces, so a cell cannot split the row."""
+    return "| " + " | ".join(" ".join(c.split()).replace("|", "\\|") for c in cells) + " |"
+
+
+def _markdown_rule(alignments: str) -> str:
+    """The header rule: per column 'l' (text, left-aligned) or 'r' (numbers, right-aligned)."""
+    return "|" + "".join("---:|" if a == "r" else "---|" for a in alignments)
