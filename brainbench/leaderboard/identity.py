@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from brainbench.errors import BrainbenchError
 from brainbench.leaderboard.record import ScoreRecord
 
 #: Visual degrees assumed for records that do not say (brainbench's default field of view for every model).
@@ -88,6 +89,21 @@ def labels(entries: Sequence[ModelEntry]) -> dict[ModelEntry, str]:
         for entry in group:
             out[entry] = base + "".join(part(entry) for part in parts)
     return out
+
+
+def entries_of(name: str, entries: Sequence[ModelEntry]) -> list[ModelEntry]:
+    """The entries ``name`` means, in label order: every entry of model id ``name`` (trained and random-init, any
+    degrees, layers or preprocessing), else the one whose leaderboard label is ``name`` (e.g. 'tinycnn (10°)').
+
+    BrainbenchError listing the leaderboard's models when neither matches.
+    """
+    names = labels(entries)
+    chosen = [e for e in entries if e.model == name] or [e for e in entries if names[e] == name]
+    if not chosen:
+        known = sorted(set(names.values()))
+        raise BrainbenchError(f"No model '{name}' on the leaderboard; "
+                              + (f"its models: {', '.join(known)}." if known else "it holds no scores yet."))
+    return sorted(chosen, key=lambda e: (names[e], e.weights_digest))
 
 
 def _preprocessing_describer(group: list[ModelEntry]) -> Callable[[ModelEntry], str]:

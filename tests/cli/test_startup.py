@@ -21,6 +21,7 @@ LIGHT_COMMANDS = (
     ("--help",),
     ("leaderboard",),
     ("leaderboard", "--json"),
+    ("history", "--help"),
     ("benchmarks", "list"),
     ("data", "list"),
     ("models", "--help"),
