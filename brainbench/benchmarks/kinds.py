@@ -11,7 +11,7 @@ import torch
 from brainbench.benchmarks.behavior import run_error_consistency, run_i2n, run_shape_bias
 from brainbench.benchmarks.neural import run_neural
 from brainbench.benchmarks.properties import run_properties
-from brainbench.benchmarks.rsa import check_options, layer_rdms, rsa_score, subject_rdms
+from brainbench.benchmarks.rsa import check_options, layer_rdms, rsa_score, rsa_units, subject_rdms
 from brainbench.benchmarks.spec import BenchmarkSpec
 from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
@@ -127,8 +127,10 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
             "fold_ceiled": result.fold_ceiled,
             "layer_profile": result.layer_profile,
             "n_stimuli": len(stimuli),
+            "unit_test": "rsa",
         },
         profile=layer_profile,
+        units=rsa_units(layers, model_rdms, data_rdms, result, stimuli.stimulus_ids),
     )
 
 

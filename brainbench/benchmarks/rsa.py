@@ -18,7 +18,7 @@ from brainbench.benchmarks.spec import CEILING_METHODS as KIND_CEILING_METHODS
 from brainbench.benchmarks.spec import PUBLISHED, RSA_COMPARISONS
 from brainbench.data.assemblies import RDM_DIMS
 from brainbench.errors import BrainbenchError
-from brainbench.metrics import compare_rdms, nili_bounds, rdm, subset
+from brainbench.metrics import compare_rdms, nili_bounds, rdm, subset, upper_triangle
 from brainbench.metrics.ceiling import ceil
 from brainbench.metrics.splits import stratified_halves
 from brainbench.metrics.uncertainty import error_method, halving_standard_error
@@ -48,6 +48,7 @@ class RSAResult:
     layer_profile: dict[str, float] = field(default_factory=dict)
     convention: str = "none"
     error_method: str = ""
+    fold_scored: list[np.ndarray] = field(default_factory=list)  # per fold, the indices of the stimuli scored
 
 
 def subject_rdms(assembly: xr.DataArray) -> torch.Tensor:
@@ -145,9 +146,10 @@ def rsa_score(
     def score_of(values: torch.Tensor) -> torch.Tensor:  # (..., n_subjects) → (...): the scored statistic
         return (values.square() if squared else values).mean(-1)
 
-    fold_scores, fold_layers, fold_ceilings = [], [], []
+    fold_scores, fold_layers, fold_ceilings, fold_scored = [], [], [], []
     for half_a, half_b in stratified_halves(strata, n_splits, seed):
         for select, score in ((half_a, half_b), (half_b, half_a)):
+            fold_scored.append(score)
             select_idx = torch.as_tensor(select, device=model_rdms.device)
             score_idx = torch.as_tensor(score, device=model_rdms.device)
             best = int(torch.argmax(per_subject(model_rdms, select_idx).mean(-1)))
@@ -189,4 +191,29 @@ def rsa_score(
                                   "per halving, the ceiled scores of its two directions (layer chosen on one half, "
                                   "scored on the other) averaged; the halvings reuse the same stimuli, so they are not "
                                   "independent"),
+        fold_scored=fold_scored,
     )
+
+
+def rsa_units(layers: Sequence[str], model_rdms: torch.Tensor, data_rdms: torch.Tensor, result: RSAResult,
+              stimulus_ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """The per-unit results a paired stimulus (and subject) bootstrap of `result` needs (comparison/rsa_test.py).
+
+    model_rdms: (n_layers, n, n) as scored; data_rdms: (n_subjects, n, n). Returns ``model_rdms`` (k, n(n−1)/2)
+    float32, the condensed RDMs (scipy's squareform order) of the k layers some fold scored; ``fold_layer``
+    (n_folds,) int16, each fold's row of it; ``fold_scored`` (n_folds, n) bool, the stimuli each fold scored;
+    ``data_rdms`` (n_subjects, n(n−1)/2) float32, so that no dataset is needed to compare; ``stimulus_ids`` (n,).
+    float32 keeps ~7 significant digits of a distance in [0, 2], far finer than any RDM's measurement noise.
+    """
+    used = list(dict.fromkeys(result.fold_layers))
+    rows = torch.as_tensor([list(layers).index(name) for name in used], device=model_rdms.device)
+    scored = np.zeros((len(result.fold_scored), len(stimulus_ids)), dtype=bool)
+    for fold, indices in enumerate(result.fold_scored):
+        scored[fold, indices] = True
+    return {
+        "model_rdms": upper_triangle(model_rdms.index_select(0, rows)).cpu().numpy().astype(np.float32),
+        "fold_layer": np.asarray([used.index(name) for name in result.fold_layers], dtype=np.int16),
+        "fold_scored": scored,
+        "data_rdms": upper_triangle(data_rdms).cpu().numpy().astype(np.float32),
+        "stimulus_ids": np.asarray([str(s) for s in stimulus_ids]),
+    }

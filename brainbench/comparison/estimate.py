@@ -31,12 +31,19 @@ class Estimate:
     n_resamples: int | None = None
 
 
+class UnitsMismatch(BrainbenchError):
+    """Two records' per-unit results do not line up (other stimuli, splits, data or options): a per-unit test raises
+    it with one sentence saying why, and the comparison falls back to the fold level with that sentence."""
+
+
 #: A paired test of ``other − first`` on one benchmark: (first, other, n_resamples, seed) → Estimate.
 UnitTest = Callable[["ScoreRecord", "ScoreRecord", int, int], Estimate]
 
 #: Per-unit tests by the name a record gives in ``details['unit_test']``, as "module:function" (imported when used,
 #: so that light commands do not import NumPy through this registry).
-UNIT_TESTS: dict[str, str] = {}
+UNIT_TESTS: dict[str, str] = {
+    "rsa": "brainbench.comparison.rsa_test:rsa_paired_test",
+}
 
 
 def unit_test(name: str) -> UnitTest:
