@@ -15,8 +15,9 @@ from brainbench import paths
 from brainbench.errors import BrainbenchError
 from brainbench.leaderboard.ranking import RankedModel, latest_of, rank
 from brainbench.leaderboard.record import ScoreRecord, details_json, validated
+from brainbench.leaderboard.units import decode_units, encode_units
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TIMEOUT_S = 60.0  # how long a reader or writer waits for another process's transaction to finish
 
 # Top-level columns of schema 1, in ScoreRecord field order; `details` (JSON text), `uid` and `id` are apart.
@@ -94,8 +95,15 @@ def _add_uids(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
 
+def _add_units(conn: sqlite3.Connection) -> None:
+    """Schema 2 → 3: a side table of per-unit results (ScoreRecord.units, one .npz blob per record that has them),
+    apart from ``records`` so that reading the ranking never reads the blobs."""
+    conn.execute("CREATE TABLE units (uid TEXT PRIMARY KEY REFERENCES records (uid), npz BLOB NOT NULL)")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+
+
 #: Schema version k → the step that brings a file to version k + 1, run inside the writer's transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_uids}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_uids, 2: _add_units}
 
 
 class _HotJournal(BrainbenchError):
@@ -154,8 +162,13 @@ class Leaderboard:
         except OSError as exc:
             raise self._unwritable(folder, exc) from exc
 
-    def records(self, model: str | None = None, benchmark: str | None = None) -> list[ScoreRecord]:
-        """All stored records, oldest first, optionally only those of ``model`` and/or ``benchmark``."""
+    def records(self, model: str | None = None, benchmark: str | None = None, *,
+                with_units: bool = False) -> list[ScoreRecord]:
+        """All stored records, oldest first, optionally only those of ``model`` and/or ``benchmark``.
+
+        ``with_units``: also read each record's per-unit results (ScoreRecord.units, for paired comparisons);
+        without it their ``units`` are empty and no blob is read, which keeps the ranking fast.
+        """
         if not self.path.exists():
             return []
         filters = {"model": model, "benchmark": benchmark}
@@ -165,10 +178,12 @@ class Leaderboard:
             version = self._version(conn)
             if version is None:
                 return []
-            sql = f"SELECT {_STORED}, {'uid' if version >= 2 else 'NULL'} FROM records"
+            joined = with_units and version >= 3
+            sql = f"SELECT {_STORED}, {'records.uid' if version >= 2 else 'NULL'}, {'npz' if joined else 'NULL'} " \
+                  f"FROM records{' LEFT JOIN units ON units.uid = records.uid' if joined else ''}"
             sql += f" WHERE {' AND '.join(where)}" if where else ""
             rows = conn.execute(sql + " ORDER BY id", [v for v in filters.values() if v is not None])
-            return [_record(row) for row in rows]
+            return [_record(row[:-1], row[-1]) for row in rows]
 
         return self._read(read)
 
@@ -308,11 +323,15 @@ class Leaderboard:
 
 
 def _insert(conn: sqlite3.Connection, row: tuple[Any, ...]) -> tuple[int, bool]:
-    """Insert one ``_row``; its id and True, or the id already stored under its uid and False."""
-    cursor = conn.execute(INSERT, row)
+    """Insert one ``_row`` and its units blob (last item, None for none); its id and True, or the id already stored
+    under its uid and False (then nothing is written: a stored record is never changed, its units included)."""
+    *values, npz = row
+    cursor = conn.execute(INSERT, values)
     if cursor.rowcount == 1:
+        if npz is not None:
+            conn.execute("INSERT INTO units (uid, npz) VALUES (?, ?)", (values[-1], npz))
         return int(cursor.lastrowid or 0), True
-    (stored,) = conn.execute("SELECT id FROM records WHERE uid = ?", (row[-1],)).fetchone()
+    (stored,) = conn.execute("SELECT id FROM records WHERE uid = ?", (values[-1],)).fetchone()
     return int(stored), False
 
 
@@ -321,7 +340,8 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
 
 
 def _row(r: ScoreRecord) -> tuple[Any, ...]:
-    """SQL parameters for INSERT, coerced to plain Python types (NumPy scalars are not bound by sqlite3)."""
+    """SQL parameters for INSERT, coerced to plain Python types (NumPy scalars are not bound by sqlite3), then the
+    record's units as an .npz blob (None when it has none)."""
     values = {
         **{name: getattr(r, name) for name in COLUMNS},
         "random_init": int(bool(r.random_init)),
@@ -332,12 +352,14 @@ def _row(r: ScoreRecord) -> tuple[Any, ...]:
         "error": None if r.error is None else float(r.error),
         "seed": int(r.seed),
     }
-    return (*(values[name] for name in COLUMNS), details_json(r.details), r.uid)
+    npz = encode_units(r.units) if r.units else None
+    return (*(values[name] for name in COLUMNS), details_json(r.details), r.uid, npz)
 
 
-def _record(row: Sequence[Any]) -> ScoreRecord:
-    """A ScoreRecord from a ``SELECT {_STORED}, uid`` row (uid NULL in a schema-1 file)."""
+def _record(row: Sequence[Any], npz: bytes | None = None) -> ScoreRecord:
+    """A ScoreRecord from a ``SELECT {_STORED}, uid`` row (uid NULL in a schema-1 file) and its units blob, if any."""
     values = dict(zip(COLUMNS, row[1:-2], strict=True))
     values["random_init"] = bool(values["random_init"])
     uid = row[-1] if row[-1] is not None else legacy_uid(row[:-1])
-    return ScoreRecord(**values, details=json.loads(row[-2]), uid=uid, id=row[0])
+    units = decode_units(npz) if npz is not None else {}
+    return ScoreRecord(**values, details=json.loads(row[-2]), units=units, uid=uid, id=row[0])

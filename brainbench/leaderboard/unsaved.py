@@ -13,13 +13,15 @@ from pathlib import Path
 from brainbench import paths
 from brainbench.errors import BrainbenchError
 from brainbench.leaderboard.record import ScoreRecord, details_json
+from brainbench.leaderboard.units import units_from_text, units_to_text
 
 FORMAT = "brainbench score records"  # the file's "format" field
 _FIELDS = {f.name for f in fields(ScoreRecord)}
 
 
 def keep(records: Sequence[ScoreRecord], leaderboard: Path) -> Path:
-    """Write ``records`` (with their uids) to a new JSON file and return its path.
+    """Write ``records`` (with their uids, and their units as base64 text of an .npz) to a new JSON file and return
+    its path.
 
     The file goes to ``<home>/unsaved/``, or to the system's temporary folder if that cannot be written;
     it appears whole or not at all. Raises OSError if neither place takes it.
@@ -27,8 +29,8 @@ def keep(records: Sequence[ScoreRecord], leaderboard: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"scores-{stamp}-{records[0].uid[:8] if records else 'none'}.json"
     text = json.dumps({"format": FORMAT, "leaderboard": str(leaderboard),
-                       "records": [{**r.to_dict(), "id": None, "details": json.loads(details_json(r.details))}
-                                   for r in records]}, indent=1)
+                       "records": [{**r.to_dict(), "id": None, "details": json.loads(details_json(r.details)),
+                                    "units": units_to_text(r.units)} for r in records]}, indent=1)
     failure: OSError | None = None
     for folder in (paths.home() / "unsaved", Path(tempfile.gettempdir()) / "brainbench-unsaved"):
         try:
@@ -64,7 +66,7 @@ def read(path: str | Path) -> list[ScoreRecord]:
         for item in data["records"]:
             if not isinstance(item, dict) or not {"uid", "details"} <= set(item) <= _FIELDS:
                 raise ValueError("a record with missing or unknown fields")
-            records.append(ScoreRecord.from_dict(item))
+            records.append(ScoreRecord.from_dict({**item, "units": units_from_text(item.get("units"))}))
     except (OSError, UnicodeDecodeError) as exc:
         raise BrainbenchError(f"Cannot read {path} ({exc}); check the path.") from exc
     except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError

@@ -75,7 +75,7 @@ def test_first_write_migrates_in_place_and_keeps_every_record_and_uid(old_file: 
     old = board.records()
     old_columns = schema(old_file)[1]
     (new_id,) = board.append([new_record()])
-    assert schema(old_file) == ("2", [*old_columns, "uid"])
+    assert schema(old_file) == ("3", [*old_columns, "uid"])
     stored = board.records()
     assert stored[:2] == old and new_id == 3 and stored[2].id == 3
     with sqlite3.connect(old_file) as conn:
