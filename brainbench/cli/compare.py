@@ -118,9 +118,8 @@ def summary_line(comparison: Comparison, summary: RegionSummary) -> str:
 
 
 def _header(comparison: Comparison) -> list[str]:
-    first = comparison.models[0]
     return ["benchmark", *comparison.models,
-            *(h for model in comparison.models[1:] for h in (f"Δ {model} − {first} [95% CI]", "p (Holm)"))]
+            *(h for model in comparison.models[1:] for h in (f"Δ {model} [95% CI]", "p (Holm)"))]
 
 
 def _cells(comparison: Comparison, row: BenchmarkRow) -> list[str]:

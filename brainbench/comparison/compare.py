@@ -71,11 +71,12 @@ def compare(models: Sequence[str], benchmarks: Sequence[str] = (), region: str |
 
 
 def _entry_named(name: str, names: dict[ModelEntry, str], path: Path) -> ModelEntry:
-    """The entry labelled ``name``, else the only entry of model id ``name``; one sentence otherwise."""
+    """The entry labelled ``name``, else the only entry of model id ``name`` (or 'id (random-init)'); one sentence
+    otherwise."""
     exact = [entry for entry, label in names.items() if label == name]
     if exact:
         return exact[0]
-    of_id = [entry for entry in names if entry.model == name]
+    of_id = [entry for entry in names if name in (entry.model, entry.base_label)]
     if len(of_id) == 1:
         return of_id[0]
     if of_id:

@@ -253,3 +253,18 @@ def test_the_python_api_needs_two_known_models(board: Path) -> None:
     comparison = brainbench.compare(["alexnet", "resnet"], leaderboard=str(board))
     assert comparison.models == ("alexnet", "resnet")
     assert json.loads(json.dumps(comparison.to_dict()))["reference"] == "alexnet"
+
+
+def test_random_init_twins_are_told_apart_by_their_digests(cli, tmp_path: Path) -> None:
+    path = tmp_path / "board.sqlite"
+    values = _folds(0, 20, 0.5, 0)
+    Leaderboard(path).append([
+        record("resnet", "Kiani2007.IT-rsa", 0.5, rsa_details(values), random_init=True, digest=digit * 64, seed=seed)
+        for digit, seed in (("1", 0), ("2", 1))] + [record("alexnet", "Kiani2007.IT-rsa", 0.5, rsa_details(values))])
+    result = cli("compare", "alexnet", "resnet (random-init)", "--leaderboard", path)
+    assert result.exit_code == 1
+    assert (f"'resnet (random-init)' names 2 leaderboard entries ('resnet (random-init) [{'1' * 12}]', "
+            f"'resnet (random-init) [{'2' * 12}]')") in result.stderr
+    twins = json.loads(cli("compare", f"resnet (random-init) [{'1' * 12}]", f"resnet (random-init) [{'2' * 12}]",
+                           "--leaderboard", path, "--json").stdout)
+    assert twins["benchmarks"][0]["models"][f"resnet (random-init) [{'2' * 12}]"]["difference"]["p_value"] == 1.0
