@@ -157,3 +157,20 @@ def test_long_markdown_has_a_row_per_model_and_benchmark(cli, board: Leaderboard
     assert header == ["#", "model", "benchmark", "column", "ceiled", "raw", "ceiling", "error", "layer"]
     assert {(row[1], row[2]): row[4] for row in rows} == {
         (m, b): f"{s:.3f}" for m, scores in SCORES.items() for b, s in scores.items()}
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_region_table_or_blocks_show_every_score_of_the_region(cli, board: Leaderboard, columns: str) -> None:
+    result = cli("leaderboard", "--leaderboard", board.path, "--region", "V1", env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # The table or blocks fit; the header and the note are sentences that the terminal wraps.
+    assert all(len(line.rstrip()) <= int(columns) for line in lines[2:]), result.stdout
+    assert lines[1] == "Ranked by V1: the mean ceiled score of the benchmarks feeding the V1 column."
+    for rank, label in ((1, "resnet|18"), (2, "alexnet"), (3, "vgg")):
+        assert any(re.match(rf"\s*{rank}\s+{re.escape(label)}\s", line) for line in lines), result.stdout
+    for scores in SCORES.values():
+        for benchmark, score in scores.items():
+            if ".V1" in benchmark:
+                assert f"{score:.3f}" in result.stdout
+    assert "Kiani2007.IT" not in result.stdout
