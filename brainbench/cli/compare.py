@@ -27,9 +27,13 @@ NOT_AVERAGED = "not averaged"  # the group of benchmarks that feed no leaderboar
 @click.option("--resamples", "n_resamples", type=click.IntRange(1), default=2000, show_default=True,
               help="Paired resamples of the per-unit tests.")
 @click.option("--seed", type=options.SEED, default=0, show_default=True, help="Seed of the paired resamples.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also draw the comparison (per region, each model's scores with 95 % intervals) to FILE (.png, "
+              ".pdf, .svg).")
 @options.leaderboard_path
 def compare(models: tuple[str, ...], benchmarks: tuple[str, ...], region: str | None, as_json: bool, as_csv: bool,
-            as_markdown: bool, n_resamples: int, seed: int, leaderboard_path: str | None) -> None:
+            as_markdown: bool, n_resamples: int, seed: int, plot_path: str | None,
+            leaderboard_path: str | None) -> None:
     """Compare MODELS on their scored benchmarks: each one's difference to the first, with its 95 % interval and
     p-value.
 
@@ -48,6 +52,10 @@ def compare(models: tuple[str, ...], benchmarks: tuple[str, ...], region: str | 
     formats = [flag for flag, given in (("--json", as_json), ("--csv", as_csv), ("--markdown", as_markdown)) if given]
     if len(formats) > 1:
         raise click.UsageError(f"{' and '.join(formats)} are output formats; choose one")
+    if plot_path is not None:
+        from brainbench.plots.style import check_path
+
+        check_path(plot_path)  # before the work: a figure that cannot be written is refused at once
     comparison = compare_models(list(models), benchmarks, region, leaderboard_path, n_resamples, seed)
     if as_json:
         render.print_json(comparison.to_dict())
@@ -57,6 +65,10 @@ def compare(models: tuple[str, ...], benchmarks: tuple[str, ...], region: str | 
         click.echo(to_markdown(comparison), nl=False)
     else:
         _print_tables(comparison)
+    if plot_path is not None:
+        from brainbench.plots import plot_comparison  # matplotlib only when a figure is asked for
+
+        click.echo(f"Wrote the comparison's figure {plot_comparison(comparison, plot_path)}", err=bool(formats))
 
 
 def groups(comparison: Comparison) -> list[tuple[str, list[BenchmarkRow], RegionSummary | None]]:

@@ -140,7 +140,7 @@ def _rows(entries: list[ModelEntry], by_entry: list[dict[str, ScoreRecord]], n_r
             estimates=tuple(estimates), p_adjusted=p_adjusted,
             significant=tuple(None if p is None else p <= ALPHA for p in p_adjusted), notes=tuple(notes),
         ))
-    rows.sort(key=lambda row: _row_order(row))
+    rows.sort(key=_row_order)
     return rows
 
 

@@ -268,3 +268,18 @@ def test_random_init_twins_are_told_apart_by_their_digests(cli, tmp_path: Path) 
     twins = json.loads(cli("compare", f"resnet (random-init) [{'1' * 12}]", f"resnet (random-init) [{'2' * 12}]",
                            "--leaderboard", path, "--json").stdout)
     assert twins["benchmarks"][0]["models"][f"resnet (random-init) [{'2' * 12}]"]["difference"]["p_value"] == 1.0
+
+
+def test_plot_writes_the_figure_and_keeps_json_clean(cli, board: Path, tmp_path: Path) -> None:
+    figure = tmp_path / "comparison.png"
+    result = cli("compare", "alexnet", "resnet", "--leaderboard", board, "--json", "--plot", figure)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["models"] == ["alexnet", "resnet"]  # the path went to stderr
+    assert str(figure) in result.stderr
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_figure_that_cannot_be_written_is_refused_before_the_work(cli, board: Path, tmp_path: Path) -> None:
+    result = cli("compare", "alexnet", "resnet", "--leaderboard", board, "--plot", tmp_path / "no" / "c.png")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "does not exist" in result.stderr
