@@ -158,8 +158,8 @@ def _ranking_section(ranking: Sequence[RankedModel] | Sequence[RegionRanked], be
     if by_region:
         region = ranking[0].region
         names = [region, *benchmark_ids]
-        explained = (f"Ranked by {escape(region)}: each model's mean ceiled score over the region's benchmarks; the "
-                     "benchmarks' own ceiled scores follow.")
+        explained = (f"The {escape(region)} column is each model's mean ceiled score over the region's averaged "
+                     "benchmarks; each benchmark's own ceiled score follows.")
     else:
         names = [*REGIONS, "average", *benchmark_ids]
         explained = ("Each region's score is the mean ceiled score of the benchmarks feeding it; the average is "
