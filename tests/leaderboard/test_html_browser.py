@@ -117,6 +117,12 @@ def test_clicking_a_header_sorts_by_it_and_again_reverses(browser: Any, board_pa
     assert click_header(browser, "#") == "descending"
     assert labels_in_order(browser) == ["resnet50 (random-init)", HOSTILE_MODEL, "tinycnn", "alexnet", "vgg16",
                                         "resnet50"]
+    # Text sorts alphabetically, A to Z first: for these labels (lower-case letters, digits, then '<' or ' ', which
+    # both collations put first) the browser's collation and Python's code-point order agree.
+    assert click_header(browser, "model") == "ascending"
+    assert labels_in_order(browser) == sorted(ranked)
+    assert click_header(browser, "model") == "descending"
+    assert labels_in_order(browser) == sorted(ranked, reverse=True)
     sorted_headers = browser.execute_script(
         "return document.querySelectorAll('#ranking-table thead th[aria-sort]').length")
     assert sorted_headers == 1  # only the column sorted by says so
