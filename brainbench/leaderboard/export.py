@@ -51,6 +51,13 @@ ERROR_COLUMNS: tuple[str, ...] = tuple(f"{column}_error" for column in (*REGIONS
 #: The ranking by one region (``--region``) as CSV; one column per shown benchmark follows.
 REGION_COLUMNS: tuple[str, ...] = (*CSV_COLUMNS[:8], "region", "score", "error", "averaged", "not_averaged")
 
+NOT_AVERAGED_MARK = "†"  # a benchmark shown but averaged into no column
+UNCEILED_MARK = "*"  # a score without a ceiling, averaged into a column because its definition says so
+LEGEND = {
+    NOT_AVERAGED_MARK: f'{NOT_AVERAGED_MARK} shown, not averaged into a column (no noise ceiling, or column = "none")',
+    UNCEILED_MARK: f"{UNCEILED_MARK} no noise ceiling, averaged because its benchmark's definition names the column",
+}
+
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -169,30 +176,50 @@ def region_to_csv(rows: list[RegionRanked]) -> str:
     return out.getvalue()
 
 
+def marks(row: RankedModel | RegionRanked) -> dict[str, str]:
+    """Per benchmark of ``row``: NOT_AVERAGED_MARK (averaged into nothing), UNCEILED_MARK (averaged without a
+    ceiling) or ''."""
+    not_averaged = set(row.not_averaged)
+    return {b: NOT_AVERAGED_MARK if b in not_averaged else UNCEILED_MARK if s.ceiling is None else ""
+            for b, s in row.scores.items()}
+
+
 def to_markdown(ranking: list[RankedModel], benchmarks: bool = False, errors: bool = False) -> str:
     """A GitHub-flavoured Markdown table: rank ('=2' when shared), model label, the regions, the average and, with
-    ``benchmarks``, one column per benchmark (ceiled). Scores to 3 decimals, '–' where missing; ``errors`` adds
-    ' ± error' to each region and the average."""
+    ``benchmarks``, one column per benchmark (ceiled, marked as in the table). Scores to 3 decimals, '–' where
+    missing; ``errors`` adds ' ± error' to each region and the average. The LEGEND of the marks used follows it."""
     ids = benchmark_ids(ranking) if benchmarks else []
     lines = [_markdown_row(["#", "model", *REGIONS, AVERAGE, *ids]),
              _markdown_rule("ll" + "r" * (len(REGIONS) + 1 + len(ids)))]
     for shown, m in zip(rank_texts(ranking), ranking, strict=True):
         cells = [_with_error(m.regions[c] if c in REGIONS else m.average, m.errors.get(c) if errors else None)
                  for c in (*REGIONS, AVERAGE)]
-        lines.append(_markdown_row([shown, m.label, *cells, *(markdown_number(m.benchmarks.get(b)) for b in ids)]))
-    return "\n".join(lines) + "\n"
+        lines.append(_markdown_row([shown, m.label, *cells, *_benchmark_cells(m, ids)]))
+    return _with_legend(lines, ranking, ids)
 
 
 def region_to_markdown(rows: list[RegionRanked], errors: bool = False) -> str:
     """The ranking by a region as a Markdown table: rank, model label, the region's score (± error with
-    ``errors``), then one column per shown benchmark (ceiled)."""
+    ``errors``), then one column per shown benchmark (ceiled, marked); the LEGEND of the marks used follows it."""
     ids = benchmark_ids(rows)
     region = rows[0].region if rows else "score"
     lines = [_markdown_row(["#", "model", region, *ids]), _markdown_rule("ll" + "r" * (1 + len(ids)))]
     for shown, m in zip(rank_texts(rows), rows, strict=True):
         lines.append(_markdown_row([shown, m.label, _with_error(m.score, m.error if errors else None),
-                                    *(markdown_number(m.benchmarks.get(b)) for b in ids)]))
-    return "\n".join(lines) + "\n"
+                                    *_benchmark_cells(m, ids)]))
+    return _with_legend(lines, rows, ids)
+
+
+def _benchmark_cells(row: RankedModel | RegionRanked, ids: Sequence[str]) -> list[str]:
+    marked = marks(row)
+    return [markdown_number(row.benchmarks.get(b)) + marked.get(b, "") for b in ids]
+
+
+def _with_legend(lines: list[str], rows: Sequence[RankedModel | RegionRanked], ids: Sequence[str]) -> str:
+    """The table's lines, then (after a blank line) the LEGEND of the marks its benchmark cells use."""
+    used = {marks(row).get(b, "") for row in rows for b in ids}
+    legend = [text for mark, text in LEGEND.items() if mark in used]
+    return "\n".join(lines) + "\n" + (f"\n{'; '.join(legend)}.\n" if legend else "")
 
 
 def long_to_markdown(ranking: Sequence[RankedModel | RegionRanked]) -> str:

@@ -174,3 +174,15 @@ def test_region_table_or_blocks_show_every_score_of_the_region(cli, board: Leade
             if ".V1" in benchmark:
                 assert f"{score:.3f}" in result.stdout
     assert "Kiani2007.IT" not in result.stdout
+
+
+def test_markdown_marks_benchmarks_not_averaged_and_explains_the_mark(cli, tmp_path: Path) -> None:
+    board = Leaderboard(tmp_path / "board.sqlite")
+    board.append([record("m", "Kiani2007.IT-rsa", 0.45, region="IT", ceiling=None),
+                  record("m", "Kriegeskorte2008.IT-rsa", 0.32, region="IT")])
+    text = cli("leaderboard", "--leaderboard", board.path, "--region", "IT", "--markdown").stdout
+    header, row = markdown_table(text)
+    assert header[2:] == ["IT", "Kiani2007.IT-rsa", "Kriegeskorte2008.IT-rsa"]
+    assert row[2:] == ["0.320", "0.450†", "0.320"]  # IT is Kriegeskorte2008's alone
+    assert text.endswith('\n\n† shown, not averaged into a column (no noise ceiling, or column = "none").\n')
+    assert "†" not in cli("leaderboard", "--leaderboard", board.path, "--markdown").stdout  # no benchmark column
