@@ -16,17 +16,12 @@ from importlib import resources
 from pathlib import Path
 
 from brainbench.errors import BrainbenchError
+from brainbench.leaderboard.export import LEGEND, UNCEILED_MARK, marks
 from brainbench.leaderboard.identity import ModelEntry
 from brainbench.leaderboard.ranking import AVERAGE, RankedModel, RegionRanked, rank_texts
 from brainbench.leaderboard.record import REGIONS, ScoreRecord
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-UNCEILED_MARK = "*"  # as in `brainbench leaderboard`: no noise ceiling, averaged because its definition names a column
-NOT_AVERAGED_MARK = "†"  # shown, averaged into no column
-LEGEND = {
-    UNCEILED_MARK: "no noise ceiling, averaged because its benchmark's definition names the column",
-    NOT_AVERAGED_MARK: "shown, not averaged into a column (no noise ceiling, or column = \"none\")",
-}
 
 
 @dataclass(frozen=True)
@@ -134,21 +129,17 @@ def _asset(name: str) -> str:
 
 def _columns(row: RankedModel | RegionRanked, benchmark_ids: Sequence[str]) -> list[_Cell]:
     """The numeric cells of a ranking row: the regions and the average (or the region), then each benchmark."""
-    unceiled = set(getattr(row, "averaged_without_ceiling", ()))
-    not_averaged = set(row.not_averaged)
     if isinstance(row, RankedModel):
+        unceiled = set(row.averaged_without_ceiling)
         cells = [_Cell(row.regions[r], row.errors.get(r), UNCEILED_MARK if unceiled & set(row.columns.get(r, ()))
                        else "") for r in REGIONS]
         cells.append(_Cell(row.average, row.errors.get(AVERAGE)))
     else:
         cells = [_Cell(row.score, row.error)]
+    shown = marks(row)
     for b in benchmark_ids:
         score = row.scores.get(b)
-        if score is None:
-            cells.append(_Cell(None, None))
-            continue
-        mark = NOT_AVERAGED_MARK if b in not_averaged else UNCEILED_MARK if score.ceiling is None else ""
-        cells.append(_Cell(score.ceiled, score.error, mark))
+        cells.append(_Cell(None, None) if score is None else _Cell(score.ceiled, score.error, shown[b]))
     return cells
 
 
@@ -177,8 +168,8 @@ def _ranking_section(ranking: Sequence[RankedModel] | Sequence[RegionRanked], be
             f'<tr><td class="rank" data-value="{row.rank}"{tied}>{escape(shown)}</td>'
             f'<td class="label text" data-value="{escape(row.label)}"><a href="#entry-{index + 1}">'
             f"{escape(row.label)}</a></td>" + "".join(_score_cell(c, low, high) for c in row_cells) + "</tr>")
-    marks = {c.mark for row_cells in cells for c in row_cells if c.mark}
-    legend = "; ".join(f"{mark} {LEGEND[mark]}" for mark in LEGEND if mark in marks)
+    used = {c.mark for row_cells in cells for c in row_cells if c.mark}
+    legend = "; ".join(LEGEND[mark] for mark in LEGEND if mark in used)
     return "\n".join([
         '<section id="ranking">',
         "<h2>Ranking</h2>",

@@ -214,3 +214,14 @@ def test_leaderboard_html_writes_what_the_table_shows(cli: Callable[..., Result]
     failed = cli("leaderboard", "--leaderboard", board_file, "--html", tmp_path / "nowhere" / "board.html")
     assert failed.exit_code == 1
     assert failed.output.startswith("error: Cannot write the leaderboard page") and failed.output.count("\n") == 1
+
+
+def test_a_benchmark_averaged_into_no_column_is_marked_and_the_mark_explained() -> None:
+    _, _, text = board()
+    page = Page(text)
+    resnet = next(cells for cells in page.ranking_rows if cells[1][1] == "resnet50")
+    kiani = resnet[2 + len(REGIONS) + 1 + sorted(BENCHMARKS).index("Kiani2007.IT-rsa")]
+    assert kiani[1].startswith("0.210†")  # no ceiling: shown, not averaged
+    majaj = resnet[2 + len(REGIONS) + 1 + sorted(BENCHMARKS).index("Majaj2015.IT-pls")]
+    assert majaj[1].startswith("0.550±")
+    assert any(t.startswith("† shown, not averaged into a column") for t in page.text)
