@@ -4,8 +4,11 @@ LocalExecutor, at most ``jobs`` at once, each on one GPU of ``gpus`` via CUDA_VI
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
+import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +21,11 @@ from brainbench.sweep.job import DataSettings, JobResult, run_job
 from brainbench.sweep.plan import Job
 
 NO_LIMIT_MIN = 60 * 24 * 365  # a local job's time limit when none is given: none in practice
+# submitit logs to stdout as well as stderr (e.g. "Bypassing sacct error" on a cluster without accounting); stdout is
+# the sweep's output (--json), so its log goes to stderr alone.
+logging.getLogger("submitit").handlers = [
+    handler for handler in logging.getLogger("submitit").handlers if handler.get_name() != "submitit_out"]
+SQUEUE_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Handle:
     def __init__(self, job: submitit.Job, controller_pid: int | None = None) -> None:
         self.job = job
         self._pid = controller_pid  # a local job reattached after the submitting process died: its controller
+        self._asked = -SQUEUE_EVERY_S  # when squeue was last asked about this job (time.monotonic())
 
     @property
     def job_id(self) -> str:
@@ -83,7 +92,23 @@ class Handle:
         """Whether the job's process has ended (with or without a result)."""
         if self._pid is not None:
             return not _alive(self._pid)
-        return self.job.done()
+        if self.job.done():
+            return True
+        return isinstance(self.job, submitit.SlurmJob) and self._left_slurm_queue()
+
+    def _left_slurm_queue(self) -> bool:
+        """Whether Slurm's queue no longer holds the job, asked at most every :data:`SQUEUE_EVERY_S`: without
+        accounting (no sacct) submitit cannot tell a job that died without a result from one still running."""
+        now = time.monotonic()
+        if now - self._asked < SQUEUE_EVERY_S or self.job.state.upper() != "UNKNOWN":
+            return False
+        self._asked = now
+        try:
+            found = subprocess.run(["squeue", "-h", "-j", self.job_id, "-o", "%T"], capture_output=True, text=True,
+                                   timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return found.returncode == 0 and not found.stdout.strip()
 
     def outcome(self) -> JobResult | str:
         """The job's result, or why it has none (one sentence); call once :meth:`ended`."""

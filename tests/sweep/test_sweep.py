@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -41,7 +42,7 @@ def test_sweep_scores_skips_what_is_done_and_force_redoes_it(cli, home, mirror, 
     first = _sweep(cli, mirror, board, *models, "--jobs", "2", "--gpus", "none", "--folder", tmp_path / "first")
     assert first.exit_code == 0, first.stderr
     assert [job["status"] for job in json.loads(first.stdout)] == ["done", "done"]
-    records = Leaderboard(board).records()
+    records = Leaderboard(board).records(with_units=True)
     assert sorted(r.seed for r in records) == [0, 1] and {r.benchmark for r in records} == {BENCHMARK}
 
     # The jobs' records are those of the same score() a user calls, run here in this process: same weights, layer,
@@ -52,6 +53,13 @@ def test_sweep_scores_skips_what_is_done_and_force_redoes_it(cli, home, mirror, 
         assert record.weights_digest == reference.weights_digest and record.layer == reference.layer
         assert record.raw == pytest.approx(reference.raw, abs=1e-6)
         assert record.ceiled == pytest.approx(reference.ceiled, abs=1e-6)
+        # The per-unit results a paired comparison resamples came back from the worker too (NumPy arrays).
+        assert sorted(record.units) == sorted(reference.units) and record.units
+        for name, values in reference.units.items():
+            if np.asarray(values).dtype.kind in "fc":
+                np.testing.assert_allclose(record.units[name], values, atol=1e-6)
+            else:
+                np.testing.assert_array_equal(record.units[name], values)
 
     # Done: same model key (weights digest included), seed and benchmark version → nothing to run.
     again = _sweep(cli, mirror, board, *models, "--dry-run")
