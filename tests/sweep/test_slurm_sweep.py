@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -124,3 +125,70 @@ def test_a_slurm_sweep_lands_the_scores_of_a_local_one(slurm, cli, home: Path, m
                 np.testing.assert_allclose(remote.units[name], array, rtol=0, atol=1e-5)
             else:
                 np.testing.assert_array_equal(remote.units[name], array)
+
+
+def _events(folder: Path) -> list[dict]:
+    file = folder / "events.jsonl"
+    return [json.loads(line) for line in file.read_text().splitlines() if line.endswith("}")] if file.exists() else []
+
+
+def _queue(job_id: str) -> list[str]:
+    """The states squeue gives the job (an array: each task's), [] once it has left the queue."""
+    found = subprocess.run(["squeue", "-h", "-r", "-j", job_id, "-o", "%T"], capture_output=True, text=True,
+                           timeout=60)
+    return found.stdout.split() if found.returncode == 0 else []
+
+
+def _brainbench(*args: str | Path) -> list[str]:
+    """The command line of the installed ``brainbench`` (a process of its own: stdout is the real one)."""
+    return [sys.executable, "-m", "brainbench", *(str(a) for a in args)]
+
+
+@pytest.mark.mirror
+def test_a_killed_slurm_sweep_resumes_without_running_a_finished_job_again(slurm, cli, home: Path, mirror: Path,
+                                                                            tmp_path: Path) -> None:
+    """The submitting process is killed while its array runs on the cluster; then one task is killed too (a node lost,
+    say). ``--resume`` collects the task that finished from the job folder without running it again, and submits the
+    killed one anew — which it can tell only from Slurm's queue, as without accounting submitit cannot. Its --json
+    output is JSON alone, whatever submitit logs about the missing accounting."""
+    assert cli("models", "register", "tinycnn", "--from", f"{EXAMPLE}:build_tinycnn").exit_code == 0
+    board, folder = tmp_path / "board.sqlite", tmp_path / "sweep"
+    command = _brainbench("sweep", "-b", BENCHMARK, "--data-mirror", mirror, "--leaderboard", board,
+                          "--executor", "slurm", "--time", "30", "--folder", folder)
+    for seed in range(2):
+        command += ["-m", f"tinycnn --random-init --seed {seed} --device cpu"]
+    sweep = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + HANG_S
+        while len(ids := {e["job"]: e["id"] for e in _events(folder) if e["event"] == "submitted"}) < 2 \
+                or _queue(ids[0].split("_")[0]) != ["RUNNING", "RUNNING"]:
+            assert sweep.poll() is None, "the sweep ended before its jobs ran"
+            assert time.monotonic() < deadline, f"the sweep's array was not running after {HANG_S} s"
+            time.sleep(0.2)
+    finally:
+        sweep.kill()
+        sweep.wait()
+    assert not [e for e in _events(folder) if e["event"] == "collected"]
+    # Task 1 killed outright (SIGKILL to its batch script and steps: submitit's job ignores SIGTERM to finish).
+    subprocess.run(["scancel", "--full", "--signal=KILL", ids[1]], check=True, timeout=60)
+    deadline = time.monotonic() + HANG_S
+    while _queue(ids[0]) or _queue(ids[1]):
+        assert time.monotonic() < deadline, f"the array's tasks were still queued after {HANG_S} s"
+        time.sleep(0.5)
+    assert (folder / "jobs" / f"{ids[0]}_0_result.pkl").exists(), "task 0 ended without its result"
+    assert not (folder / "jobs" / f"{ids[1]}_0_result.pkl").exists(), "task 1 ended with a result before its kill"
+
+    resumed = subprocess.run(_brainbench("sweep", "--resume", folder, "--json"), capture_output=True, text=True,
+                             env=os.environ.copy(), timeout=HANG_S)
+    assert resumed.returncode == 0, resumed.stderr
+    statuses = json.loads(resumed.stdout)
+    assert [(s["status"], s["collected_earlier"]) for s in statuses] == [("done", False), ("done", False)], statuses
+    submitted = [(e["job"], e["id"]) for e in _events(folder) if e["event"] == "submitted"]
+    assert submitted[:2] == [(0, ids[0]), (1, ids[1])] and [job for job, _ in submitted[2:]] == [1], submitted
+    records = Leaderboard(board).records()
+    assert sorted(r.seed for r in records) == [0, 1] and len({r.uid for r in records}) == 2
+    again = subprocess.run(_brainbench("sweep", "--resume", folder, "--json"), capture_output=True, text=True,
+                           env=os.environ.copy(), timeout=HANG_S)
+    assert again.returncode == 0, again.stderr
+    assert [s["collected_earlier"] for s in json.loads(again.stdout)] == [True, True]
+    assert len(Leaderboard(board).records()) == 2
