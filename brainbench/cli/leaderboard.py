@@ -295,8 +295,10 @@ def _print_benchmarks(console: Console, row: RankedModel | RegionRanked, indent:
 @options.as_json
 @click.pass_obj
 def import_(parent: tuple[str | None, bool], file: str, leaderboard_path: str | None, as_json: bool) -> None:
-    """Add the score records in FILE: a JSON Lines file of `leaderboard export --records`, or the file a `brainbench
-    score` that could not write its scores named (told apart by content).
+    """Add the score records of FILE to the leaderboard.
+
+    FILE is a JSON Lines file of `leaderboard export --records`, or the file a `brainbench score` that could not
+    write its scores named (told apart by content).
 
     Every record is checked first: a bad line is named by its number and nothing of the file is imported.
     Records already on the leaderboard (the same uid) are skipped, so importing twice adds nothing.
@@ -327,8 +329,11 @@ def import_(parent: tuple[str | None, bool], file: str, leaderboard_path: str | 
 @click.pass_obj
 def export_(parent: tuple[str | None, bool], records_path: str, model_patterns: tuple[str, ...],
             benchmark_patterns: tuple[str, ...], leaderboard_path: str | None, as_json: bool) -> None:
-    """Write every score record (all versions and repeats, with their uids) to a file that `leaderboard import`
-    reads; the file appears whole or not at all."""
+    """Write score records to a file for `leaderboard import`.
+
+    Every record (all versions and repeats, with their uids and per-unit results), or those of the models and
+    benchmarks chosen; the file appears whole or not at all.
+    """
     parent_path, parent_json = parent
     board = Leaderboard(leaderboard_path or parent_path)
     records = records_file.select(board.records(with_units=True), model_patterns, benchmark_patterns)
