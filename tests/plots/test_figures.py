@@ -1,0 +1,100 @@
+"""Figures: each is written as a real PNG at its print size with the series it draws, a path it cannot write is
+refused in one sentence with nothing left behind, and the normalised layer depth is its closed form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from brainbench.comparison.estimate import Estimate
+from brainbench.comparison.table import BenchmarkRow, Comparison, ModelScore
+from brainbench.errors import BrainbenchError
+from brainbench.plots import normalised_depth, plot_comparison, plot_layer_profiles
+from brainbench.plots.style import DPI, PALETTE, TWO_COLUMNS, wrap
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def pixels(path: Path) -> np.ndarray:
+    """The PNG's RGB pixels (0–255), after checking it is a PNG file."""
+    import matplotlib.image
+
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    return np.round(matplotlib.image.imread(path)[..., :3] * 255).astype(int)
+
+
+def has_colour(image: np.ndarray, hex_colour: str) -> bool:
+    """Whether some pixel is ``hex_colour`` (± 2 per channel: PNG stores 8 bits, antialiasing blends edges only)."""
+    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return bool((np.abs(image - rgb).max(axis=-1) <= 2).any())
+
+
+def test_normalised_depth_is_i_over_n_minus_1() -> None:
+    # closed form: numpy's linspace(0, 1, n) is i / (n − 1); one layer is the first (0)
+    for n in (2, 3, 7, 50):
+        assert normalised_depth(n) == pytest.approx(np.linspace(0, 1, n).tolist(), abs=1e-12)
+    assert normalised_depth(1) == [0.0]
+
+
+def test_wrapped_labels_keep_every_character_on_short_lines() -> None:
+    for text in ("Kriegeskorte2008.IT-human-rsa", "timm:resnet18 (random init)", "x" * 40):
+        lines = wrap(text, 16).split("\n")
+        assert len(lines) > 1 and all(len(line.rstrip(".-_:/")) <= 16 for line in lines)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def comparison() -> Comparison:
+    def score(ceiled: float, error: float | None) -> ModelScore:
+        return ModelScore(ceiled=ceiled, error=error, raw=ceiled * 0.8, ceiling=0.8, layer="l", benchmark_version=1,
+                          seed=0, uid="u")
+
+    def estimate(difference: float, p: float) -> Estimate:
+        return Estimate(difference, difference - 0.05, difference + 0.05, p, "paired bootstrap", "units", 2000)
+
+    rows = (
+        BenchmarkRow("Kiani2007.IT-rsa", 2, "IT", "IT", (score(0.5, 0.02), score(0.3, 0.03), score(0.49, None)),
+                     (None, None, None), (None, estimate(-0.2, 0.001), estimate(-0.01, 0.6)), (None, 0.002, 1.0),
+                     (None, True, False), (None, None, None)),
+        BenchmarkRow("Cowley2023.V4-pls", 2, "V4", "V4", (score(0.4, 0.01), None, score(0.41, 0.01)),
+                     (None, "brainbench score b -b Cowley2023.V4-pls", None), (None, None, estimate(0.01, 0.4)),
+                     (None, None, 0.4), (None, None, False), (None, None, None)),
+    )
+    return Comparison(models=("efficientnet_lite0", "timm:resnet18 (random-init)", "b"), rows=rows, summaries=())
+
+
+def test_comparison_figure_draws_each_model_in_its_colour(tmp_path: Path) -> None:
+    image = pixels(plot_comparison(comparison(), tmp_path / "compare.png"))
+    assert image.shape[1] == round(TWO_COLUMNS * DPI)
+    assert [has_colour(image, PALETTE[i]) for i in range(4)] == [True, True, True, False]
+
+
+def test_layer_profiles_figure_draws_each_model_in_its_colour(tmp_path: Path) -> None:
+    def outcome(scores: list[float], committed: int) -> SimpleNamespace:
+        profile = {f"layer{i}": {"raw": s * 0.8, "ceiled": s} for i, s in enumerate(scores)}
+        return SimpleNamespace(profile=profile, layer=f"layer{committed}")
+
+    benchmarks = [SimpleNamespace(id="Kiani2007.IT-rsa"), SimpleNamespace(id="Cowley2023.V4-pls")]
+    profiles = {"tinycnn": [(outcome([0.1, 0.3, 0.2], 1), benchmarks[0]), (outcome([0.2, 0.1, 0.0], 0), benchmarks[1])],
+                "resnet18": [(outcome([0.1, 0.2, 0.25, 0.3, 0.2], 3), benchmarks[0])]}
+    image = pixels(plot_layer_profiles(profiles, tmp_path / "layers.png"))
+    assert image.shape[1] == round(TWO_COLUMNS * DPI)
+    assert [has_colour(image, PALETTE[i]) for i in range(3)] == [True, True, False]
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("missing/figure.png", "the folder {tmp}/missing does not exist"),
+    ("folder", "it is a folder; give a file name"),
+    ("figure.docx", "'.docx' is not a figure format; use one of .eps"),
+])
+def test_a_figure_that_cannot_be_written_is_one_sentence_and_leaves_nothing(tmp_path: Path, name: str,
+                                                                            says: str) -> None:
+    (tmp_path / "folder").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(BrainbenchError) as caught:
+        plot_comparison(comparison(), tmp_path / name)
+    message = str(caught.value)
+    assert message.startswith("Cannot write") and says.format(tmp=tmp_path) in message and "\n" not in message
+    assert sorted(tmp_path.rglob("*")) == before
