@@ -15,6 +15,7 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+from brainbench.comparison.table import BenchmarkRow, Comparison, ModelScore, RegionSummary
 from brainbench.errors import BrainbenchError
 from brainbench.leaderboard.export import LEGEND, UNCEILED_MARK, marks
 from brainbench.leaderboard.identity import ModelEntry
@@ -34,12 +35,23 @@ class Figure:
 
 def ranking_figure(ranking: Sequence[RankedModel]) -> Figure:
     """The ranking drawn by :func:`brainbench.plots.plot_ranking`, as a figure for the page."""
-    from brainbench.plots import plot_ranking  # matplotlib: only when a page is written
+    from brainbench.plots.ranking import plot_ranking  # matplotlib: only when a page is written
 
     with tempfile.TemporaryDirectory(prefix="brainbench-page-") as folder:
         png = plot_ranking(ranking, Path(folder) / "ranking.png").read_bytes()
     return Figure(png, "The ranking: each model's region scores (dots) and average (bar), with 95 % intervals "
                        "(± 1.96 standard errors).")
+
+
+def comparison_figure(comparison: Comparison) -> Figure:
+    """The comparison drawn by :func:`brainbench.plots.plot_comparison`, as a figure for the page."""
+    from brainbench.plots.comparison import plot_comparison  # matplotlib: only when a page is written
+
+    with tempfile.TemporaryDirectory(prefix="brainbench-page-") as folder:
+        png = plot_comparison(comparison, Path(folder) / "comparison.png").read_bytes()
+    return Figure(png, f"Each model against {comparison.models[0]}: per benchmark, each model's ceiled score with its "
+                       "95 % interval; * marks a difference to the first model that is significant after Holm's "
+                       "correction.")
 
 
 @dataclass(frozen=True)
@@ -51,15 +63,17 @@ class _Cell:
 
 def write_board(ranking: Sequence[RankedModel] | Sequence[RegionRanked], records: Sequence[ScoreRecord],
                 path: str | os.PathLike[str], *, figures: Sequence[Figure] = (), benchmarks: bool = False,
-                notes: Sequence[str] = (), source: str = "") -> Path:
+                notes: Sequence[str] = (), source: str = "", comparison: Comparison | None = None) -> Path:
     """Write the page of ``ranking`` to ``path`` atomically (a temporary file beside it, then a rename); return it.
 
     ``records``: the records the rows were ranked from (their provenance fills each entry's section);
     ``benchmarks``: a column per benchmark in the ranking table too (a ranking by region always has them);
-    ``notes``: sentences saying what the selection shows; ``source``: the leaderboard file, named in the header.
+    ``notes``: sentences saying what the selection shows; ``source``: the leaderboard file, named in the header;
+    ``comparison``: a paired comparison of the models (:func:`brainbench.compare`), shown as a table per model.
     BrainbenchError (one sentence) when ``path`` cannot be written; nothing is left behind then.
     """
-    page = render_board(ranking, records, figures=figures, benchmarks=benchmarks, notes=notes, source=source)
+    page = render_board(ranking, records, figures=figures, benchmarks=benchmarks, notes=notes, source=source,
+                        comparison=comparison)
     target = Path(path)
     try:
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.",
@@ -82,7 +96,7 @@ def _reason(exc: OSError) -> str:
 
 def render_board(ranking: Sequence[RankedModel] | Sequence[RegionRanked], records: Sequence[ScoreRecord], *,
                  figures: Sequence[Figure] = (), benchmarks: bool = False, notes: Sequence[str] = (),
-                 source: str = "") -> str:
+                 source: str = "", comparison: Comparison | None = None) -> str:
     """The page's HTML text (see :func:`write_board`); every user-given string is escaped."""
     from brainbench import __version__
 
@@ -112,6 +126,7 @@ def render_board(ranking: Sequence[RankedModel] | Sequence[RegionRanked], record
         "</header>",
         "<main>",
         _ranking_section(ranking, benchmarks),
+        *([_comparison_section(comparison)] if comparison is not None else []),
         *([_figures_section(figures)] if figures else []),
         _models_section(ranking, records),
         "</main>",
@@ -224,6 +239,63 @@ def _score_cell(cell: _Cell, low: float, high: float) -> str:
             f'<span class="err">±{error}</span><span class="bar" aria-hidden="true">{"".join(bar)}</span></td>')
 
 
+def _comparison_section(comparison: Comparison) -> str:
+    """Per model after the first, a table of the benchmarks both have: the two scores, the difference with its 95 %
+    interval, the Holm-adjusted p-value (significant ones marked), how it was tested; then the region summaries."""
+    first = comparison.models[0]
+    parts = ['<section id="comparison">', f"<h2>Compared with {escape(first)}</h2>",
+             "<p>The paired tests resample the units each score aggregates (stimuli, neuroids, subjects, trials), "
+             "the same resamples for both models; where a record lacks them, its folds (“tested on”: units or "
+             f"folds). * marks a difference significant at p ≤ {comparison.alpha:g} after Holm's correction.</p>",
+             *(f"<p>{escape(note)}</p>" for note in comparison.notes)]
+    for index, model in enumerate(comparison.models[1:], start=1):
+        rows = [_comparison_row(row, index) for row in comparison.rows]
+        rows += [_summary_row(summary, index) for summary in comparison.summaries]
+        parts.append(_table(f"comparison-{index}", ("benchmark", first, model, "difference [95 % CI]", "p (Holm)",
+                                                     "tested on"), [r for r in rows if r is not None],
+                            caption=f"{model} − {first}"))
+        methods = [(row.benchmark, estimate.method) for row in comparison.rows
+                   if (estimate := row.estimates[index]) is not None]
+        if methods:
+            parts.append("<details><summary>How each difference was tested</summary><ul>"
+                         + "".join(f"<li>{escape(b)}: {escape(m)}</li>" for b, m in methods) + "</ul></details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _comparison_row(row: BenchmarkRow, index: int) -> tuple[str, ...] | None:
+    """A benchmark's line for model ``index``, or None when neither it nor the first has a score."""
+    first, other = row.scores[0], row.scores[index]
+    if first is None and other is None:
+        return None
+    estimate, p = row.estimates[index], row.p_adjusted[index]
+    missing = next((c for c in (row.missing_commands[0], row.missing_commands[index]) if c), None)
+    if estimate is None:
+        why = row.notes[index] or (f"not scored: {missing}" if missing else "no estimate")
+        return (row.benchmark, _score(first), _score(other), "–", "–", why)
+    mark = " *" if row.significant[index] else ""
+    return (row.benchmark, _score(first), _score(other), _difference(estimate.difference, estimate.ci_low,
+            estimate.ci_high), ("–" if p is None else f"{p:.3g}") + mark, estimate.level)
+
+
+def _summary_row(summary: RegionSummary, index: int) -> tuple[str, ...] | None:
+    estimate = summary.estimates[index]
+    if estimate is None:
+        return None
+    first = summary.first_means[index] if summary.first_means else summary.means[0]
+    return (f"{summary.region} (mean)", _number(first), _number(summary.means[index]),
+            _difference(estimate.difference, estimate.ci_low, estimate.ci_high),
+            f"{estimate.p_value:.3g} (uncorrected)", estimate.level)
+
+
+def _score(score: ModelScore | None) -> str:
+    return "–" if score is None else f"{score.ceiled:.3f} ± {_number(score.error)}"
+
+
+def _difference(value: float, low: float, high: float) -> str:
+    return f"{value:+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
 def _figures_section(figures: Sequence[Figure]) -> str:
     shown = []
     for figure in figures:
@@ -269,7 +341,8 @@ def _models_section(ranking: Sequence[RankedModel] | Sequence[RegionRanked], rec
 
 _SCORE_COLUMNS = ("benchmark", "region", "column", "raw", "ceiling", "ceiled", "error", "layer")
 _PROVENANCE_COLUMNS = ("benchmark", "version", "brainbench", "scored at", "device", "seed", "uid")
-_TEXT_COLUMNS = frozenset({"benchmark", "region", "column", "layer", "brainbench", "scored at", "device", "uid"})
+_TEXT_COLUMNS = frozenset({"benchmark", "region", "column", "layer", "brainbench", "scored at", "device", "uid",
+                           "tested on"})
 _CODE_COLUMNS = frozenset({"layer", "scored at", "uid"})
 
 
@@ -285,7 +358,7 @@ def _records_tables(found: Sequence[ScoreRecord | None], row: RankedModel | Regi
     return _table("scores", _SCORE_COLUMNS, scores) + "\n" + _table("provenance", _PROVENANCE_COLUMNS, provenance)
 
 
-def _table(kind: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _table(kind: str, columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str | None = None) -> str:
     def cell(tag: str, name: str, text: str) -> str:
         shown = f"<code>{escape(text)}</code>" if tag == "td" and name in _CODE_COLUMNS else escape(text)
         return f'<{tag} class="{"text" if name in _TEXT_COLUMNS else "number"}">{shown}</{tag}>'
@@ -293,7 +366,8 @@ def _table(kind: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     head = "".join(cell("th", name, name) for name in columns)
     body = ["<tr>" + "".join(cell("td", name, text) for name, text in zip(columns, values, strict=True)) + "</tr>"
             for values in rows]
-    return "\n".join([f'<div class="scroll"><table class="records {kind}"><caption>{kind.capitalize()}</caption>'
+    title = escape(caption or kind.capitalize())
+    return "\n".join([f'<div class="scroll"><table class="records {kind}"><caption>{title}</caption>'
                       f"<thead><tr>{head}</tr></thead><tbody>",
                       *body, "</tbody></table></div>"])
 

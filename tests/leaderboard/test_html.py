@@ -15,6 +15,8 @@ import pytest
 from board_page_records import BENCHMARKS, HOSTILE_LAYER, HOSTILE_MODEL, SCORES, board_records
 from click.testing import Result
 
+from brainbench.comparison.estimate import Estimate
+from brainbench.comparison.table import BenchmarkRow, Comparison, ModelScore, RegionSummary
 from brainbench.errors import BrainbenchError
 from brainbench.leaderboard import Leaderboard
 from brainbench.leaderboard.html import Figure, render_board, write_board
@@ -225,3 +227,49 @@ def test_a_benchmark_averaged_into_no_column_is_marked_and_the_mark_explained() 
     majaj = resnet[2 + len(REGIONS) + 1 + sorted(BENCHMARKS).index("Majaj2015.IT-pls")]
     assert majaj[1].startswith("0.550±")
     assert any(t.startswith("† shown, not averaged into a column") for t in page.text)
+
+
+def test_a_comparison_is_shown_per_model_with_its_intervals_p_values_and_what_is_missing() -> None:
+    # A comparison made by hand: the page shows what it holds, formatted, and nothing it does not.
+    first, other = "resnet50", HOSTILE_MODEL
+    score = ModelScore(ceiled=0.55, error=0.02, raw=0.44, ceiling=0.8, layer="l4", benchmark_version=2, seed=0,
+                       uid="u1")
+    better = ModelScore(ceiled=0.65, error=0.02, raw=0.52, ceiling=0.8, layer="l4", benchmark_version=2, seed=0,
+                        uid="u2")
+    estimate = Estimate(difference=0.1, ci_low=0.05, ci_high=0.15, p_value=0.004, method="paired bootstrap <units>",
+                        level="units", n_resamples=2000)
+    rows = (
+        BenchmarkRow("Majaj2015.IT-pls", 2, "IT", "IT", (score, better), (None, None), (None, estimate),
+                     (None, 0.012), (None, True), (None, None)),
+        BenchmarkRow("Majaj2015.V4-pls", 2, "V4", "V4", (score, None), (None, "brainbench score X -b Majaj2015.V4-pls"),
+                     (None, None), (None, None), (None, None), (None, None)),
+    )
+    summary = RegionSummary("IT", (0.55, 0.65), (("Majaj2015.IT-pls",), ("Majaj2015.IT-pls",)), (None, estimate),
+                            (0.55, 0.55))
+    comparison = Comparison(models=(first, other), rows=rows, summaries=(summary,), notes=("A note <b>.",))
+    ranking, latest, _ = board()
+    page = Page(render_board(ranking, latest, comparison=comparison))
+    shown = page.text
+    assert f"{other} − {first}" in shown  # the table's caption, as text
+    assert "+0.100 [+0.050, +0.150]" in shown and "0.012 *" in shown  # Holm-adjusted p, significant
+    assert "0.550 ± 0.020" in shown and "0.650 ± 0.020" in shown
+    assert "not scored: brainbench score X -b Majaj2015.V4-pls" in shown  # a missing score says how to get it
+    assert "0.004 (uncorrected)" in shown  # the region summary's p is not corrected, and says so
+    assert "A note <b>." in shown and "Majaj2015.IT-pls: paired bootstrap <units>" in shown
+    assert not [tag for tag, _ in page.elements if tag == "b"]
+
+
+def test_leaderboard_html_compare_puts_every_shown_entry_against_the_first(cli: Callable[..., Result],
+                                                                          tmp_path: Path) -> None:
+    board_file = tmp_path / "scores.sqlite"
+    Leaderboard(board_file).append(board_records())
+    result = cli("leaderboard", "--leaderboard", board_file, "--html", tmp_path / "board.html", "--compare",
+                 "-m", "resnet50*", "-m", "tinycnn")
+    assert result.exit_code == 0, result.output
+    page = Page((tmp_path / "board.html").read_text(encoding="utf-8"))
+    assert "Compared with resnet50" in page.text
+    assert "tinycnn − resnet50" in page.text and "resnet50 (random-init) − resnet50" in page.text
+    assert len([attrs for tag, attrs in page.elements if tag == "img"]) == 2  # the ranking's and the comparison's
+
+    alone = cli("leaderboard", "--leaderboard", board_file, "--compare")
+    assert alone.exit_code == 2 and "give --html too" in alone.output
