@@ -93,7 +93,7 @@ def read(path: str | Path) -> list[ScoreRecord]:
     """
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM an editor added is no record
     except (OSError, UnicodeDecodeError) as exc:
         raise BrainbenchError(f"Cannot read {path} ({exc}); check the path.") from exc
     records: list[ScoreRecord] = []

@@ -197,3 +197,15 @@ def test_a_file_that_is_not_records_and_an_empty_one_are_refused(cli, tmp_path: 
     assert result.stderr == f"error: {tmp_path / 'empty.jsonl'} holds no score records; pass a file of " \
                             "`leaderboard export --records`.\n"
     assert not (tmp_path / "b.sqlite").exists()
+
+
+def test_a_file_saved_with_a_byte_order_mark_and_crlf_line_ends_is_read(cli, tmp_path: Path) -> None:
+    """An editor on Windows may add both; the records are the same."""
+    original = board_with_records(tmp_path / "a.sqlite")
+    cli("leaderboard", "export", "--records", tmp_path / "r.jsonl", "--leaderboard", tmp_path / "a.sqlite")
+    text = (tmp_path / "r.jsonl").read_text()
+    (tmp_path / "w.jsonl").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    result = cli("leaderboard", "import", tmp_path / "w.jsonl", "--leaderboard", tmp_path / "b.sqlite")
+    assert result.exit_code == 0, result.stderr
+    same_records(Leaderboard(tmp_path / "b.sqlite").records(with_units=True), original)
+
