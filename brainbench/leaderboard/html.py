@@ -83,11 +83,18 @@ def write_board(ranking: Sequence[RankedModel] | Sequence[RegionRanked], records
     except OSError as exc:
         raise BrainbenchError(f"Cannot write the leaderboard page {target}: {_reason(exc)}.") from None
     try:
+        os.chmod(part, 0o666 & ~_umask())  # as any new file (the temporary one is private): a page is for sharing
         os.replace(part, target)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise BrainbenchError(f"Cannot write the leaderboard page {target}: {_reason(exc)}.") from None
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the mask means setting it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def _reason(exc: OSError) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import stat
 import struct
 import zlib
 from collections.abc import Callable
@@ -273,3 +275,18 @@ def test_leaderboard_html_compare_puts_every_shown_entry_against_the_first(cli: 
 
     alone = cli("leaderboard", "--leaderboard", board_file, "--compare")
     assert alone.exit_code == 2 and "give --html too" in alone.output
+
+
+def test_the_page_is_readable_as_any_new_file_is(tmp_path: Path) -> None:
+    # A page is for sharing: its mode is that of a new file under the process's umask (0o666 & ~umask), not the
+    # private 0o600 of the temporary file it was written through.
+    ranking, latest, _ = board()
+    previous = os.umask(0o022)
+    try:
+        page = write_board(ranking, latest, tmp_path / "board.html")
+        assert stat.S_IMODE(page.stat().st_mode) == 0o644
+        os.umask(0o077)
+        private = write_board(ranking, latest, tmp_path / "private.html")
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
