@@ -20,6 +20,7 @@ from brainbench.data.assemblies import Dataset
 from brainbench.data.stimuli import StimulusSet
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.behavior import (
+    I2nResult,
     TwoAfcTrials,
     human_error_consistency_ceiling,
     i2n,
@@ -137,7 +138,10 @@ def run_shape_bias(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs, mode
     texture_accuracy = float(np.mean(decisions[conflicting] == meta["texture"].to_numpy()[conflicting]))
     return dict(
         raw=raw, ceiling=None, ceiled=ceil(raw, None, "none"), error=standard_error(unit_scores), layer=None,
+        units=shape_bias_units(stimuli.stimulus_ids, decisions, meta["shape"].to_numpy(), meta["texture"].to_numpy(),
+                               trials["subject"].values, [str(s) for s in trials["stimulus_id"].values], responses),
         details={
+            "unit_test": "shape_bias",
             "model_shape_bias": model["shape_bias"], "human_shape_bias": human["shape_bias"],
             "model": dict(model), "human": dict(human), "human_shape_bias_per_observer": per_observer,
             "model_shape_accuracy": shape_accuracy,
@@ -154,6 +158,33 @@ def run_shape_bias(spec: BenchmarkSpec, dataset: Dataset, outputs: Outputs, mode
                 "shape bias")),
         },
     )
+
+
+def shape_bias_units(stimulus_ids: list[str], decisions: np.ndarray, shapes: np.ndarray, textures: np.ndarray,
+                     subjects: np.ndarray, trial_stimuli: list[str], responses: np.ndarray) -> dict[str, np.ndarray]:
+    """What a paired image (and observer) bootstrap of the shape bias needs, over the cue-conflict images only.
+
+    decisions, shapes, textures: per stimulus of ``stimulus_ids``; subjects, trial_stimuli, responses: per human
+    trial. Returns ``stimulus_ids`` (n,) of the cue-conflict images; ``model_shape``, ``model_texture`` (n,) bool: the
+    model decided the image's shape / texture class; ``human_shape``, ``human_texture`` (n_observers, n) int16: each
+    observer's shape / texture decisions on each image (observers sorted).
+    """
+    conflict = shapes != textures
+    ids = [s for s, keep in zip(stimulus_ids, conflict, strict=True) if keep]
+    column = {s: i for i, s in enumerate(ids)}
+    shape_of = dict(zip(stimulus_ids, shapes, strict=True))
+    texture_of = dict(zip(stimulus_ids, textures, strict=True))
+    observers = sorted(set(subjects.tolist()))
+    row = {s: i for i, s in enumerate(observers)}
+    human_shape = np.zeros((len(observers), len(ids)), dtype=np.int16)
+    human_texture = np.zeros_like(human_shape)
+    for subject, stimulus, response in zip(subjects, trial_stimuli, responses, strict=True):
+        if stimulus in column:
+            human_shape[row[subject], column[stimulus]] += response == shape_of[stimulus]
+            human_texture[row[subject], column[stimulus]] += response == texture_of[stimulus]
+    return {"stimulus_ids": np.asarray(ids), "model_shape": (decisions == shapes)[conflict],
+            "model_texture": (decisions == textures)[conflict], "human_shape": human_shape,
+            "human_texture": human_texture}
 
 
 def _observer_shape_biases(subjects: np.ndarray, responses: np.ndarray, shapes: np.ndarray,
@@ -185,7 +216,11 @@ def run_error_consistency(spec: BenchmarkSpec, dataset: Dataset, outputs: Output
     return dict(
         raw=raw, ceiling=ceiling, ceiled=ceiled, error=standard_error(ceil(per_observer, ceiling, "ratio", **about)),
         layer=None,
+        # What a paired image (and observer) bootstrap needs: who was right on which image.
+        units={"stimulus_ids": np.asarray(stimuli.stimulus_ids), "model_correct": model_correct,
+               "observers_correct": correct},
         details={
+            "unit_test": "error_consistency",
             "model_accuracy": float(model_correct.mean()),
             "human_accuracy": float(correct.mean()),
             "human_accuracy_per_observer": dict(zip(observers, correct.mean(axis=1).tolist(), strict=True)),
@@ -201,6 +236,18 @@ def run_error_consistency(spec: BenchmarkSpec, dataset: Dataset, outputs: Output
             "raw_error": about["raw_error"],
         },
     )
+
+
+def i2n_units(result: I2nResult) -> dict[str, np.ndarray]:
+    """What a paired image bootstrap of i2n needs: ``stimulus_ids`` (n_images,), ``objects`` (n_objects,),
+    ``model_dprime`` (n_images, n_objects) and ``human_dprime`` (n_splits, n_images, n_objects) half 0's, float32
+    (d′ is clipped to ±5; ~7 significant digits are far finer than its trial noise), and ``split_ceiling``
+    (n_splits,)."""
+    if result.model_dprime is None or result.human_dprimes is None:
+        raise ValueError("the i2n result holds no d′ patterns")
+    return {"stimulus_ids": np.asarray(result.images).astype(str), "objects": np.asarray(result.objects).astype(str),
+            "model_dprime": result.model_dprime.astype(np.float32),
+            "human_dprime": result.human_dprimes.astype(np.float32), "split_ceiling": result.split_ceiling}
 
 
 def run_i2n(spec: BenchmarkSpec, dataset: Dataset, activations: Callable[[StimulusSet, float], dict],
@@ -222,7 +269,9 @@ def run_i2n(spec: BenchmarkSpec, dataset: Dataset, activations: Callable[[Stimul
     ), scored=f"Benchmark {spec.id}", data=f"dataset {dataset.manifest.name} ({spec.assembly})")
     return dict(
         raw=result.raw, ceiling=result.ceiling, ceiled=result.ceiled, error=result.error, layer=readout_layer,
+        units=i2n_units(result),
         details={
+            "unit_test": "i2n",
             "readout": f"multinomial logistic regression on standardised {readout_layer} features, cross-fitted over "
                        f"{n_folds} image folds stratified by object (seed {seed})",
             "split_raw": result.split_raw.tolist(), "split_ceiling": result.split_ceiling.tolist(),

@@ -320,6 +320,8 @@ class I2nResult:
     split_cells: np.ndarray
     images: np.ndarray
     objects: np.ndarray
+    model_dprime: np.ndarray | None = None  # (n_images, n_objects) the model's i2n d′ pattern (NaN at d = t)
+    human_dprimes: np.ndarray | None = None  # (n_splits, n_images, n_objects) human half 0's d′ pattern per split
 
 
 @dataclass(frozen=True)
@@ -427,9 +429,10 @@ def i2n(
     model = i2n_dprimes(model_false_alarm_rates(p[np.ix_(rows, cols)], coded.image_objects), coded.image_objects,
                         cap=cap)
 
-    raw, ceiling, cells = [], [], []
+    raw, ceiling, cells, halves_0 = [], [], [], []
     for s, (human_0, split_ceiling) in enumerate(_split_ceilings(coded, n_splits, seed, cap)):
         r, n = _pearson_on(model, human_0, f"The model (against human half 0 of split {s})")
+        halves_0.append(human_0)
         raw.append(r)
         cells.append(n)
         ceiling.append(split_ceiling)
@@ -445,7 +448,7 @@ def i2n(
         brainscore_raw_error=float(raw_a.std()), brainscore_ceiling_error=float(ceiling_a.std()),
         brainscore_ceiled_error=float(ceiled.std()),
         split_raw=raw_a, split_ceiling=ceiling_a, split_ceiled=ceiled, split_cells=np.array(cells),
-        images=coded.images, objects=coded.objects,
+        images=coded.images, objects=coded.objects, model_dprime=model, human_dprimes=np.stack(halves_0),
     )
 
 
