@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,7 +127,8 @@ def sweep(ctx: click.Context, sweep_file: str | None, models: tuple[str, ...], b
     Example: brainbench sweep -m efficientnet_lite0 -m 'timm:resnet18 --random-init' -b 'Kiani2007.*' --jobs 2
     """
     from brainbench.leaderboard import Leaderboard
-    from brainbench.sweep.executors import LocalSettings, SlurmSettings, settings_from_dict, settings_to_dict
+    from brainbench.sweep import api
+    from brainbench.sweep.executors import LocalSettings, SlurmSettings
     from brainbench.sweep.folder import SweepFolder, default_folder
     from brainbench.sweep.job import DataSettings
     from brainbench.sweep.plan import make_plan
@@ -139,63 +141,63 @@ def sweep(ctx: click.Context, sweep_file: str | None, models: tuple[str, ...], b
             flags = ", ".join(p.opts[0] if p.opts else p.name for p in ctx.command.params if p.name in given)
             raise BrainbenchError(f"--resume continues a sweep with the models, benchmarks, executor and leaderboard "
                                   f"it started with; drop {flags}.")
-        job_folder = SweepFolder(Path(resume))
-        planned, board_path, data, saved = job_folder.read_plan()
-        settings = settings_from_dict(saved)
-        board = Leaderboard(board_path)
-        board.check_writable()
-        _run(job_folder, planned, settings, data, board, as_json)
+        board_path = SweepFolder(Path(resume)).read_plan()[1]  # not a job folder: one sentence, before anything
+        if not as_json:
+            _announce(Path(resume))
+        _run(lambda on_change: api.resume(resume, on_change), Path(resume), board_path, as_json)
         return
 
     file = read_sweep_file(sweep_file) if sweep_file else None
     requests = model_requests(models, file)
     patterns = list(dict.fromkeys([*(file.benchmarks if file else ()), *benchmarks]))
-    board = Leaderboard(leaderboard_path)
-    board.check() if dry_run else board.check_writable()
-    plan = make_plan(requests, patterns, None if force else board, definitions)
-    if as_json and dry_run:
-        render.print_json(_plan_json(plan))
-        return
-    if dry_run or not as_json:
-        _print_plan(plan, dry_run)
-    if dry_run or not plan.jobs:
+    if dry_run:
+        board = Leaderboard(leaderboard_path)
+        board.check()
+        plan = make_plan(requests, patterns, None if force else board, definitions)
+        render.print_json(_plan_json(plan)) if as_json else _print_plan(plan, dry_run=True)
         return
     if executor == "local":
-        machine = _machine_gpus() if _gpus(gpus) is None else _gpus(gpus)
-        settings: Settings = LocalSettings(jobs or max(1, len(machine or ())), tuple(machine or ()),
+        chosen = _gpus(gpus)
+        machine = _machine_gpus() if chosen is None else chosen
+        settings: Settings = LocalSettings(jobs or max(1, len(machine)), machine,
                                            **({"timeout_min": time_limit} if time_limit else {}))
     else:
         settings = SlurmSettings(partition, time_limit or 60, gpus_per_job, cpus_per_job, mem,
                                  _slurm_options(slurm_options), jobs)
-    from brainbench import paths
-
     data = DataSettings(tuple(str(Path(m).resolve()) for m in data_mirrors), not offline,
                         tuple(str(Path(d).resolve()) for d in definitions))
-    paths.mirror_dirs(list(data.data_mirrors))  # a mirror given that is not a folder: refused before any job
-    job_folder = SweepFolder(Path(folder).expanduser() if folder else default_folder())
-    job_folder.create(plan.jobs, board.path, data, settings_to_dict(settings))
-    _run(job_folder, plan.jobs, settings, data, board, as_json)
+    job_folder = Path(folder).expanduser() if folder else default_folder()
+
+    def on_plan(plan: Plan) -> None:
+        if not as_json:
+            _print_plan(plan, dry_run=False)
+            if plan.jobs:
+                _announce(job_folder)
+
+    _run(lambda on_change: api.sweep(requests, patterns, executor=settings, folder=job_folder,
+                                     leaderboard=leaderboard_path, force=force, data=data, on_plan=on_plan,
+                                     on_change=on_change), job_folder, Leaderboard(leaderboard_path).path, as_json)
 
 
-def _run(job_folder: Any, planned: Any, settings: Settings, data: Any, board: Any, as_json: bool) -> None:
-    """Run the jobs with live progress, print the summary, and end with an error when any job failed."""
-    from brainbench.sweep.executors import Executor
-    from brainbench.sweep.run import run_sweep
+def _announce(folder: Path) -> None:
+    render.stderr.print(f"job folder {folder} (continue a stopped sweep with `brainbench sweep --resume {folder}`)",
+                        markup=False, highlight=False)
 
-    if not as_json:
-        render.stderr.print(f"job folder {job_folder.path} (continue a stopped sweep with "
-                            f"`brainbench sweep --resume {job_folder.path}`)", markup=False, highlight=False)
-    executor = Executor(settings, job_folder.jobs, data)
+
+def _run(start: Callable[[Callable[[list[JobStatus]], None]], list[JobStatus]], folder: Path, board: Path,
+         as_json: bool) -> None:
+    """Run the sweep ``start`` begins with live progress, print the summary, and end with an error when any job
+    failed."""
     try:
-        with _Progress(len(planned), enabled=not as_json) as progress:
-            statuses = run_sweep(job_folder, planned, executor, board, on_change=progress.update)
+        with _Progress(enabled=not as_json) as progress:
+            statuses = start(progress.update)
     except KeyboardInterrupt:
         raise BrainbenchError(f"Interrupted; the records of the jobs that had finished are saved: continue with "
-                              f"`brainbench sweep --resume {job_folder.path}`.") from None
+                              f"`brainbench sweep --resume {folder}`.") from None
     if as_json:
         render.print_json([_status_json(s) for s in statuses])
-    else:
-        _print_summary(statuses, board.path, job_folder.path)
+    elif statuses:
+        _print_summary(statuses, board, folder)
     failed = [s for s in statuses if s.state == "failed"]
     if failed:
         named = ", ".join(str(s.job.index) for s in failed)
@@ -208,8 +210,8 @@ class _Progress:
     """Live counts of queued / running / done / failed jobs on stderr: a rich bar on a terminal; otherwise one plain
     line as each job ends (``enabled=False``: nothing)."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
         self.terminal = enabled and render.stderr.is_terminal
         self._ended: set[int] = set()
         self._bar: Any = None
@@ -220,12 +222,10 @@ class _Progress:
 
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=render.stderr)
-            self._bar.start()
-            self._task = self._bar.add_task("jobs", total=self.total)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
+        if self._bar is not None and self._bar.live.is_started:
             self._bar.stop()
 
     def update(self, statuses: list[JobStatus]) -> None:
@@ -233,6 +233,9 @@ class _Progress:
             return
         counts = {state: sum(s.state == state for s in statuses) for state in ("queued", "running", "done", "failed")}
         if self._bar is not None:
+            if not self._bar.live.is_started:  # started with the first job: an empty bar would print a blank line
+                self._bar.start()
+                self._task = self._bar.add_task("jobs", total=len(statuses))
             text = " · ".join(f"{n} {state}" for state, n in counts.items())
             self._bar.update(self._task, completed=counts["done"] + counts["failed"], description=f"jobs: {text}")
         for status in statuses:
