@@ -1,4 +1,5 @@
-"""A comparison of models as a figure: per region a panel, each benchmark's ceiled score ± 95 % interval per model."""
+"""A comparison of models as a figure: per region a panel of each benchmark's ceiled score per model, and under it
+each model's difference to the first with the paired test's interval and significance."""
 
 from __future__ import annotations
 
@@ -10,59 +11,81 @@ from brainbench.plots import style
 SIGNIFICANT = "*"
 
 
+def comparison_width(n_benchmarks: int) -> float:
+    """The figure's width in inches for ``n_benchmarks``: 1.3 in each plus 1.2 for the axis, from one column
+    (3.5 in) to two (7 in)."""
+    return min(style.TWO_COLUMNS, max(style.ONE_COLUMN, 1.2 + 1.3 * n_benchmarks))
+
+
 def plot_comparison(comparison: Comparison, path: str | Path) -> Path:
-    """Per region (as the benchmarks record it) a panel; in it, per benchmark, each model's ceiled score as a dot with
-    its 95 % normal interval (± 1.96 × the record's error; no bar where the record has none), a colour and marker per
-    model the same in every panel. A '*' over a model's dot: its difference to the first model is significant
-    (Holm-adjusted p ≤ the comparison's alpha); 'n/a' where a model has no score. Size: two columns (7 in) wide;
-    panels share the score axis and are as wide as their number of benchmarks.
+    """A column of panels per region (as the benchmarks record it), benchmarks along x, a colour and marker per model
+    the same in every panel; written to ``path``.
+
+    Top: each model's ceiled score with ± 1.96 × its record's error (no bar where the record has none); 'n/a' where a
+    model has no score. Bottom: each other model's difference to the first (other − first) with the paired test's
+    95 % interval; '*' where it is significant (Holm-adjusted p ≤ the comparison's alpha). Size: 4.6 in high,
+    :func:`comparison_width` wide.
     """
     regions: dict[str, list[BenchmarkRow]] = {}
     for row in comparison.rows:
         regions.setdefault(row.region, []).append(row)
     models = comparison.models
-    offsets = style.spread(len(models), span=0.6)
-    label_width = 12 if sum(len(rows) for rows in regions.values()) > 6 else 18
+    offsets = style.spread(len(models), span=0.5)
+    width = comparison_width(len(comparison.rows))
     with style.pyplot() as plt:
         fig, axes = plt.subplots(
-            1, max(1, len(regions)), figsize=(style.TWO_COLUMNS, 3.4), sharey=True, squeeze=False,
-            gridspec_kw={"width_ratios": [len(rows) for rows in regions.values()] or [1]}, constrained_layout=True,
+            2, max(1, len(regions)), figsize=(width, 4.6), sharey="row", sharex="col", squeeze=False,
+            gridspec_kw={"width_ratios": [len(rows) for rows in regions.values()] or [1], "height_ratios": [3, 2]},
+            constrained_layout=True,
         )
-        axes = axes[0]
-        marks: list[tuple[object, float, float]] = []  # (axes, x, top of the interval) of each significant dot
-        for ax, (region, rows) in zip(axes, regions.items(), strict=False):
-            for m in range(len(models)):
-                for b, row in enumerate(rows):
-                    score = row.scores[m]
+        missing, stars = [], []
+        for (top, bottom), (region, rows) in zip(axes.T, regions.items(), strict=False):
+            for b, row in enumerate(rows):
+                for m, score in enumerate(row.scores):
                     x = b + offsets[m]
                     if score is None:
-                        marks.append((ax, x, None))
+                        missing.append((top, x))
                         continue
                     half = 0.0 if score.error is None else style.Z95 * score.error
-                    ax.errorbar([x], [score.ceiled], yerr=[half], linestyle="none", marker=style.marker(m),
-                                markersize=4.5, color=style.colour(m), elinewidth=0.9, capsize=2)
+                    top.errorbar([x], [score.ceiled], yerr=[half], linestyle="none", marker=style.marker(m),
+                                 markersize=4.5, color=style.colour(m), elinewidth=0.9, capsize=2)
+                    estimate = row.estimates[m]
+                    if estimate is None:
+                        continue
+                    d = estimate.difference
+                    bottom.errorbar([x], [d], yerr=[[d - estimate.ci_low], [estimate.ci_high - d]],
+                                    linestyle="none", marker=style.marker(m), markersize=4.5, color=style.colour(m),
+                                    elinewidth=0.9, capsize=2)
                     if row.significant[m]:
-                        marks.append((ax, x, score.ceiled + half))
-            ax.set_xticks(range(len(rows)), [style.wrap(row.benchmark, label_width) for row in rows])
-            ax.set_xlim(-0.6, len(rows) - 0.4)
-            ax.set_title(region)
-            ax.axhline(0, color="0.8", linewidth=0.6, zorder=0)
-            ax.grid(axis="y", color="0.92", linewidth=0.6)
-        axes[0].set_ylabel("ceiled score (dot; line: 95 % interval)")
-        low, high = axes[0].get_ylim()
-        pad = 0.04 * (high - low)
-        for ax, x, top in marks:
-            if top is None:
-                ax.text(x, low + pad, "n/a", ha="center", va="bottom", fontsize=6, color="0.4", rotation=90)
-            else:
-                ax.text(x, top + 0.3 * pad, SIGNIFICANT, ha="center", va="bottom", fontsize=9, fontweight="bold")
-        axes[0].set_ylim(low, high + 2 * pad)
+                        stars.append((bottom, x, estimate.ci_high))
+            top.set_title(region)
+            bottom.set_xticks(range(len(rows)), [style.benchmark_label(row.benchmark) for row in rows])
+            bottom.set_xlim(-0.6, len(rows) - 0.4)
+            for ax in (top, bottom):
+                ax.axhline(0, color="0.55" if ax is bottom else "0.8", linewidth=0.7, zorder=0)
+                ax.grid(axis="y", color="0.92", linewidth=0.6)
+        axes[0][0].set_ylabel("ceiled score\n(line: 95 % interval, ± 1.96 × error)")
+        axes[1][0].set_ylabel(style.wrap(f"difference to {models[0]}", 28) + "\n(line: paired test's 95 % CI)")
+        _annotate(axes[0][0], missing, "n/a", above=False)
+        _annotate(axes[1][0], stars, SIGNIFICANT, above=True)
         handles = [plt.Line2D([], [], linestyle="none", marker=style.marker(m), markersize=4.5, color=style.colour(m),
                               label=style.wrap(label, 40)) for m, label in enumerate(models)]
-        reference = models[0]
-        note = (f"{SIGNIFICANT} differs from {reference} (Holm-adjusted p ≤ {comparison.alpha:g} over the "
+        note = (f"{SIGNIFICANT}: differs from {models[0]} (Holm-adjusted p ≤ {comparison.alpha:g} over "
                 f"{len(comparison.rows)} benchmarks); n/a: not scored")
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(models)), frameon=False,
-                   title=style.wrap(note, 120))
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(models), 3 if width > 5 else 1),
+                   frameon=False, title=style.wrap(note, round(20 * width)))
         return style.save(fig, path)
 
+
+def _annotate(first: object, marks: list[tuple], text: str, above: bool) -> None:
+    """Write ``text`` at each mark (axes, x[, y]): above y, or at the bottom of the axes when ``above`` is False;
+    the row's shared y-limits are widened (from its first axes) to keep the marks inside."""
+    low, high = first.get_ylim()
+    pad = 0.05 * (high - low)
+    for ax, x, *y in marks:
+        if above:
+            ax.text(x, y[0] + 0.2 * pad, text, ha="center", va="bottom", fontsize=9, fontweight="bold")
+        else:
+            ax.text(x, low + pad, text, ha="center", va="bottom", fontsize=6, color="0.4", rotation=90)
+    if above and marks:
+        first.set_ylim(low, max(high, max(y for _, _, y in marks) + 3 * pad))

@@ -61,6 +61,12 @@ def wrap(text: str, width: int = 16) -> str:
     return "\n".join(line.strip() for line in lines if line.strip())
 
 
+def benchmark_label(benchmark: str, width: int = 16) -> str:
+    """A benchmark id as a tick label: its dataset on the first line, the rest (region-metric) wrapped under it."""
+    dataset, dot, rest = benchmark.partition(".")
+    return wrap(dataset, width) + (f".\n{wrap(rest, width)}" if dot else "")
+
+
 def spread(n: int, span: float) -> list[float]:
     """``n`` offsets spread evenly over ``span`` around 0 (so that the dots of one group do not cover each other)."""
     if n == 1:

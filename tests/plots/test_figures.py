@@ -67,7 +67,7 @@ def comparison() -> Comparison:
 
 def test_comparison_figure_draws_each_model_in_its_colour(tmp_path: Path) -> None:
     image = pixels(plot_comparison(comparison(), tmp_path / "compare.png"))
-    assert image.shape[1] == round(TWO_COLUMNS * DPI)
+    assert image.shape[:2] == (round(4.6 * DPI), round((1.2 + 2 * 1.3) * DPI))  # 1.3 in per benchmark + 1.2
     assert [has_colour(image, PALETTE[i]) for i in range(4)] == [True, True, True, False]
 
 
