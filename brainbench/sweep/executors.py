@@ -17,7 +17,7 @@ from typing import Any
 import submitit
 
 from brainbench.errors import BrainbenchError
-from brainbench.sweep.job import DataSettings, JobResult, run_job
+from brainbench.sweep.job import DataSettings, JobResult, run_job, split_threads
 from brainbench.sweep.plan import Job
 
 NO_LIMIT_MIN = 60 * 24 * 365  # a local job's time limit when none is given: none in practice
@@ -180,7 +180,8 @@ class Executor:
             return []
         if isinstance(self.settings, SlurmSettings):
             try:
-                submitted = self._submitit.map_array(run_job, list(jobs), [self.data] * len(jobs))
+                submitted = self._submitit.map_array(run_job, list(jobs), [self.data] * len(jobs),
+                                                     [None] * len(jobs))
             except Exception as exc:  # sbatch missing or refusing (partition, limits): its own words
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise BrainbenchError(f"Slurm refused the sweep's jobs ({first}); check --partition, --time, "
@@ -193,7 +194,8 @@ class Executor:
                 self._placed = [(gpu, handle) for gpu, handle in self._placed if not handle.ended()]
                 gpu = min(gpus, key=lambda g: sum(placed == g for placed, _ in self._placed))
                 self._submitit.update_parameters(gpus_per_node=1, visible_gpus=[gpu])
-            handle = Handle(self._submitit.submit(run_job, job, self.data))
+            threads = None if gpus else split_threads(self.settings.jobs)
+            handle = Handle(self._submitit.submit(run_job, job, self.data, threads))
             if gpus:
                 self._placed.append((gpu, handle))
             handles.append(handle)

@@ -3,6 +3,7 @@ returning its records instead of writing them — the submitting process is the 
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import time
@@ -23,6 +24,15 @@ class DataSettings:
     definitions: tuple[str, ...] = ()
 
 
+def split_threads(jobs: int) -> int | None:
+    """torch threads for each of ``jobs`` CPU jobs running at once on this machine: its usable CPUs shared out (at
+    least 1); None for a single job, which measures what other processes leave free when it starts
+    (:func:`brainbench.threads.configure`). Jobs started together would each measure all CPUs free."""
+    from brainbench.threads import available_cpus
+
+    return max(1, available_cpus() // jobs) if jobs > 1 else None
+
+
 @dataclass
 class JobResult:
     """What a job returns: the records it scored (``units`` included, NumPy arrays), each benchmark that failed with
@@ -41,15 +51,19 @@ def _reason(exc: Exception) -> str:
     return f"unexpected {type(exc).__name__}: {first}"
 
 
-def run_job(job: Job, data: DataSettings) -> JobResult:
+def run_job(job: Job, data: DataSettings, threads: int | None = None) -> JobResult:
     """Score ``job``'s model on its benchmarks without saving; any failure is returned, per benchmark, never raised.
 
-    Progress and any traceback go to stderr: the job's log file.
+    ``threads``: torch's CPU threads (None: chosen as ``brainbench score`` chooses them, unless BRAINBENCH_THREADS
+    or OMP_NUM_THREADS say). Progress and any traceback go to stderr: the job's log file.
     """
     from brainbench.benchmarks.scoring import ScoringFailures, score
     from brainbench.cli.render import progress_bars
+    from brainbench.threads import configure
 
     start = time.perf_counter()
+    chosen_by_user = any(os.environ.get(name) for name in ("BRAINBENCH_THREADS", "OMP_NUM_THREADS"))
+    configure(None if chosen_by_user else threads)
     request = job.model
     print(f"brainbench sweep job {job.index}: {request.label} on {', '.join(job.benchmarks)}", file=sys.stderr)
     result = JobResult(host=socket.gethostname())

@@ -17,6 +17,7 @@ import torch
 
 from brainbench.benchmarks.scoring import score
 from brainbench.leaderboard import Leaderboard
+from brainbench.threads import available_cpus
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "my_plugin.py"
@@ -44,6 +45,9 @@ def test_sweep_scores_skips_what_is_done_and_force_redoes_it(cli, home, mirror, 
     assert [job["status"] for job in json.loads(first.stdout)] == ["done", "done"]
     records = Leaderboard(board).records(with_units=True)
     assert sorted(r.seed for r in records) == [0, 1] and {r.benchmark for r in records} == {BENCHMARK}
+    if not any(os.environ.get(name) for name in ("BRAINBENCH_THREADS", "OMP_NUM_THREADS")):
+        # Two CPU jobs at once share this machine's CPUs instead of each taking all of them.
+        assert {r.details["torch_threads"] for r in records} == {max(1, available_cpus() // 2)}
 
     # The jobs' records are those of the same score() a user calls, run here in this process: same weights, layer,
     # and scores up to float32 summation order (other thread counts in the workers: 1e-6 of a score in 0..1).
