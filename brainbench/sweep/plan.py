@@ -89,7 +89,8 @@ def make_plan(models: Sequence[ModelRequest], patterns: Sequence[str], board: Le
     A (model, benchmark) is done when ``board`` holds a record of the benchmark's current version, of the same seed
     and of the same model key; ``board=None`` (``--force``) redoes everything. The key needs the model's weights
     digest, so a model is built (on the CPU, by ``key_of``) only when some record of its id, random-init and seed at
-    the benchmark's current version is there to compare with: a first sweep builds none.
+    the benchmark's current version is there to compare with: a first sweep builds none. A model that cannot be built
+    here is planned in full: its job fails with the reason, without stopping the other jobs.
     """
     if not models:
         raise BrainbenchError("A sweep needs at least one model: -m MODEL or [[models]] in a sweep file.")
@@ -101,11 +102,15 @@ def make_plan(models: Sequence[ModelRequest], patterns: Sequence[str], board: Le
     for request in models:
         stored = _stored(board, request)
         key: ModelEntry | None = None
+        unbuildable = False
         to_do: dict[str, list[str]] = {}
         for spec in specs:
             candidates = [r for r in stored if r.benchmark == spec.id and r.benchmark_version == spec.version]
-            if candidates and key is None:
-                key = key_of(request)
+            if candidates and key is None and not unbuildable:
+                try:
+                    key = key_of(request)
+                except BrainbenchError:  # not done, then: its job meets the same error and reports it
+                    unbuildable = True
             done = next((r for r in reversed(candidates) if ModelEntry.of(r) == key), None)
             if done is not None:
                 skipped.append(Skipped(request, spec.id, done.id, spec.version))
