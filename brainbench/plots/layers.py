@@ -45,7 +45,7 @@ def plot_layer_profile(
         ax.set_xlabel("candidate layer (input → output)")
         ax.set_ylabel("score (unitless)")
         ax.set_title(title)
-        fig.legend(loc="outside upper center", ncols=min(3, len(series) + 1), frameon=False)
+        fig.legend(loc="outside lower center", ncols=min(3, len(series) + 1), frameon=False)
         return style.save(fig, path)
 
 
@@ -77,7 +77,8 @@ def plot_layer_profiles(profiles: Mapping[str, Sequence[tuple[Outcome, Benchmark
                 if outcome.layer in layers:
                     at = layers.index(outcome.layer)
                     ax.plot([depth[at]], [scores[at]], linestyle="none", marker=style.marker(m), markersize=8,
-                            color=style.colour(m), markeredgecolor="black", markeredgewidth=1.0, zorder=3)
+                            color=style.colour(m), markeredgecolor="black", markeredgewidth=1.0, zorder=3,
+                            clip_on=False)  # a committed first or last layer sits on the panel's edge
         for b, ax in enumerate(axes.flat):
             if b >= len(benchmarks):
                 ax.set_visible(False)
