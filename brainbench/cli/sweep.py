@@ -124,7 +124,9 @@ def sweep(ctx: click.Context, sweep_file: str | None, models: tuple[str, ...], b
     (same model key and seed, the benchmark's current version) is skipped unless --force. Only this process writes the
     leaderboard; a failing job does not stop the others, and the exit status is 1 when any failed.
 
-    Example: brainbench sweep -m efficientnet_lite0 -m 'timm:resnet18 --random-init' -b 'Kiani2007.*' --jobs 2
+    \b
+    Example:
+      brainbench sweep -m efficientnet_lite0 -m 'timm:resnet18 --random-init' -b 'Kiani2007.*' --jobs 2
     """
     from brainbench.leaderboard import Leaderboard
     from brainbench.sweep import api
