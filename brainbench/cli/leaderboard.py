@@ -10,7 +10,9 @@ from rich.text import Text
 
 from brainbench.cli import options, render
 from brainbench.errors import BrainbenchError
-from brainbench.leaderboard import REGIONS, Leaderboard, RankedModel, export, records_file
+from brainbench.leaderboard import REGIONS, Leaderboard, RankedModel, ScoreRecord, export, records_file
+from brainbench.leaderboard.export import LEGEND, UNCEILED_MARK
+from brainbench.leaderboard.export import marks as _marks
 from brainbench.leaderboard.ranking import (
     AVERAGE,
     RegionRanked,
@@ -22,12 +24,6 @@ from brainbench.leaderboard.ranking import (
     select_models,
 )
 
-NOT_AVERAGED_MARK = "†"  # a benchmark shown under --benchmarks but averaged into no column
-UNCEILED_MARK = "*"  # a score without a ceiling, averaged into a column because its definition says so
-LEGEND = {
-    NOT_AVERAGED_MARK: f'{NOT_AVERAGED_MARK} shown, not averaged into a column (no noise ceiling, or column = "none")',
-    UNCEILED_MARK: f"{UNCEILED_MARK} no noise ceiling, averaged because its benchmark's definition names the column",
-}
 #: How the long layout names a record's MEASURES.
 MEASURE_NAMES = {
     "model_shape_bias": "model's shape bias", "human_shape_bias": "humans' shape bias",
@@ -60,10 +56,22 @@ _FIXED_BLOCK_COLUMNS = 45  # a block's column, ceiled, raw, ceiling, the gaps an
               help="Show each region's and the average's error: for a mean of n benchmarks, sqrt(Σ err²)/n of their "
               "errors (their SEMs; the SEM of the mean if the benchmarks are independent); the average (Σ/5) "
               "likewise over its regions; '–' where a benchmark has no error. JSON always carries them.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write what the table shows as one self-contained web page to FILE (sortable columns, error bars, "
+              "each model's records with their provenance, the ranking's figure; it loads nothing from the network) "
+              "and print its path.")
+@click.option("--compare", "with_comparison", is_flag=True,
+              help="With --html: also compare every shown entry with the first (the best) by `brainbench compare`'s "
+              "paired tests, their differences, intervals, p-values and figure on the page (seconds to minutes).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also draw the ranking as a figure (PNG, PDF or SVG by FILE's suffix: per model each region's score "
+              "and the average, or with --region each of its benchmarks and its mean; 95 % intervals from the errors) "
+              "and print its path.")
 @click.pass_context
 def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool, as_csv: bool, as_markdown: bool,
                 by_benchmark: bool, long_layout: bool, region: str | None, benchmark_patterns: tuple[str, ...],
-                model_patterns: tuple[str, ...], with_errors: bool) -> None:
+                model_patterns: tuple[str, ...], with_errors: bool, html_path: str | None, with_comparison: bool,
+                plot_path: str | None) -> None:
     """Rank the scored models: V1, V2, V4, IT, behavior and their average.
 
     A region's score is the mean of the ceiled scores of the benchmarks that feed it (the newest record of
@@ -83,7 +91,8 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
         ranking_only = [flag for flag, given in (
             ("--csv", as_csv), ("--markdown", as_markdown), ("--benchmarks", by_benchmark), ("--long", long_layout),
             ("--region", region is not None), ("--benchmark", bool(benchmark_patterns)),
-            ("--model", bool(model_patterns)), ("--errors", with_errors)) if given]
+            ("--model", bool(model_patterns)), ("--errors", with_errors), ("--html", html_path is not None),
+            ("--plot", plot_path is not None), ("--compare", with_comparison)) if given]
         if ranking_only:
             verb = "applies" if len(ranking_only) == 1 else "apply"
             raise click.UsageError(f"{' and '.join(ranking_only)} {verb} to the ranking, not to "
@@ -93,6 +102,10 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
     if len(formats) > 1:
         count = "two" if len(formats) == 2 else "three"
         raise click.UsageError(f"{' and '.join(formats)} are {count} output formats; choose one", ctx)
+    if with_comparison and html_path is None:
+        raise click.UsageError("--compare puts a comparison on the page of --html FILE; give --html too", ctx)
+    if html_path is not None and formats:
+        raise click.UsageError(f"--html writes a web page; it cannot be combined with {formats[0]}", ctx)
     board = Leaderboard(leaderboard_path)
     everyone = board.records()
     latest = latest_of(everyone)
@@ -105,6 +118,11 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
     every_row = len(rows)
     if model_patterns:
         rows = select_models(rows, model_patterns)
+    if plot_path is not None:
+        from brainbench.plots import plot_ranking  # matplotlib only when a figure is asked for
+
+        # On stderr when stdout is JSON, CSV or Markdown, so that it stays one document.
+        click.echo(f"Wrote the ranking's figure {plot_ranking(rows, plot_path)}", err=bool(formats))
     if as_json:
         render.print_json(export.long_rows(rows) if long_layout else export.region_to_json(rows)
                           if region is not None else export.ranking_to_json(rows, benchmarks=by_benchmark))
@@ -123,6 +141,10 @@ def leaderboard(ctx: click.Context, leaderboard_path: str | None, as_json: bool,
         return
     if not rows:
         render.stdout.print(f"No scores yet in {board.path}; run `brainbench score MODEL -b BENCHMARK`.")
+        return
+    if html_path is not None:
+        _write_page(html_path, rows, latest, by_benchmark, notes, board,
+                    (benchmark_patterns, region) if with_comparison else None)
         return
     # Made here, not at import: the width is read now (COLUMNS, else the terminal's, else 80).
     console = render.console_now()
@@ -176,15 +198,27 @@ def _selection_notes(rows: list[RankedModel] | list[RegionRanked], region: str |
     return notes
 
 
+def _write_page(path: str, rows: list[RankedModel] | list[RegionRanked], latest: list[ScoreRecord],
+                by_benchmark: bool, notes: list[str], board: Leaderboard,
+                compared: tuple[tuple[str, ...], str | None] | None) -> None:
+    """``leaderboard --html``: the page of ``rows`` (the ranking's figure too, unless ranked by a region); with
+    ``compared`` (the benchmark patterns and region of the selection), every row compared with the first."""
+    from brainbench.leaderboard import html  # imported when a page is asked for, as matplotlib is for its figure
+
+    figures = [] if rows and isinstance(rows[0], RegionRanked) else [html.ranking_figure(rows)]
+    comparison = None
+    if compared is not None:
+        from brainbench.comparison.compare import compare
+
+        comparison = compare([row.label for row in rows], compared[0], compared[1], board)
+        figures.append(html.comparison_figure(comparison))
+    written = html.write_board(rows, latest, path, figures=figures, benchmarks=by_benchmark, notes=notes,
+                               source=str(board.path), comparison=comparison)
+    click.echo(f"Wrote the leaderboard page {written}")
+
+
 def _patterns(patterns: tuple[str, ...]) -> str:
     return ", ".join(f"'{p}'" for p in patterns)
-
-
-def _marks(row: RankedModel | RegionRanked) -> dict[str, str]:
-    """Per benchmark of ``row``: UNCEILED_MARK, NOT_AVERAGED_MARK or ''."""
-    not_averaged = set(row.not_averaged)
-    return {b: NOT_AVERAGED_MARK if b in not_averaged else UNCEILED_MARK if s.ceiling is None else ""
-            for b, s in row.scores.items()}
 
 
 def _with_error(value: float | None, error: float | None, with_errors: bool) -> str:
