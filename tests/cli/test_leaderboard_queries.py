@@ -186,3 +186,38 @@ def test_markdown_marks_benchmarks_not_averaged_and_explains_the_mark(cli, tmp_p
     assert row[2:] == ["0.320", "0.450†", "0.320"]  # IT is Kriegeskorte2008's alone
     assert text.endswith('\n\n† shown, not averaged into a column (no noise ceiling, or column = "none").\n')
     assert "†" not in cli("leaderboard", "--leaderboard", board.path, "--markdown").stdout  # no benchmark column
+
+
+LAYOUTS = [(), ("--benchmarks",), ("--long",), ("--benchmarks", "--long")]
+
+
+@pytest.mark.parametrize("output", [(), ("--json",), ("--csv",), ("--markdown",)], ids=lambda f: "".join(f) or "table")
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda f: "".join(f) or "wide")
+@pytest.mark.parametrize("query", [(), ("--region", "IT"), ("--errors",), ("-b", "Marques*", "-m", "vgg")],
+                         ids=lambda f: " ".join(f) or "all")
+def test_queries_combine_with_every_output_and_layout(cli, board: Leaderboard, output: tuple[str, ...],
+                                                      layout: tuple[str, ...], query: tuple[str, ...]) -> None:
+    result = cli("leaderboard", "--leaderboard", board.path, *query, *layout, *output, env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    labels = ["vgg"] if "vgg" in query else list(SCORES)
+    benchmarks = {m: [b for b in SCORES[m] if ("Marques" in b if "-b" in query else ".IT" in b if "--region" in query
+                                               else True)] for m in labels}
+    pairs = {(m, b) for m in labels for b in benchmarks[m]}
+    if "--json" in output:
+        rows = json.loads(result.stdout)
+        if "--long" in layout:
+            assert {(row["label"], row["benchmark"]) for row in rows} == pairs
+        else:
+            assert sorted(row["label"] for row in rows) == sorted(labels)
+    elif "--csv" in output:
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        key = "benchmark" if "--long" in layout else None
+        assert ({(row["label"], row[key]) for row in rows} == pairs if key
+                else sorted(row["label"] for row in rows) == sorted(labels))
+    elif "--markdown" in output:
+        _, *rows = markdown_table(result.stdout)
+        assert ({(row[1], row[2]) for row in rows} == pairs if "--long" in layout
+                else sorted(row[1] for row in rows) == sorted(labels))
+    else:
+        assert all(label in result.stdout for label in labels)
+        assert ("±" in result.stdout) == ("--errors" in query)
