@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from brainbench.data.cache_files import new_file_mode
 from brainbench.errors import BrainbenchError
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ def save(fig: Figure, path: str | Path) -> Path:
         os.close(handle)
         try:
             fig.savefig(temporary, format=out.suffix[1:].lower() or "png", dpi=DPI)
+            os.chmod(temporary, new_file_mode())  # the temporary file is private (0600); a figure is for sharing
             os.replace(temporary, out)
         except OSError as exc:
             raise BrainbenchError(f"Cannot write the figure to {out} ({exc.strerror or exc}).") from exc

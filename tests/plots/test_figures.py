@@ -98,3 +98,15 @@ def test_a_figure_that_cannot_be_written_is_one_sentence_and_leaves_nothing(tmp_
     message = str(caught.value)
     assert message.startswith("Cannot write") and says.format(tmp=tmp_path) in message and "\n" not in message
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_figure_gets_a_new_files_mode_under_the_umask(tmp_path: Path) -> None:
+    """Written beside its target first (a private 0600 file), the figure still gets what open() gives a new file."""
+    import os
+
+    mask = os.umask(0o027)
+    try:
+        out = plot_comparison(comparison(), tmp_path / "shared.png")
+    finally:
+        os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o640  # 0o666 less the umask 0o027
