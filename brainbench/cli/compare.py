@@ -141,15 +141,21 @@ def _cells(comparison: Comparison, row: BenchmarkRow) -> list[str]:
 
 
 def _footnotes(comparison: Comparison) -> list[str]:
-    """Missing scores with their commands, why an estimate is fold level or absent, and how each was made."""
+    """Missing scores with their commands, then how each model's estimates were made (and why at fold level or not
+    at all), one line per text shared by several benchmarks."""
     lines = []
     for row in comparison.rows:
         for i, model in enumerate(comparison.models):
             if row.missing_commands[i] is not None:
                 lines.append(f"{row.benchmark}, {model}: missing: {row.missing_commands[i]}")
-            said = [text for text in (row.notes[i], row.estimates[i] and row.estimates[i].method) if text]
-            if said:
-                lines.append(f"{row.benchmark}, {model}: {' '.join(_sentence(t) for t in said)}")
+    for i, model in enumerate(comparison.models[1:], start=1):
+        said: dict[str, list[str]] = {}
+        for row in comparison.rows:
+            estimate = row.estimates[i]
+            text = " ".join(_sentence(t) for t in (row.notes[i], estimate and estimate.method) if t)
+            if text:
+                said.setdefault(text, []).append(row.benchmark)
+        lines += [f"{', '.join(benchmarks)} ({model}): {text}" for text, benchmarks in said.items()]
     return lines
 
 
@@ -166,7 +172,7 @@ def _print_tables(comparison: Comparison) -> None:
         console.print(Text(name, style="bold"))
         table = render.compact_table()
         for j, heading in enumerate(_header(comparison)):
-            table.add_column(Text(heading), justify="left" if j == 0 else "right", overflow="fold")
+            table.add_column(Text(heading), justify="left" if j == 0 else "right", overflow="fold", no_wrap=j == 0)
         for row in rows:
             table.add_row(*(Text(c) for c in _cells(comparison, row)))
         console.print(table)

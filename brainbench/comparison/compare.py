@@ -161,7 +161,8 @@ def _estimate(first: ScoreRecord, other: ScoreRecord, n_resamples: int, seed: in
             why = f"{_sentence(exc)} Compared at fold level instead."
     else:
         without = [f"'{r.model_label}'" for r in (first, other) if not r.units or not r.details.get("unit_test")]
-        why = (f"No per-unit results are stored for {' and '.join(without)} (scored before they were kept)."
+        why = (f"No per-unit results are stored for {' and '.join(without)} (a record written before they were "
+               "kept, or a benchmark that keeps none)."
                if without else f"The records' per-unit results are of different kinds ({name} vs "
                f"{other.details.get('unit_test')}).")
     try:
