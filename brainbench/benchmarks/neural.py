@@ -5,10 +5,13 @@ The flow follows Brain-Score's neural benchmarks: repetitions averaged per stimu
 over neuroids, mean over 10 splits; the noise ceiling is the split-half internal consistency of the
 repetitions; ceiled = sign(r)·r² / ceiling (`metrics.ceiling.ceil`, "explained_variance"); the error is the SEM
 over splits of the per-split ceiled score. The layer is committed on stimuli disjoint from the scored ones.
+The record keeps the committed layer's held-out predictions and the scored responses (`neural_units`), which the
+paired comparison (`brainbench.comparison.neural_test`) resamples.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -224,7 +227,7 @@ def _splits(spec: BenchmarkSpec, n: int, strata: list[Any] | None) -> list[tuple
 
 
 def _predictivity(spec: BenchmarkSpec, kernels: dict[str, torch.Tensor], data: NeuralData, device: torch.device,
-                  progress: ProgressFactory | None, task: str):
+                  progress: ProgressFactory | None, task: str, keep_predictions: bool = False):
     """Predictivity of the layers' kernels (Grams or narrow features; dict order) for ``data``'s neuroids: (L, …).
     ``task`` names the progress task (e.g. 'layer selection')."""
     params = spec.metric
@@ -247,7 +250,47 @@ def _predictivity(spec: BenchmarkSpec, kernels: dict[str, torch.Tensor], data: N
     return layers_predictivity(
         list(kernels.values()), data.responses.to(device), splits,
         method=method, n_components=n_components, alphas=params.get("alphas"), device=device, progress=advance,
+        keep_predictions=keep_predictions,
     )
+
+
+def _standardised(values: np.ndarray, axis: int) -> np.ndarray:
+    """``values`` centred and scaled to unit SD along ``axis`` (a constant slice becomes 0), as float16.
+
+    Pearson r is unchanged by a positive affine map of either variable, so r on any subset of the stimuli (or any
+    resample of them) is kept; standardising first puts every value where float16 is finest relative to the spread
+    (|z| < 2 holds ~95 % of values: steps of ≤ 2⁻¹⁰), and no value can overflow.
+    """
+    centred = values - np.nanmean(values, axis=axis, keepdims=True)
+    spread = np.sqrt(np.nanmean(centred**2, axis=axis, keepdims=True))
+    return np.divide(centred, spread, out=np.zeros_like(centred), where=spread > 0).astype(np.float16)
+
+
+def neural_units(splits: Sequence[tuple[np.ndarray, np.ndarray]], predictions: np.ndarray,
+                 responses: np.ndarray) -> dict[str, np.ndarray]:
+    """What a paired comparison needs to resample stimuli and neuroids of a predictivity score (ScoreRecord.units).
+
+    splits: the scored cross-validation splits; predictions: (n_splits, n_test, q) the committed layer's held-out
+    predictions (NaN-padded); responses: (n, q) the scored repetition-averaged responses.
+    Returns test_index (n_splits, n_test) int32 (−1 pads a shorter test set), predictions (n_splits, n_test, q)
+    float16 standardised per split and neuroid over the split's test stimuli, responses (n, q) float16 standardised
+    per neuroid over all n stimuli (see `_standardised`: every split's Pearson r is kept up to float16 rounding).
+    """
+    width = predictions.shape[1]
+    test_index = np.full((len(splits), width), -1, dtype=np.int32)
+    for i, (_, test) in enumerate(splits):
+        test_index[i, : len(test)] = test
+    return {
+        "test_index": test_index,
+        "predictions": _standardised(np.asarray(predictions, dtype=np.float64), axis=1),
+        "responses": _standardised(np.asarray(responses, dtype=np.float64), axis=0),
+    }
+
+
+def stimuli_digest(stimulus_ids: Sequence[str]) -> str:
+    """sha256 hex of the stimulus ids in order (one per line): two records scored the same stimuli in the same order
+    exactly when their digests agree."""
+    return hashlib.sha256("\n".join(stimulus_ids).encode("utf-8")).hexdigest()
 
 
 def _subset(data: NeuralData, index: np.ndarray) -> NeuralData:
@@ -346,7 +389,7 @@ def run_neural(
     scored_layers = list(layers) if profile else [best]
     scored_kernels = kernels(stimuli.subset(scored.stimulus_ids), degrees, scored_layers)
     result = _predictivity(spec, {layer: scored_kernels[layer] for layer in scored_layers}, scored, device,
-                           progress, "scoring")
+                           progress, "scoring", keep_predictions=True)
     at = scored_layers.index(best)
     raw = float(result.raw[at])
 
@@ -385,6 +428,10 @@ def run_neural(
             "n_stimuli": len(scored.stimulus_ids),
             "n_neuroids": int(scored.responses.shape[1]),
             **({"ridge_alphas": result.alphas[at].tolist()} if result.alphas is not None else {}),
+            "unit_test": "neural",
+            "units_stimuli": stimuli_digest(scored.stimulus_ids),
         },
+        "units": neural_units(_splits(spec, len(scored.stimulus_ids), scored.strata),
+                              result.predictions[at].cpu().numpy(), scored.responses.cpu().numpy()),
     }
     return fields, layer_profile

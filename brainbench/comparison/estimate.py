@@ -43,6 +43,7 @@ UnitTest = Callable[["ScoreRecord", "ScoreRecord", int, int], Estimate]
 #: so that light commands do not import NumPy through this registry).
 UNIT_TESTS: dict[str, str] = {
     "rsa": "brainbench.comparison.rsa_test:rsa_paired_test",
+    "neural": "brainbench.comparison.neural_test:neural_paired_test",
     "error_consistency": "brainbench.comparison.behavior_test:error_consistency_test",
     "shape_bias": "brainbench.comparison.behavior_test:shape_bias_test",
     "i2n": "brainbench.comparison.behavior_test:i2n_test",

@@ -54,6 +54,8 @@ class Predictivity:
     raw: (…) mean over splits of the split medians (Brain-Score's raw score).
     error: (…) Brain-Score's error: std over splits (ddof=0) of the split medians / √n_splits.
     alphas: (…, n_splits, n_neuroids) ridge penalty chosen per split and neuroid (None for PLS).
+    predictions: (…, n_splits, n_test, n_neuroids) held-out predictions, split i's test stimuli in its test order
+    (NaN-padded to the largest test set); None unless asked for (``keep_predictions``).
     """
 
     split_medians: Tensor
@@ -61,6 +63,7 @@ class Predictivity:
     raw: Tensor
     error: Tensor
     alphas: Tensor | None = None
+    predictions: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def cross_validated_predictivity(
     *,
     alpha_per_target: bool = True,
     n_targets_batch: int | None = None,
+    keep_predictions: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Predictivity:
     """Brain-Score's cross-regressed correlation of model features with neural responses, from Gram matrices.
@@ -155,6 +159,7 @@ def cross_validated_predictivity(
 
     r = torch.empty(k_all.shape[0], len(splits), q, dtype=f64, device=dev)
     chosen = torch.empty_like(r) if method == "ridge" else None
+    kept = _prediction_store(k_all.shape[0], test, q, dev) if keep_predictions else None
     if method == "pls":
         for tr, te, members in _equal_size_groups(train, test, n_components, dev):
             per_layer = 8 * n * (n + len(members) * (2 * q + n_components))
@@ -164,6 +169,8 @@ def cross_validated_predictivity(
                 if not _is_centred(k):  # centring is only for accuracy: the regression is invariant to it
                     k = _double_centre(k)
                 pred = _pls_core(k, y.unsqueeze(0), tr, te, n_components, 500, 1e-06, progress)  # (L, S, n_te, q)
+                if kept is not None:
+                    kept[lo : lo + step, members, : te.shape[1]] = pred
                 r[lo : lo + step, members] = pearson(pred, y[te], dim=-2)
     else:
         for i, (a, b) in enumerate(zip(train, test, strict=True)):
@@ -176,11 +183,19 @@ def cross_validated_predictivity(
                 pred, alpha = kernel_ridge_cv_predict(
                     k_tr, k_te, y[a], alphas, n_targets_batch=n_targets_batch, alpha_per_target=alpha_per_target
                 )
+                if kept is not None:
+                    kept[lo : lo + step, i, : len(b)] = pred
                 r[lo : lo + step, i] = pearson(pred, y[b], dim=-2)
                 chosen[lo : lo + step, i] = alpha  # type: ignore[index]
                 if progress:
                     progress(k.shape[0])
-    return _summary(r, lead, chosen)
+    return _summary(r, lead, chosen, kept)
+
+
+def _prediction_store(n_layers: int, test: list[Tensor], q: int, device: torch.device) -> Tensor:
+    """NaN-filled (n_layers, n_splits, largest test set, q) float64 for the held-out predictions."""
+    return torch.full((n_layers, len(test), max(len(b) for b in test), q), float("nan"), dtype=torch.float64,
+                      device=device)
 
 
 def feature_predictivity(
@@ -192,6 +207,7 @@ def feature_predictivity(
     alphas: Sequence[float] | np.ndarray | Tensor | None = None,
     *,
     alpha_per_target: bool = True,
+    keep_predictions: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Predictivity:
     """`cross_validated_predictivity` of one layer given its features rather than its Gram matrix.
@@ -210,15 +226,18 @@ def feature_predictivity(
     if method != "pls" or p >= n:
         return cross_validated_predictivity(
             gram(x, center=True), responses, splits, method, n_components, alphas, alpha_per_target=alpha_per_target,
-            progress=progress,
+            keep_predictions=keep_predictions, progress=progress,
         )
     dev, f64 = x.device, torch.float64
     y, train, test = _checked_inputs(responses, splits, n, dev)
     r = torch.empty(1, len(splits), y.shape[1], dtype=f64, device=dev)
+    kept = _prediction_store(1, test, y.shape[1], dev) if keep_predictions else None
     for tr, te, members in _equal_size_groups(train, test, n_components, dev):
         pred = _pls_core_features(x, y, tr, te, n_components, 500, 1e-06, progress)  # (S, n_te, q)
+        if kept is not None:
+            kept[0, members, : te.shape[1]] = pred
         r[0, members] = pearson(pred, y[te], dim=-2)
-    return _summary(r, (), None)
+    return _summary(r, (), None, kept)
 
 
 def regression_input(features: Tensor) -> Tensor:
@@ -238,6 +257,7 @@ def layers_predictivity(
     alphas: Sequence[float] | np.ndarray | Tensor | None = None,
     device: torch.device | str | None = None,
     progress: Callable[[int], None] | None = None,
+    keep_predictions: bool = False,
 ) -> Predictivity:
     """`cross_validated_predictivity` of L layers, each given by `regression_input`: an (n, n) Gram
     matrix (solved together, batched) or (n, p < n) features (`feature_predictivity`, one by one), on
@@ -252,12 +272,12 @@ def layers_predictivity(
     if square:
         stacked = torch.stack([layers[i] for i in square]).to(device)
         batch = cross_validated_predictivity(stacked, responses, splits, method, n_components, alphas,
-                                             progress=progress)
+                                             keep_predictions=keep_predictions, progress=progress)
         per_layer |= {i: _map_fields(lambda v, j=j: v[j], batch) for j, i in enumerate(square)}
     for i, k in enumerate(layers):
         if i not in per_layer:
             per_layer[i] = feature_predictivity(k.to(device), responses, splits, method, n_components, alphas,
-                                                progress=progress)
+                                                keep_predictions=keep_predictions, progress=progress)
     ordered = [per_layer[i] for i in range(len(layers))]
     return Predictivity(**{f.name: None if getattr(ordered[0], f.name) is None
                            else torch.stack([getattr(p, f.name) for p in ordered]) for f in fields(Predictivity)})
@@ -307,8 +327,9 @@ def _equal_size_groups(
     return out
 
 
-def _summary(r: Tensor, lead: tuple[int, ...], chosen: Tensor | None) -> Predictivity:
-    """`Predictivity` from per-neuroid r (L, S, q) of L = prod(lead) layers."""
+def _summary(r: Tensor, lead: tuple[int, ...], chosen: Tensor | None,
+             predictions: Tensor | None = None) -> Predictivity:
+    """`Predictivity` from per-neuroid r (L, S, q) of L = prod(lead) layers (and their (L, S, n_te, q) predictions)."""
     n_splits, q = r.shape[1:]
     split_medians = nanmedian(r, -1)
     return Predictivity(
@@ -317,6 +338,7 @@ def _summary(r: Tensor, lead: tuple[int, ...], chosen: Tensor | None) -> Predict
         raw=torch.nanmean(split_medians, -1).reshape(lead),
         error=_split_error(split_medians).reshape(lead),
         alphas=None if chosen is None else chosen.reshape(*lead, n_splits, q),
+        predictions=None if predictions is None else predictions.reshape(*lead, *predictions.shape[1:]),
     )
 
 
