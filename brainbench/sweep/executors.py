@@ -152,6 +152,9 @@ class Executor:
             self._submitit: submitit.Executor = submitit.LocalExecutor(folder=folder)
             self._submitit.update_parameters(timeout_min=settings.timeout_min)
         else:
+            # Without accounting (no sacct) submitit warns at every status poll that the status may be inaccurate;
+            # Handle.ended asks squeue instead, so those warnings say nothing to act on.
+            logging.getLogger("submitit").setLevel(logging.ERROR)
             self._submitit = submitit.SlurmExecutor(folder=folder)
             extra: dict[str, Any] = {"time": settings.timeout_min, "job_name": "brainbench-sweep",
                                      "additional_parameters": dict(settings.options)}
