@@ -31,7 +31,8 @@ COMMANDS = {
     "extract": ("brainbench.cli.extract:extract",
                 "Write a model's activations to a netCDF file (stimulus × neuroid)."),
     "history": ("brainbench.cli.history:history",
-                "Every score record of MODEL: benchmark and brainbench versions, dates, layers and scores, oldest first."),
+                "Every score record of MODEL: benchmark and brainbench versions, dates, layers and scores, oldest "
+                "first."),
     "layers": ("brainbench.cli.layers:layers",
                "Score every candidate layer of MODEL on each benchmark (nothing is written to the leaderboard)."),
     "leaderboard": ("brainbench.cli.leaderboard:leaderboard",
