@@ -71,7 +71,9 @@ def _model_options(model: str, layers: tuple[str, ...], weights: str | None, ran
                    max_memory: float | None) -> ModelRequest:
     """The model options of ``brainbench score``, parsed by the same click options."""
     chosen = options.split_layers(layers)
-    return ModelRequest(model, weights, random_init, tuple(chosen) if chosen else None, visual_degrees, seed, device,
+    # Absolute: a job may run in another folder (a Slurm node's), and reads the file from the shared file system.
+    absolute = str(Path(weights).expanduser().resolve()) if weights is not None else None
+    return ModelRequest(model, absolute, random_init, tuple(chosen) if chosen else None, visual_degrees, seed, device,
                         batch_size, max_memory)
 
 
@@ -137,12 +139,13 @@ def read_sweep_file(path: str | Path) -> SweepFile:
     tables = raw.get("models", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise BrainbenchError(f"The sweep file {path}: models must be [[models]] tables.")
-    return SweepFile(tuple(benchmarks), tuple(_model_from_table(t, f"{path}, model {i}")
+    return SweepFile(tuple(benchmarks), tuple(_model_from_table(t, f"{path}, model {i}", path.parent)
                                               for i, t in enumerate(tables, 1)))
 
 
-def _model_from_table(table: dict[str, Any], where: str) -> ModelRequest:
-    """A ``[[models]]`` table as a request, by writing it as ``-m`` words: the same checks as the command line."""
+def _model_from_table(table: dict[str, Any], where: str, folder: Path) -> ModelRequest:
+    """A ``[[models]]`` table as a request, by writing it as ``-m`` words: the same checks as the command line. A
+    relative weights path is relative to ``folder``, the sweep file's."""
     for key in table:
         if key not in MODEL_KEYS:
             raise unknown(f"model key in {where}:", key, MODEL_KEYS)
@@ -154,7 +157,9 @@ def _model_from_table(table: dict[str, Any], where: str) -> ModelRequest:
         flag = MODEL_KEYS[key]
         if flag is None:
             continue
-        if key == "random_init":
+        if key == "weights" and isinstance(value, str):  # relative to the sweep file's folder
+            words += [flag, str(folder / Path(value).expanduser())]
+        elif key == "random_init":
             if not isinstance(value, bool):
                 raise BrainbenchError(f"{where}: random_init must be true or false (got {value!r}).")
             words += [flag] if value else []

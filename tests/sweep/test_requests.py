@@ -82,3 +82,13 @@ def test_command_line_refusals_are_one_line(cli, tmp_path):
         result = cli("sweep", *args, *board)
         lines = result.stderr.strip().splitlines()
         assert result.exit_code == 1 and len(lines) == 1 and says in lines[0], (args, result.stderr)
+
+
+def test_weights_paths_are_made_absolute(tmp_path, monkeypatch):
+    # A job may run in another folder: -m's path is taken from the current folder, a sweep file's from its own.
+    monkeypatch.chdir(tmp_path)
+    assert parse_model("tinycnn --weights w.pth").weights == str(tmp_path / "w.pth")
+    (tmp_path / "sweeps").mkdir()
+    file = tmp_path / "sweeps" / "sweep.toml"
+    file.write_text('[[models]]\nid = "tinycnn"\nweights = "../checkpoints/w.pth"\n')
+    assert read_sweep_file(file).models[0].weights == str(tmp_path / "checkpoints" / "w.pth")
