@@ -64,16 +64,18 @@ def plot_comparison(comparison: Comparison, path: str | Path) -> Path:
             for ax in (top, bottom):
                 ax.axhline(0, color="0.55" if ax is bottom else "0.8", linewidth=0.7, zorder=0)
                 ax.grid(axis="y", color="0.92", linewidth=0.6)
-        axes[0][0].set_ylabel("ceiled score\n(line: 95 % interval, ± 1.96 × error)")
-        axes[1][0].set_ylabel(style.wrap(f"difference to {models[0]}", 28) + "\n(line: paired test's 95 % CI)")
+        axes[0][0].set_ylabel("ceiled score")
+        axes[1][0].set_ylabel("difference to the first\nmodel (ceiled score)")
+        fig.align_ylabels(axes[:, 0])
         _annotate(axes[0][0], missing, "n/a", above=False)
         _annotate(axes[1][0], stars, SIGNIFICANT, above=True)
         handles = [plt.Line2D([], [], linestyle="none", marker=style.marker(m), markersize=4.5, color=style.colour(m),
                               label=style.wrap(label, 40)) for m, label in enumerate(models)]
-        note = (f"{SIGNIFICANT}: differs from {models[0]} (Holm-adjusted p ≤ {comparison.alpha:g} over "
-                f"{len(comparison.rows)} benchmarks); n/a: not scored")
+        note = (f"Top: score ± 1.96 × its record's error (95 %). Bottom: each model − {models[0]}, with the paired "
+                f"test's 95 % interval; {SIGNIFICANT} Holm-adjusted p ≤ {comparison.alpha:g} over "
+                f"{len(comparison.rows)} benchmarks" + ("; n/a: not scored." if missing else "."))
         fig.legend(handles=handles, loc="outside lower center", ncols=min(len(models), 3 if width > 5 else 1),
-                   frameon=False, title=style.wrap(note, round(20 * width)))
+                   frameon=False, title=style.wrap(note, round(16 * width)))
         return style.save(fig, path)
 
 
