@@ -8,9 +8,13 @@
   human half 0's d′ is computed over the drawn images' cells (an image drawn k times weighs k). The d′ patterns
   themselves (normalised over all images) are held, as are the human trial halves.
 
-Ceilings are held at the records' (the same for both models: they scale the difference and never change its sign;
-recomputing the human-to-human κ on resamples that repeat an observer would pair an observer with itself).
-Efron & Tibshirani (1993), An Introduction to the Bootstrap, Chapman & Hall.
+Intervals: with images and observers resampled, a normal interval from Schütt et al. (2023)'s corrected two-factor
+variance (the plain two-factor bootstrap counts the image × observer residual three times); with images alone (i2n),
+the percentile interval. Ceilings are held at the records' (the same for both models: they scale the difference and
+never change its sign; recomputing the human-to-human κ on resamples that repeat an observer would pair an observer
+with itself).
+Efron & Tibshirani (1993), An Introduction to the Bootstrap, Chapman & Hall. Schütt, Kipnis, Diedrichsen &
+Kriegeskorte (2023), eLife 12:e82566.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from collections.abc import Callable
 import numpy as np
 
 from brainbench.comparison.estimate import Estimate, UnitsMismatch
-from brainbench.comparison.rsa_test import paired_estimate, resample_counts
+from brainbench.comparison.resampling import resample_counts, two_factor_estimate
+from brainbench.comparison.rsa_test import percentile_estimate
 from brainbench.leaderboard.record import ScoreRecord
 
 
@@ -42,19 +47,30 @@ def _check_aligned(first: ScoreRecord, other: ScoreRecord, model_keys: tuple[str
 def _test(first: ScoreRecord, other: ScoreRecord, n_resamples: int, seed: int, n_observers: int | None,
           score: Callable[[ScoreRecord, np.ndarray, np.ndarray], np.ndarray], units: str) -> Estimate:
     """The paired bootstrap shared by the behavioural scores: ``score(record, image_counts (B, n), observer_counts
-    (B, n_observers))`` → (B,) ceiled scores; observers are resampled when there are ≥ 2 (None: no observer factor)."""
+    (B, n_observers))`` → (B,) ceiled scores. With ≥ 2 observers, images and observers are both resampled and the
+    variance is Schütt et al. (2023)'s 2·V(images) + 2·V(observers) − V(both), with a normal interval; otherwise
+    (None: no observer factor) the images' percentile interval."""
     n_images = len(first.units["stimulus_ids"])
     rng = np.random.default_rng(seed)
     images = resample_counts(rng, n_images, n_resamples)
-    several = n_observers is not None and n_observers > 1
-    observers = resample_counts(rng, n_observers, n_resamples) if several else \
-        np.ones((n_resamples, n_observers or 1), dtype=np.int64)
-    ones = np.ones((1, n_images), dtype=np.int64), np.ones((1, n_observers or 1), dtype=np.int64)
-    observed = float(score(other, *ones)[0] - score(first, *ones)[0])
-    resampled = score(other, images, observers) - score(first, images, observers)
-    drawn = f"{n_images} images" + (f" and {n_observers} observers (two-factor)" if several else "")
-    return paired_estimate(observed, resampled, f"paired bootstrap over {drawn}, the same resamples for both models, "
-                                                f"{units}, the ceiling held at the record's")
+    observed = other.ceiled - first.ceiled
+
+    def differences(image_counts: np.ndarray, observer_counts: np.ndarray) -> np.ndarray:
+        return score(other, image_counts, observer_counts) - score(first, image_counts, observer_counts)
+
+    common = f"the same resamples for both models, {units}, the ceiling held at the record's"
+    if n_observers is None or n_observers < 2:
+        return percentile_estimate(observed, differences(images, np.ones((1, n_observers or 1))),
+                                   f"paired bootstrap over {n_images} images, {common}")
+    observers = resample_counts(rng, n_observers, n_resamples)
+    try:
+        return two_factor_estimate(
+            observed, differences(images, observers), differences(images, np.ones((1, n_observers))),
+            differences(np.ones((1, n_images)), observers),
+            f"paired two-factor bootstrap over {n_images} images and {n_observers} observers, {common}; variance "
+            "2·V(images) + 2·V(observers) − V(both) (Schütt et al. 2023)")
+    except ValueError as exc:
+        raise UnitsMismatch(f"{exc}.") from None
 
 
 def kappas(model_correct: np.ndarray, observers_correct: np.ndarray, image_counts: np.ndarray) -> np.ndarray:

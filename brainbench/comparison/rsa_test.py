@@ -5,7 +5,10 @@ Each resample draws the stimuli with replacement (Efron & Tibshirani 1993; for R
 2023). Every fold keeps its layer and scores the resampled stimuli that lie in its scoring half. A stimulus drawn k
 times enters the RDM k times; the dissimilarities between a stimulus and its own copies are left out (they are not
 measured pairs; rsatoolbox sets them to NaN), so the resampled RDM vector holds pair (i, j) k_i·k_j times — which is
-what the weighted correlations below compute without building it. The noise ceiling is held at the record's: it is
+what the weighted correlations below compute without building it. With several subjects the interval is Schütt et
+al.'s: a normal one from the two-factor bootstrap's variance corrected for counting the residual twice (one subject:
+the stimulus bootstrap's percentile interval). Both are conservative in simulation (the stimulus bootstrap gives a
+pair of stimuli k_i·k_j copies, which overcounts pair-level noise). The noise ceiling is held at the record's: it is
 the same for both models, so it scales their difference and never changes its sign (the p-value is the same either
 way), and the Nili lower bound is not defined on resamples that repeat a subject.
 
@@ -21,35 +24,26 @@ from collections.abc import Sequence
 import numpy as np
 
 from brainbench.comparison.estimate import Estimate, UnitsMismatch
+from brainbench.comparison.resampling import LEVEL, resample_counts, two_factor_estimate
 from brainbench.leaderboard.record import ScoreRecord
 
 _CHUNK = 128  # resamples computed at once (bounds the (resamples, subjects, pairs) temporaries)
 
 
-def resample_counts(rng: np.random.Generator, n: int, n_resamples: int) -> np.ndarray:
-    """(n_resamples, n) int64: how often each of n units is drawn in each bootstrap resample (n draws with
-    replacement)."""
-    draws = rng.integers(0, n, size=(n_resamples, n)) + n * np.arange(n_resamples)[:, None]
-    return np.bincount(draws.ravel(), minlength=n_resamples * n).reshape(n_resamples, n)
-
-
-def paired_estimate(observed: float, resampled: np.ndarray, method: str, level: float = 0.95) -> Estimate:
-    """An Estimate from the observed difference and its paired bootstrap replicates (B,): percentile interval, and
-    the two-sided p-value 2·min(#(d ≤ 0) + 1, #(d ≥ 0) + 1) / (B + 1), capped at 1 — the smallest α at which the
-    percentile interval excludes 0 (Efron & Tibshirani 1993, §15–16). Non-finite replicates (a resample too small
-    for a correlation) are left out and counted in `method`."""
-    finite = resampled[np.isfinite(resampled)]
-    if finite.size == 0:
-        raise UnitsMismatch("no bootstrap resample gave a finite difference.")
-    tail = (1 - level) / 2
-    low, high = np.quantile(finite, [tail, 1 - tail])
-    below, above = int((finite <= 0).sum()), int((finite >= 0).sum())
-    p = min(1.0, 2 * (min(below, above) + 1) / (finite.size + 1))
-    dropped = resampled.size - finite.size
-    note = f" ({dropped} resamples without a finite score left out)" if dropped else ""
-    return Estimate(difference=observed, ci_low=float(low), ci_high=float(high), p_value=p,
-                    method=f"{method}, {finite.size} resamples{note}, percentile interval", level="units",
-                    n_resamples=int(finite.size))
+def percentile_estimate(observed: float, replicates: np.ndarray, method: str, level: float = LEVEL) -> Estimate:
+    """An Estimate from a difference and its one-factor paired bootstrap replicates (B,): the percentile interval and
+    p = 2·min(#(d ≤ 0) + 1, #(d ≥ 0) + 1) / (B + 1), capped at 1 — the smallest α at which the percentile interval
+    excludes 0 (Efron & Tibshirani 1993, ch. 13 and 15–16). Non-finite replicates are left out and counted."""
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size < 2:
+        raise UnitsMismatch("fewer than 2 bootstrap resamples gave both models a defined score.")
+    low, high = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
+    p = min(1.0, 2 * (min(int((finite <= 0).sum()), int((finite >= 0).sum())) + 1) / (finite.size + 1))
+    dropped = replicates.size - finite.size
+    note = f" ({dropped} without a finite score left out)" if dropped else ""
+    return Estimate(difference=float(observed), ci_low=float(low), ci_high=float(high), p_value=p,
+                    method=f"{method}, {replicates.size} resamples{note}, percentile {level:.0%} interval",
+                    level="units", n_resamples=int(replicates.size))
 
 
 def weighted_ranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -76,8 +70,9 @@ def weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.nd
     total = weights.sum(-1, keepdims=True)
     xc = x - (weights * x).sum(-1, keepdims=True) / total
     yc = y - (weights * y).sum(-1, keepdims=True) / total
+    wx = weights * xc
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (weights * xc * yc).sum(-1) / np.sqrt((weights * xc * xc).sum(-1) * (weights * yc * yc).sum(-1))
+        return (wx * yc).sum(-1) / np.sqrt((wx * xc).sum(-1) * (weights * yc * yc).sum(-1))
 
 
 def weighted_kendall_tau_a(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -139,17 +134,22 @@ def fold_similarities(units: Sequence[dict[str, np.ndarray]], comparison: str,
 
 def ceiled_scores(records: Sequence[ScoreRecord], stimulus_counts: np.ndarray,
                   subject_counts: np.ndarray) -> np.ndarray:
-    """Each record's ceiled score on each resample: (n_records, B). Fold score = subject-weighted mean of the
-    (squared, if the benchmark squares) comparison; raw = mean over folds; ceiled = raw / the record's ceiling
-    (None: raw). The records share stimuli, folds, data RDMs and options (`_check_aligned`)."""
-    details = records[0].details
-    values = fold_similarities([r.units for r in records], details.get("comparison", "spearman"), stimulus_counts)
-    if details.get("squared"):
+    """Each record's ceiled score on each resample: (n_records, B). The records share stimuli, folds, data RDMs and
+    options (`_check_aligned`)."""
+    values = fold_similarities([r.units for r in records], records[0].details.get("comparison", "spearman"),
+                               stimulus_counts)
+    return _ceiled(values, subject_counts, records[0])
+
+
+def _ceiled(values: np.ndarray, subject_counts: np.ndarray, record: ScoreRecord) -> np.ndarray:
+    """(n_models, B, n_folds, n_subjects) comparisons → (n_models, B) ceiled scores. Fold score = subject-weighted
+    mean of the (squared, if the benchmark squares) comparison; raw = mean over folds; ceiled = raw / the record's
+    ceiling (None: raw)."""
+    if record.details.get("squared"):
         values = values**2
-    weights = subject_counts[None, :, None, :].astype(np.float64)
+    weights = np.broadcast_to(subject_counts, (values.shape[1], values.shape[3]))[None, :, None, :].astype(np.float64)
     raw = ((values * weights).sum(-1) / weights.sum(-1)).mean(-1)
-    ceiling = records[0].ceiling
-    return raw if ceiling is None else raw / ceiling
+    return raw if record.ceiling is None else raw / record.ceiling
 
 
 def _check_aligned(first: ScoreRecord, other: ScoreRecord) -> None:
@@ -172,21 +172,36 @@ def _check_aligned(first: ScoreRecord, other: ScoreRecord) -> None:
 
 
 def rsa_paired_test(first: ScoreRecord, other: ScoreRecord, n_resamples: int, seed: int) -> Estimate:
-    """`other − first` ceiled RSA score, with a paired bootstrap over stimuli (and subjects when there are ≥ 2)."""
+    """`other − first` ceiled RSA score, paired bootstrap over stimuli (and subjects when there are ≥ 2).
+
+    One subject: percentile interval of the stimulus bootstrap. Several: the two-factor bootstrap counts the
+    stimulus × subject residual more than once, so the variance is Schütt et al. (2023)'s corrected
+    2·V(stimuli) + 2·V(subjects) − V(both), each V from the same resamples, with a normal interval and p-value.
+    """
     _check_aligned(first, other)
     n_stimuli = first.units["fold_scored"].shape[1]
     n_subjects = first.units["data_rdms"].shape[0]
     rng = np.random.default_rng(seed)
     stimulus_counts = resample_counts(rng, n_stimuli, n_resamples)
-    subject_counts = resample_counts(rng, n_subjects, n_resamples) if n_subjects > 1 else \
-        np.ones((n_resamples, 1), dtype=np.int64)
-    observed_counts = (np.ones((1, n_stimuli), dtype=np.int64), np.ones((1, n_subjects), dtype=np.int64))
+    comparison = first.details.get("comparison", "spearman")
+    resampled = fold_similarities([first.units, other.units], comparison, stimulus_counts)
+    observed = other.ceiled - first.ceiled
+    common = ("the same resamples for both models, each fold's layer kept and the pairs of a stimulus with its own "
+              "copies left out (Schütt et al. 2023), the ceiling held at the record's")
+    if n_subjects == 1:
+        replicates = np.diff(_ceiled(resampled, np.ones((1, 1)), first), axis=0)[0]
+        return percentile_estimate(observed, replicates, f"paired bootstrap over {n_stimuli} stimuli, {common}")
+    subject_counts = resample_counts(rng, n_subjects, n_resamples)
+    unresampled = fold_similarities([first.units, other.units], comparison, np.ones((1, n_stimuli), dtype=np.int64))
 
-    observed = float(np.diff(ceiled_scores([first, other], *observed_counts)[:, 0])[0])
-    resampled = np.diff(ceiled_scores([first, other], stimulus_counts, subject_counts), axis=0)[0]
-    units = f"{n_stimuli} stimuli" + (f" and {n_subjects} subjects (two-factor)" if n_subjects > 1 else "")
-    return paired_estimate(
-        observed, resampled,
-        f"paired bootstrap over {units}, the same resamples for both models, each fold's layer kept and the pairs of a "
-        f"stimulus with its own copies left out (Schütt et al. 2023), the ceiling held at the record's",
-    )
+    def differences(values: np.ndarray, subjects: np.ndarray) -> np.ndarray:
+        return np.diff(_ceiled(values, subjects, first), axis=0)[0]
+
+    try:
+        return two_factor_estimate(
+            observed, differences(resampled, subject_counts), differences(resampled, np.ones((1, n_subjects))),
+            differences(np.broadcast_to(unresampled, resampled.shape), subject_counts),
+            f"paired two-factor bootstrap over {n_stimuli} stimuli and {n_subjects} subjects, {common}; variance "
+            "2·V(stimuli) + 2·V(subjects) − V(both) (Schütt et al. 2023)")
+    except ValueError as exc:
+        raise UnitsMismatch(f"{exc}.") from None

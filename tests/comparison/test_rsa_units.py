@@ -14,7 +14,6 @@ from brainbench.comparison.estimate import UnitsMismatch, unit_test
 from brainbench.comparison.rsa_test import (
     ceiled_scores,
     fold_similarities,
-    resample_counts,
     rsa_paired_test,
     weighted_kendall_tau_a,
     weighted_pearson,
@@ -146,6 +145,11 @@ def test_registered_test_compares_records_and_refuses_misaligned_ones() -> None:
     again = rsa_paired_test(first, other, 200, 0)
     assert (again.ci_low, again.p_value) == (estimate.ci_low, estimate.p_value)  # one seed, one answer
 
+    single = [_scored({name: activations[layer]}, subjects[:1]) for name, layer in (("a", "layer0"), ("b", "layer2"))]
+    one_subject = rsa_paired_test(*single, 200, 0)  # no subject factor: the stimulus bootstrap's percentile interval
+    assert "over 24 stimuli," in one_subject.method and "percentile" in one_subject.method
+    assert one_subject.ci_low <= one_subject.difference <= one_subject.ci_high
+
     other_halves = _scored({"b": activations["layer2"]}, subjects, ceiling="nili_upper")
     other_halves.units["fold_scored"] = other_halves.units["fold_scored"][::-1].copy()
     other_data = _scored({"b": activations["layer2"]}, subjects[::-1].copy(), ceiling="nili_upper")
@@ -153,10 +157,3 @@ def test_registered_test_compares_records_and_refuses_misaligned_ones() -> None:
     for misaligned, why in ((other_halves, "halvings"), (other_data, "data RDMs"), (other_option, "comparison")):
         with pytest.raises(UnitsMismatch, match=why):
             rsa_paired_test(first, misaligned, 50, 0)
-
-
-def test_resample_counts_draw_n_with_replacement() -> None:
-    counts = resample_counts(np.random.default_rng(0), 7, 1000)
-    assert counts.shape == (1000, 7) and (counts.sum(1) == 7).all()
-    # Each count is Binomial(7, 1/7): mean 1, variance 6/7; 1000 draws put the mean within ±0.1 (> 3 SE).
-    assert counts.mean() == pytest.approx(1, abs=0.1) and counts.var() == pytest.approx(6 / 7, abs=0.15)
