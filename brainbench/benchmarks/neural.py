@@ -389,7 +389,7 @@ def run_neural(
     scored_layers = list(layers) if profile else [best]
     scored_kernels = kernels(stimuli.subset(scored.stimulus_ids), degrees, scored_layers)
     result = _predictivity(spec, {layer: scored_kernels[layer] for layer in scored_layers}, scored, device,
-                           progress, "scoring", keep_predictions=True)
+                           progress, "scoring", keep_predictions=not profile)  # a profile makes no record
     at = scored_layers.index(best)
     raw = float(result.raw[at])
 
@@ -431,7 +431,7 @@ def run_neural(
             "unit_test": "neural",
             "units_stimuli": stimuli_digest(scored.stimulus_ids),
         },
-        "units": neural_units(_splits(spec, len(scored.stimulus_ids), scored.strata),
-                              result.predictions[at].cpu().numpy(), scored.responses.cpu().numpy()),
+        "units": {} if profile else neural_units(_splits(spec, len(scored.stimulus_ids), scored.strata),
+                                                 result.predictions[at].cpu().numpy(), scored.responses.cpu().numpy()),
     }
     return fields, layer_profile

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 from neural_world import score as score_model
-from neural_world import world
+from neural_world import spec, world
 from scipy.stats import pearsonr
 from sklearn.cross_decomposition import PLSRegression
 
+from brainbench.benchmarks.kinds import ModelProbe, run_neural_kind
 from brainbench.benchmarks.neural import neural_units
 from brainbench.comparison.estimate import UNIT_TESTS, UnitsMismatch, unit_test
 from brainbench.comparison.neural_test import _weighted_r, ceiled_score, neural_paired_test, split_r
@@ -149,3 +150,18 @@ def test_two_factor_correction_recovers_the_sampling_variance_of_a_crossed_mean(
         corrected.append(two_factor_variance(both.var(ddof=1), stimuli.var(ddof=1), neuroids.var(ddof=1)))
     assert np.mean(corrected) == pytest.approx(truth, rel=0.1)
     assert np.mean(plain) > 1.2 * truth
+
+
+def test_a_layer_profile_keeps_no_predictions() -> None:
+    """`brainbench layers` (profile=True) writes no record, so it keeps no per-unit results (no L × splits × test ×
+    neuroids predictions in memory)."""
+    dataset, features, ids = world(8, {"a": 1.0})
+    row = {s: i for i, s in enumerate(ids)}
+
+    def kernels(stimuli, degrees, layers):
+        index = [row[s] for s in stimuli.stimulus_ids]
+        return {layer: regression_input(torch.from_numpy(features["a"][index])) for layer in layers}
+
+    probe = ModelProbe(["l1", "l2"], torch.device("cpu"), lambda *a: {}, kernels, dict)
+    assert run_neural_kind(spec(), dataset, probe, profile=True).units == {}
+    assert set(run_neural_kind(spec(), dataset, probe).units) == {"test_index", "predictions", "responses"}
