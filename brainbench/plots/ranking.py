@@ -19,8 +19,8 @@ def plot_ranking(ranking: Sequence[RankedModel] | Sequence[RegionRanked], path: 
     The leaderboard's ranking (:class:`RankedModel`): per model each region's ceiled score (a colour and marker per
     region; ``regions``: those shown, default the five) and the average as a grey bar (over all five regions, a
     region without a score counting as 0). A ranking by one region (:class:`RegionRanked`): per model each of the
-    region's benchmarks (a colour per benchmark) and the region's mean as the bar. Size: two columns (7 in) wide,
-    0.2 in per line of model label.
+    region's benchmarks (a colour per benchmark; those the mean leaves out say so) and the region's mean as the bar.
+    Size: two columns (7 in) wide, 0.2 in per line of model label.
     """
     rows = list(ranking)
     if not rows:
@@ -29,8 +29,9 @@ def plot_ranking(ranking: Sequence[RankedModel] | Sequence[RegionRanked], path: 
         region = rows[0].region
         benchmarks = list(dict.fromkeys(b for row in rows for b in row.benchmarks))
         bars = [(row.score, row.error) for row in rows]
-        series = {style.wrap(b, 30): [(row.benchmarks.get(b), _error(row.scores.get(b))) for row in rows]
-                  for b in benchmarks}
+        shown_only = {b for row in rows for b in row.not_averaged}
+        series = {style.wrap(b + (" (not averaged)" if b in shown_only else ""), 44):
+                  [(row.benchmarks.get(b), _error(row.scores.get(b))) for row in rows] for b in benchmarks}
         return _draw(rows, bars, f"mean over the averaged {region} benchmarks", series,
                      f"Ranking by {region} (best first)", path)
     shown = list(REGIONS if regions is None else regions)
