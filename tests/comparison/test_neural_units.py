@@ -10,14 +10,14 @@ import pytest
 import torch
 from neural_world import score as score_model
 from neural_world import spec, world
-from scipy.stats import pearsonr
+from scipy.stats import norm, pearsonr
 from sklearn.cross_decomposition import PLSRegression
 
 from brainbench.benchmarks.kinds import ModelProbe, run_neural_kind
 from brainbench.benchmarks.neural import neural_units
 from brainbench.comparison.estimate import UNIT_TESTS, UnitsMismatch, unit_test
 from brainbench.comparison.neural_test import _weighted_r, ceiled_score, neural_paired_test, split_r
-from brainbench.comparison.resampling import resample_counts, two_factor_variance
+from brainbench.comparison.resampling import resample_counts, two_factor_estimate, two_factor_variance
 from brainbench.leaderboard.units import decode_units, encode_units
 from brainbench.metrics.predictivity import layers_predictivity, regression_input
 from brainbench.metrics.splits import brainscore_splits
@@ -165,3 +165,17 @@ def test_a_layer_profile_keeps_no_predictions() -> None:
     probe = ModelProbe(["l1", "l2"], torch.device("cpu"), lambda *a: {}, kernels, dict)
     assert run_neural_kind(spec(), dataset, probe, profile=True).units == {}
     assert set(run_neural_kind(spec(), dataset, probe).units) == {"test_index", "predictions", "responses"}
+
+
+def test_two_factor_estimate_is_the_normal_interval_and_p_of_the_corrected_se() -> None:
+    rng = np.random.default_rng(9)
+    both, stimuli, neuroids = (rng.normal(0, sd, 500) for sd in (0.05, 0.03, 0.03))
+    stimuli[3] = np.nan  # a resample without a finite score is left out of its variance
+    se = np.sqrt(2 * np.nanvar(stimuli, ddof=1) + 2 * neuroids.var(ddof=1) - both.var(ddof=1))
+    estimate = two_factor_estimate(0.05, both, stimuli, neuroids, "m")
+    # scipy's normal quantile and tail against math.erfc and statistics.NormalDist: rounding only
+    assert estimate.p_value == pytest.approx(2 * norm.sf(0.05 / se), rel=1e-9)
+    assert (estimate.ci_low, estimate.ci_high) == pytest.approx((0.05 - norm.ppf(0.975) * se,
+                                                                 0.05 + norm.ppf(0.975) * se), rel=1e-9)
+    with pytest.raises(ValueError, match="finite"):
+        two_factor_estimate(0.0, np.full(5, np.nan), stimuli, neuroids, "m")
