@@ -68,10 +68,10 @@ def weighted_ranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Pearson r of the vectors that repeat element p weights[..., p] times; x, y, weights broadcast (..., m)."""
     total = weights.sum(-1, keepdims=True)
-    xc = x - (weights * x).sum(-1, keepdims=True) / total
-    yc = y - (weights * y).sum(-1, keepdims=True) / total
-    wx = weights * xc
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN where a resample leaves fewer than 2 pairs
+        xc = x - (weights * x).sum(-1, keepdims=True) / total
+        yc = y - (weights * y).sum(-1, keepdims=True) / total
+        wx = weights * xc
         return (wx * yc).sum(-1) / np.sqrt((wx * xc).sum(-1) * (weights * yc * yc).sum(-1))
 
 
