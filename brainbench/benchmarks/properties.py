@@ -9,6 +9,10 @@ are drawn from their histograms (seeded) and split into random halves; on one ha
 properties are most similar on average over the whole family is chosen, on the other half it is
 scored, and the halves swap, over ``n_splits`` halvings. The ceiling is the same bootstrapped metric
 between the two halves of the data. ``--layers`` with one layer skips the choice.
+
+No per-unit results are kept for a paired comparison (``brainbench compare`` uses the per-halving scores): two models'
+units are different populations, so there is nothing to resample alike for both, and the only shared units, the
+"data neurons", are draws from published histograms rather than recorded neurons.
 """
 
 from __future__ import annotations
