@@ -51,7 +51,7 @@ class ScoreRecord:
     details: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable provenance
     # Per-unit results that a paired comparison resamples (name → NumPy array, e.g. per split × neuroid r); the
     # test that reads them is named by details['unit_test'] (brainbench.comparison.unit_tests). Empty: none stored.
-    units: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, Any] = field(default_factory=dict, compare=False)  # arrays: == compares the scalar fields
     uid: str = field(default_factory=new_uid)  # unique for good, assigned when the record is made; survives export
     id: int | None = None  # assigned by the store; local to one leaderboard file
 
