@@ -110,3 +110,32 @@ def test_a_figure_gets_a_new_files_mode_under_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o640  # 0o666 less the umask 0o027
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The figures handed to style.save (kept open, not written), to read what was drawn."""
+    figures: list = []
+    monkeypatch.setattr("brainbench.plots.style.save", lambda fig, path: figures.append(fig) or Path(path))
+    return figures
+
+
+def test_comparison_marks_each_significant_difference_and_each_missing_score(drawn: list, tmp_path: Path) -> None:
+    plot_comparison(comparison(), tmp_path / "c.png")
+    texts = [text.get_text() for ax in drawn[0].axes for text in ax.texts]
+    # one model's difference is significant (Kiani2007, model 1) and one score is missing (Cowley2023, model 1)
+    assert sorted(texts) == ["*", "n/a"]
+
+
+def test_layer_profiles_mark_each_models_committed_layer(drawn: list, tmp_path: Path) -> None:
+    def outcome(scores: list[float], committed: str) -> SimpleNamespace:
+        return SimpleNamespace(profile={f"l{i}": {"ceiled": s} for i, s in enumerate(scores)}, layer=committed)
+
+    spec = SimpleNamespace(id="Kiani2007.IT-rsa")
+    plot_layer_profiles({"a": [(outcome([0.1, 0.3, 0.2], "l1"), spec)],
+                         "b": [(outcome([0.1, 0.2, 0.25, 0.3, 0.2], "l3"), spec)]}, tmp_path / "l.png")
+    (ax,) = [ax for ax in drawn[0].axes if ax.get_visible()]
+    committed = [line for line in ax.lines if line.get_markersize() == 8]
+    # each at its layer's normalised depth: 1 / 2 for layer 1 of 3, 3 / 4 for layer 3 of 5 (closed form)
+    assert [line.get_xdata()[0] for line in committed] == pytest.approx([0.5, 0.75], abs=1e-12)
+    assert [line.get_ydata()[0] for line in committed] == pytest.approx([0.3, 0.3], abs=1e-12)
