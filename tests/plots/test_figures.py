@@ -127,6 +127,49 @@ def test_comparison_marks_each_significant_difference_and_each_missing_score(dra
     assert sorted(texts) == ["*", "n/a"]
 
 
+MARQUES_V1 = ("grating_summation_field", "peak_spatial_frequency", "preferred_orientation",
+              "spatial_frequency_bandwidth", "spatial_frequency_selective", "strongly_suppressed", "surround_diameter",
+              "surround_grating_summation_field_ratio", "surround_suppression_index")
+
+
+def many_benchmarks() -> Comparison:
+    """Two models on the nine Marques2020 V1 benchmarks and two IT benchmarks, as `brainbench compare` builds it."""
+    ids = [(f"Marques2020.V1-{name}", "V1") for name in MARQUES_V1] + [("Kiani2007.IT-rsa", "IT"),
+                                                                       ("MajajHong2015.IT-pls", "IT")]
+    rows = []
+    for i, (benchmark, region) in enumerate(ids):
+        first, other = 0.6 + 0.03 * (i % 5), 0.5 + 0.05 * (i % 4)
+        scores = tuple(ModelScore(ceiled=c, error=0.01, raw=c * 0.9, ceiling=0.9, layer="blocks.3.2",
+                                  benchmark_version=2, seed=0, uid="u") for c in (first, other))
+        d = other - first
+        rows.append(BenchmarkRow(benchmark, 2, region, region, scores, (None, None),
+                                 (None, Estimate(d, d - 0.06, d + 0.06, 0.01, "paired bootstrap", "units", 2000)),
+                                 (None, 0.02), (None, abs(d) > 0.06), (None, None)))
+    return Comparison(models=("efficientnet_lite0", "timm:resnet18 (random-init)"), rows=tuple(rows), summaries=())
+
+
+def test_comparison_tick_labels_and_titles_do_not_overlap_with_nine_benchmarks_a_region(drawn: list,
+                                                                                       tmp_path: Path) -> None:
+    plot_comparison(many_benchmarks(), tmp_path / "c.png")
+    fig = drawn[0]
+    fig.canvas.draw()
+    labels = [label for ax in fig.axes for label in ax.get_xticklabels() if label.get_visible() and label.get_text()]
+    titles = [ax.title for ax in fig.axes if ax.get_title()]
+    assert len(labels) == 11 and len(titles) == 2
+    for texts in (labels, titles):
+        boxes = [text.get_window_extent() for text in texts]  # as rendered, in display pixels
+        touching = [(texts[i].get_text(), texts[j].get_text()) for i in range(len(boxes))
+                    for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+        assert touching == []
+    assert fig.get_figwidth() <= TWO_COLUMNS
+    # nothing is lost: the prefix all V1 benchmarks share is said once, in V1's title; with it each (unwrapped) tick
+    # label spells its benchmark's id
+    assert [" ".join(title.get_text().split()) for title in titles] == ["V1 — Marques2020.V1-", "IT"]
+    prefixes = ["Marques2020.V1-"] * 9 + [""] * 2
+    spelled = [prefix + label.get_text().replace("\n", "") for prefix, label in zip(prefixes, labels, strict=True)]
+    assert spelled == [row.benchmark for row in many_benchmarks().rows]
+
+
 def test_layer_profiles_mark_each_models_committed_layer(drawn: list, tmp_path: Path) -> None:
     def outcome(scores: list[float], committed: str) -> SimpleNamespace:
         return SimpleNamespace(profile={f"l{i}": {"ceiled": s} for i, s in enumerate(scores)}, layer=committed)
