@@ -357,21 +357,11 @@ def layer_profile(
     definitions = options.get("definitions", ())
     batch_size, seed = options.get("batch_size", 32), options.get("seed", 0)
     torch_device, budget = _run_options(options.get("device"), seed, batch_size, options.get("max_memory_gb"))
-    specs = _specs([benchmarks] if isinstance(benchmarks, str) else list(benchmarks), definitions)
-    without = [spec for spec in specs if not has_layer_profile(spec)]
-    if without:
-        named = ", ".join(spec.id for spec in without)
-        raise BrainbenchError(f"{named} {'scores' if len(without) == 1 else 'score'} the model's output or readout "
-                              "layer, so there is no layer profile; `brainbench layers` takes RSA, neural and "
-                              "V1-property benchmarks.")
+    models = [] if isinstance(model, Model) else [
+        (model, options.get("weights"), options.get("random_init", False), options.get("visual_degrees"))]
+    specs = check_layer_profile(benchmarks, models, **options)
     allow_download = options.get("allow_download", True)
     mirrors = paths.mirror_dirs(list(options.get("data_mirrors", ())))
-    found = check_data(specs, mirrors, allow_download, definitions)
-    unavailable = [a for a in found.values() if not a.available]
-    if unavailable:
-        raise DataUnavailable(unavailable, skippable=False)
-    if not isinstance(model, Model):  # a misspelt model id is refused before any data is read
-        check_request(model, options.get("weights"), options.get("random_init", False), options.get("visual_degrees"))
     datasets, unloaded = _load_datasets(specs, mirrors, allow_download, definitions)
     if unloaded:
         raise next(iter(unloaded.values()))
@@ -380,6 +370,32 @@ def layer_profile(
                        options.get("progress"))
     return [(KINDS[spec.kind](spec, datasets[spec.dataset], session.probe(), profile=True), spec)
             for spec in specs]
+
+
+def check_layer_profile(
+    benchmarks: str | Sequence[str],
+    models: Sequence[tuple[str, str | None, bool, float | None]] = (),
+    **options,
+) -> list[BenchmarkSpec]:
+    """What :func:`layer_profile` checks before any model is built, for several models at once, in :func:`score`'s
+    order: the definitions, that each has a layer profile, that its data are available (:class:`DataUnavailable`),
+    then each model request (id, weights, random_init, visual_degrees). Returns the specs."""
+    definitions = options.get("definitions", ())
+    specs = _specs([benchmarks] if isinstance(benchmarks, str) else list(benchmarks), definitions)
+    without = [spec for spec in specs if not has_layer_profile(spec)]
+    if without:
+        named = ", ".join(spec.id for spec in without)
+        raise BrainbenchError(f"{named} {'scores' if len(without) == 1 else 'score'} the model's output or readout "
+                              "layer, so there is no layer profile; `brainbench layers` takes RSA, neural and "
+                              "V1-property benchmarks.")
+    mirrors = paths.mirror_dirs(list(options.get("data_mirrors", ())))
+    found = check_data(specs, mirrors, options.get("allow_download", True), definitions)
+    unavailable = [a for a in found.values() if not a.available]
+    if unavailable:
+        raise DataUnavailable(unavailable, skippable=False)
+    for request in models:  # a misspelt model id is refused before any data is read or any model built
+        check_request(*request)
+    return specs
 
 
 #: Kinds that score every candidate layer (``Outcome.profile``); behaviour kinds read the output or one readout.

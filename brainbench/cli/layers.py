@@ -105,8 +105,7 @@ def layers(model: str | None, more_models: tuple[str, ...], benchmarks: tuple[st
 
     brainbench layers -m efficientnet_lite0 -m 'efficientnet_lite0 --random-init' -b Kiani2007.IT-rsa --plot it.png
     """
-    from brainbench.benchmarks.scoring import DataUnavailable, layer_profile
-    from brainbench.models.registry import check_request
+    from brainbench.benchmarks.scoring import DataUnavailable, check_layer_profile, layer_profile
     from brainbench.plots import normalised_depth, plot_layer_profile, plot_layer_profiles
     from brainbench.plots.style import check_path
 
@@ -115,10 +114,11 @@ def layers(model: str | None, more_models: tuple[str, ...], benchmarks: tuple[st
     shared = {"weights": weights, "random_init": random_init, "visual_degrees": visual_degrees, "layers": layers,
               "seed": seed}
     requests = _requests(model, more_models, shared)
-    for request in requests:  # a misspelt id of a later model is refused before the first is built
-        check_request(request.model, request.weights, request.random_init, request.visual_degrees)
     profiles = {}
     try:
+        # score's order for every model before the first is built: definitions, data, then each model id
+        check_layer_profile(list(benchmarks), [(r.model, r.weights, r.random_init, r.visual_degrees) for r in requests],
+                            data_mirrors=data_mirrors, allow_download=not offline, definitions=definitions)
         with render.progress_bars(enabled=not as_json) as progress:
             for request in requests:
                 profiles[request.label] = layer_profile(

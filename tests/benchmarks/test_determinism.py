@@ -53,7 +53,7 @@ def _reproducible(record: ScoreRecord, leave_out: tuple[str, ...] = (), details_
                   ) -> dict[str, Any]:
     """The record without what differs between runs by design (uid, store id, clock times, durations) and without
     the fields `leave_out` and the details `details_left_out`."""
-    varying = ("uid", "id", "started_at", "finished_at", *leave_out)
+    varying = ("uid", "id", "started_at", "finished_at", "units", *leave_out)  # units (arrays): compared apart
     fields = {k: v for k, v in record.to_dict().items() if k not in varying}
     fields["details"] = {k: v for k, v in record.details.items() if k not in ("seconds", *details_left_out)}
     return fields
@@ -63,6 +63,9 @@ def test_determinism_same_inputs_and_batch_size_give_identical_records(home, mir
     first, second = _score(tinycnn, mirror, 32), _score(tinycnn, mirror, 32)
     assert first.uid != second.uid  # two records, each computed from scratch
     assert _reproducible(first) == _reproducible(second)  # exact: the guarantee under test
+    assert first.units and first.units.keys() == second.units.keys()
+    for name, values in first.units.items():  # the per-unit results too, bit for bit
+        assert np.array_equal(values, second.units[name]), name
 
 
 def test_determinism_across_batch_sizes_to_float32_rounding(home, mirror, tinycnn) -> None:
@@ -89,3 +92,10 @@ def test_determinism_across_batch_sizes_to_float32_rounding(home, mirror, tinycn
         assert details["batch_size"] == batch_size
         numbers = ("fold_scores", "layer_profile", "batch_size")
         assert _reproducible(record, score_fields, numbers) == _reproducible(reference, score_fields, numbers)
+        # Per-unit results: model RDMs (1 − r, float32) move with the activations' rounding, as the fold scores do.
+        assert record.units.keys() == reference.units.keys()
+        for name, values in record.units.items():
+            if np.asarray(values).dtype.kind == "f":
+                np.testing.assert_allclose(values, reference.units[name], rtol=0, atol=1e-5, err_msg=name)
+            else:
+                assert np.array_equal(values, reference.units[name]), name
