@@ -28,6 +28,7 @@ from brainbench.metrics.ceiling import ceil, ceiling_details, published_details
 from brainbench.metrics.predictivity import internal_consistency, layers_predictivity, regression_steps
 from brainbench.metrics.splits import brainscore_splits, stratified_halves
 from brainbench.metrics.uncertainty import error_method, standard_error
+from brainbench.stages import stage
 
 #: (stimuli, stimulus_degrees, layers or None for all) → {layer: (n, n) float64 Gram, or (n, p < n) features}
 #: (`predictivity.regression_input`); memoised by the caller.
@@ -378,18 +379,21 @@ def run_neural(
     else:
         raise BrainbenchError(f"Benchmark {spec.id} does not say how to select its layer ([layer_selection]).")
     # Before any model work: a ceiling that cannot be had stops the benchmark here.
-    ceiling, ceiling_splits, ceiling_note = _ceiling(spec, scored, device, progress)
+    with stage("ceilings", device):
+        ceiling, ceiling_splits, ceiling_note = _ceiling(spec, scored, device, progress)
 
     selection_kernels = kernels(stimuli.subset(selection.stimulus_ids), degrees, layers)
-    selection_scores = _predictivity(spec, {layer: selection_kernels[layer] for layer in layers}, selection, device,
-                                     progress, "layer selection")
+    with stage("layer_selection", device):
+        selection_scores = _predictivity(spec, {layer: selection_kernels[layer] for layer in layers}, selection,
+                                         device, progress, "layer selection")
     selection_raw = [float(v) for v in selection_scores.raw]
     best = layers[int(np.nanargmax(selection_raw))]
 
     scored_layers = list(layers) if profile else [best]
     scored_kernels = kernels(stimuli.subset(scored.stimulus_ids), degrees, scored_layers)
-    result = _predictivity(spec, {layer: scored_kernels[layer] for layer in scored_layers}, scored, device,
-                           progress, "scoring", keep_predictions=not profile)  # a profile makes no record
+    with stage("regressions", device):
+        result = _predictivity(spec, {layer: scored_kernels[layer] for layer in scored_layers}, scored, device,
+                               progress, "scoring", keep_predictions=not profile)  # a profile makes no record
     at = scored_layers.index(best)
     raw = float(result.raw[at])
 

@@ -6,7 +6,7 @@ import hashlib
 import io
 import weakref
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,32 +54,58 @@ def in_memory_stimuli(identifier: str, images: np.ndarray, metadata: pd.DataFram
     """A StimulusSet over an (n, H, W, 3) uint8 array whose rows follow ``metadata``'s order."""
     if images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(metadata):
         raise ValueError(f"expected ({len(metadata)}, H, W, 3) images, got {images.shape}")
-    row = {stimulus_id: i for i, stimulus_id in enumerate(metadata.index)}
-    return StimulusSet(identifier, metadata, lambda stimulus_id: Image.fromarray(images[row[stimulus_id]]))
+    return StimulusSet(identifier, metadata, _ArrayImages(images, metadata.index))
 
 
-class _ZipImages:
-    """``stimulus_id → RGB image`` read lazily from one zip file, kept open while the set is in use."""
+class _ArrayImages:
+    """``stimulus_id → RGB image`` from the rows of an (n, H, W, 3) uint8 array."""
 
-    def __init__(self, zip_path: Path, members: Mapping[str, str]) -> None:
-        self.zip_path = Path(zip_path)
-        self.members = dict(members)
-        self._archive: zipfile.ZipFile | None = None
+    def __init__(self, images: np.ndarray, stimulus_ids: Iterable[object]) -> None:
+        self.images = images
+        self.rows = {stimulus_id: i for i, stimulus_id in enumerate(stimulus_ids)}
 
     def __call__(self, stimulus_id: str) -> Image.Image:
-        member = self.members[stimulus_id]  # an id not in the set is a KeyError, as for any StimulusSet
+        return Image.fromarray(self.images[self.rows[stimulus_id]])
+
+    def fingerprint(self, stimulus_id: str) -> bytes:
+        pixels = np.ascontiguousarray(self.images[self.rows[stimulus_id]])
+        return hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).digest()
+
+
+class ZipImages:
+    """``stimulus_id → RGB image`` read lazily from members of zip files (``{id: (zip path, member name)}``), each
+    archive kept open while the set is in use."""
+
+    def __init__(self, members: Mapping[str, tuple[Path, str]]) -> None:
+        self.members = {stimulus_id: (Path(path), name) for stimulus_id, (path, name) in members.items()}
+        self._archives: dict[Path, zipfile.ZipFile] = {}
+
+    def _read(self, stimulus_id: str) -> bytes:
+        zip_path, member = self.members[stimulus_id]  # an id not in the set is a KeyError, as for any StimulusSet
         try:
-            if self._archive is None:
-                self._archive = zipfile.ZipFile(self.zip_path)
-                weakref.finalize(self, self._archive.close)
-            with Image.open(io.BytesIO(self._archive.read(member))) as image:
+            if zip_path not in self._archives:
+                self._archives[zip_path] = archive = zipfile.ZipFile(zip_path)
+                weakref.finalize(self, archive.close)
+            return self._archives[zip_path].read(member)
+        except (zipfile.BadZipFile, OSError, KeyError, EOFError, ValueError) as exc:
+            raise self._unreadable(stimulus_id, exc) from exc
+
+    def _unreadable(self, stimulus_id: str, exc: Exception) -> DataError:
+        zip_path, member = self.members[stimulus_id]
+        return DataError(f"Stimulus {stimulus_id} ({member} in {zip_path.name}) is not a readable image "
+                         f"({' '.join(str(exc).split())}); re-fetch the dataset.")
+
+    def __call__(self, stimulus_id: str) -> Image.Image:
+        data = self._read(stimulus_id)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
                 return image.convert("RGB")
-        except (zipfile.BadZipFile, UnidentifiedImageError, OSError, KeyError, EOFError, ValueError) as exc:
-            reason = " ".join(str(exc).split())
-            raise DataError(
-                f"Stimulus {stimulus_id} ({member} in {self.zip_path.name}) is not a readable image ({reason}); "
-                "re-fetch the dataset."
-            ) from exc
+        except (UnidentifiedImageError, OSError, EOFError, ValueError) as exc:
+            raise self._unreadable(stimulus_id, exc) from exc
+
+    def fingerprint(self, stimulus_id: str) -> bytes:
+        """SHA-256 of the stimulus's encoded bytes (no decoding)."""
+        return hashlib.sha256(self._read(stimulus_id)).digest()
 
 
 class FileImages:
@@ -94,8 +120,18 @@ class FileImages:
             with Image.open(path) as image:
                 return image.convert("RGB")
         except (UnidentifiedImageError, OSError, EOFError, ValueError) as exc:
-            raise DataError(f"Stimulus {stimulus_id} ({path.name}) is not a readable image "
-                            f"({' '.join(str(exc).split())}); re-fetch the dataset.") from exc
+            raise self._unreadable(stimulus_id, exc) from exc
+
+    def _unreadable(self, stimulus_id: str, exc: Exception) -> DataError:
+        return DataError(f"Stimulus {stimulus_id} ({self.paths[stimulus_id].name}) is not a readable image "
+                         f"({' '.join(str(exc).split())}); re-fetch the dataset.")
+
+    def fingerprint(self, stimulus_id: str) -> bytes:
+        """SHA-256 of the stimulus file's bytes (no decoding)."""
+        try:
+            return hashlib.sha256(Path(self.paths[stimulus_id]).read_bytes()).digest()
+        except OSError as exc:
+            raise self._unreadable(stimulus_id, exc) from exc
 
 
 def zip_stimuli(identifier: str, zip_path: Path, metadata: pd.DataFrame, members: Mapping[str, str]) -> StimulusSet:
@@ -103,7 +139,20 @@ def zip_stimuli(identifier: str, zip_path: Path, metadata: pd.DataFrame, members
 
     ``members`` maps each stimulus id of ``metadata`` to its file name inside the zip.
     """
-    return StimulusSet(identifier, metadata, _ZipImages(zip_path, members))
+    return StimulusSet(identifier, metadata, ZipImages({s: (zip_path, member) for s, member in members.items()}))
+
+
+def source_digest(stimuli: StimulusSet) -> str | None:
+    """SHA-256 over every stimulus id and its image's encoded bytes (file or zip member, or pixels held in memory),
+    read without decoding; None when the set's ``load`` cannot say (then only :func:`content_digest` can)."""
+    fingerprint = getattr(stimuli.load, "fingerprint", None)
+    if fingerprint is None:
+        return None
+    digest = hashlib.sha256(b"source-v1")
+    for stimulus_id in stimuli.stimulus_ids:
+        digest.update(stimulus_id.encode() + b"\0")
+        digest.update(fingerprint(stimulus_id))
+    return digest.hexdigest()
 
 
 def content_digest(stimuli: StimulusSet) -> str:

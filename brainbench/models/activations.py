@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -21,8 +23,10 @@ from brainbench.errors import BrainbenchError
 from brainbench.metrics.predictivity import regression_input
 from brainbench.models.device import resolve_device
 from brainbench.models.hooks import LayerTaps, StopForward, first_tensor
-from brainbench.models.preprocessing import place_on_screen, to_batch
+from brainbench.models.input_cache import model_inputs
+from brainbench.models.preprocessing import normalise, place_on_screen, to_batch
 from brainbench.models.registry import Model
+from brainbench.stages import stage
 
 Progress = Callable[[int], None]
 ProgressFactory = Callable[[str, int], Progress]
@@ -37,12 +41,15 @@ def _device(device: str | torch.device | None) -> torch.device:
 def forward_batches(
     model: Model, stimuli: StimulusSet, stimulus_degrees: float, layers: Sequence[str], device: torch.device,
     batch_size: int, keep: Callable[[slice, str, torch.Tensor], None], progress: Progress | None, *, stop_early: bool,
+    stimulus_cache: Path | None = None,
 ) -> None:
     """Run ``stimuli`` through ``model`` in batches (gradient-free, on ``device``), handing each layer's output to
     ``keep(rows, layer, output)``: ``rows`` is the batch's slice of ``stimuli.stimulus_ids``, ``output`` the
     layer's (batch, …) tensor. Images are placed on screen as for scoring; a layer that produced nothing is an
     error; ``progress`` gets the number of images after each batch; ``stop_early`` ends each forward pass at the
-    deepest layer."""
+    deepest layer. With ``stimulus_cache`` the placed, resized images are read from (or decoded once into) that
+    folder (models/input_cache.py): the same numbers, bit for bit. Timed as the stages ``decode_preprocess`` and
+    ``forward_passes`` (brainbench/stages.py)."""
     rows = slice(0, 0)
 
     def tap(layer: str, output: torch.Tensor) -> None:
@@ -50,22 +57,36 @@ def forward_batches(
 
     model.module.to(device)
     ids = stimuli.stimulus_ids
-    with LayerTaps(model.module, layers, tap, stop_early) as taps, torch.inference_mode():
-        for start in range(0, len(ids), batch_size):
-            chunk = ids[start : start + batch_size]
-            rows = slice(start, start + len(chunk))
-            images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees) for i in chunk]
-            taps.arm()
-            with contextlib.suppress(StopForward):
-                model.module(to_batch(images, model.preprocessing).to(device))
-            taps.check()
-            if progress:
-                progress(len(chunk))
+    size = model.preprocessing.input_size
+    pinned = device.type == "cuda"  # page-locked host batches copy to the GPU while the host prepares the next
+    with stage("forward_passes", device):
+        with stage("decode_preprocess"):
+            cached = None if stimulus_cache is None else model_inputs(
+                stimuli, stimulus_degrees, model.visual_degrees, size, stimulus_cache)
+        with LayerTaps(model.module, layers, tap, stop_early) as taps, torch.inference_mode():
+            for start in range(0, len(ids), batch_size):
+                chunk = ids[start : start + batch_size]
+                rows = slice(start, start + len(chunk))
+                with stage("decode_preprocess"):
+                    if cached is not None:
+                        batch = normalise(torch.from_numpy(np.array(cached[rows])), model.preprocessing)
+                    else:
+                        images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees)
+                                  for i in chunk]
+                        batch = to_batch(images, model.preprocessing)
+                    if pinned:
+                        batch = batch.pin_memory()
+                taps.arm()
+                with contextlib.suppress(StopForward):
+                    model.module(batch.to(device, non_blocking=pinned))
+                taps.check()
+                if progress:
+                    progress(len(chunk))
 
 
 def _run(
     model: Model, stimuli: StimulusSet, stimulus_degrees: float, layers: Sequence[str], device: torch.device,
-    batch_size: int, progress: Progress | None, stop_early: bool,
+    batch_size: int, progress: Progress | None, stop_early: bool, stimulus_cache: Path | None = None,
 ) -> dict[str, torch.Tensor]:
     """One pass: ``{layer: (n_stimuli, n_features) float32 CPU tensor}``, preallocated (no concatenation copy)."""
     n = len(stimuli)
@@ -77,7 +98,8 @@ def _run(
             out[layer] = torch.empty((n, features.shape[1]), dtype=torch.float32)
         out[layer][rows] = features.to("cpu", torch.float32)
 
-    forward_batches(model, stimuli, stimulus_degrees, layers, device, batch_size, keep, progress, stop_early=stop_early)
+    forward_batches(model, stimuli, stimulus_degrees, layers, device, batch_size, keep, progress, stop_early=stop_early,
+                    stimulus_cache=stimulus_cache)
     return out
 
 
@@ -89,15 +111,18 @@ def extract_activations(
     device: str | torch.device | None = None,
     batch_size: int = 32,
     progress: Progress | None = None,
+    stimulus_cache: Path | None = None,
 ) -> dict[str, torch.Tensor]:
     """``{layer: (n_stimuli, n_features) float32 CPU tensor}`` in ``stimuli.stimulus_ids`` order, one pass.
 
     Each image spans ``stimulus_degrees`` of visual angle and is placed in the model's field of
     ``model.visual_degrees`` before preprocessing. Features are a layer's output flattened per image
     (channels × positions). ``progress`` is called with the number of images done after each batch.
+    ``stimulus_cache``: a folder for the preprocessed stimuli (see :func:`forward_batches`).
     """
     layers = list(layers or model.layers)
-    return _run(model, stimuli, stimulus_degrees, layers, _device(device), batch_size, progress, stop_early=False)
+    return _run(model, stimuli, stimulus_degrees, layers, _device(device), batch_size, progress, stop_early=False,
+                stimulus_cache=stimulus_cache)
 
 
 @dataclass(frozen=True)
@@ -184,6 +209,7 @@ def layer_kernels(
     batch_size: int = 32,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: ProgressFactory | None = None,
+    stimulus_cache: Path | None = None,
 ) -> dict[str, torch.Tensor]:
     """``{layer: (n, n) float64 Gram matrix X Xᵀ of the features centred over these n stimuli}``; a layer
     with fewer features than stimuli keeps its (n, p) features instead (`predictivity.regression_input`).
@@ -191,6 +217,7 @@ def layer_kernels(
     Layers are grouped into as few passes as the memory budget allows; each pass stops the forward
     pass after its deepest layer, and a pass's features are freed once their Grams are computed
     (on ``device``). ``progress`` gets two tasks per pass: its images, then its layers' Gram matrices.
+    ``stimulus_cache``: a folder for the preprocessed stimuli (see :func:`forward_batches`).
     """
     target = _device(device)
     layers = list(layers or model.layers)
@@ -199,12 +226,14 @@ def layer_kernels(
     for i, group in enumerate(passes, 1):
         label = f"{model.identifier}: activations, pass {i}/{len(passes)} ({len(stimuli)} images)"
         advance = progress(label, len(stimuli)) if progress else None
-        features = _run(model, stimuli, stimulus_degrees, group, target, batch_size, advance, stop_early=True)
+        features = _run(model, stimuli, stimulus_degrees, group, target, batch_size, advance, stop_early=True,
+                        stimulus_cache=stimulus_cache)
         # A wide layer's Gram matrix (n² × features products) can take as long as the pass itself.
         advance = progress(f"{model.identifier}: Gram matrices, pass {i}/{len(passes)} ({len(group)} layers)",
                            len(group)) if progress else None
-        for layer in group:
-            grams[layer] = regression_input(features.pop(layer).to(target)).cpu()
-            if advance:
-                advance(1)
+        with stage("grams", target):
+            for layer in group:
+                grams[layer] = regression_input(features.pop(layer).to(target)).cpu()
+                if advance:
+                    advance(1)
     return {layer: grams[layer] for layer in layers}

@@ -23,6 +23,7 @@ from brainbench.metrics.rf_mapping import near, rf_centroids
 from brainbench.models.activations import pack_passes
 from brainbench.models.hooks import LayerTaps, StopForward
 from brainbench.models.registry import Model
+from brainbench.stages import stage
 
 TUNING_EXPERIMENTS = ("orientation", "spatial_frequency", "size")
 RF_THRESHOLD = 0.05  # fraction of a unit's peak response that counts as inside its receptive field
@@ -75,7 +76,7 @@ class _Recorder:
         x = screens.to(self.device)[:, None].expand(-1, 3, -1, -1)
         x = ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
         self.taps.arm()
-        with contextlib.suppress(StopForward):
+        with stage("forward_passes"), contextlib.suppress(StopForward):  # no sync per batch: the sinks copy out
             self.model.module(x)
         self.taps.check()
 

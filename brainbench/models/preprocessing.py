@@ -56,18 +56,26 @@ def place_on_screen(image: Image.Image, stimulus_degrees: float, model_degrees: 
     return image.crop((left, top, left + shown[0], top + shown[1]))
 
 
-def to_batch(images: Sequence[Image.Image], preprocessing: Preprocessing) -> torch.Tensor:
-    """Images → float32 tensor (batch, 3, input_size, input_size), normalised.
+def input_pixels(image: Image.Image, input_size: int) -> np.ndarray:
+    """One placed image as the model's input pixels: (input_size, input_size, 3) uint8.
 
-    Brain-Score's PyTorch preprocessing: torchvision's ``Resize((input_size, input_size))`` on a PIL image
-    (PIL's antialiased bilinear filter; non-square images are stretched), ``ToTensor`` (/255) and ``Normalize``.
+    torchvision's ``Resize((input_size, input_size))`` on a PIL image, as Brain-Score's PyTorch preprocessing
+    does: PIL's antialiased bilinear filter; non-square images are stretched.
     """
-    size = preprocessing.input_size
-    arrays = [
-        np.asarray(im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
-        for im in images
-    ]
-    batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).div_(255.0)
-    mean = torch.tensor(preprocessing.mean, dtype=torch.float32).view(1, 3, 1, 1)
-    std = torch.tensor(preprocessing.std, dtype=torch.float32).view(1, 3, 1, 1)
+    return np.asarray(image.convert("RGB").resize((input_size, input_size), Image.Resampling.BILINEAR),
+                      dtype=np.uint8)
+
+
+def normalise(pixels: torch.Tensor, preprocessing: Preprocessing) -> torch.Tensor:
+    """(batch, H, W, 3) uint8 pixels → (batch, 3, H, W) float32: ``ToTensor`` (/255) then ``Normalize``."""
+    batch = pixels.permute(0, 3, 1, 2).to(torch.float32).div_(255.0)
+    mean = torch.tensor(preprocessing.mean, dtype=torch.float32, device=batch.device).view(1, 3, 1, 1)
+    std = torch.tensor(preprocessing.std, dtype=torch.float32, device=batch.device).view(1, 3, 1, 1)
     return (batch - mean) / std
+
+
+def to_batch(images: Sequence[Image.Image], preprocessing: Preprocessing) -> torch.Tensor:
+    """Images → float32 tensor (batch, 3, input_size, input_size), normalised (:func:`input_pixels`,
+    :func:`normalise`)."""
+    pixels = np.stack([input_pixels(im, preprocessing.input_size) for im in images])
+    return normalise(torch.from_numpy(pixels), preprocessing)

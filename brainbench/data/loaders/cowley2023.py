@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from PIL import Image
 
 from brainbench.data.assemblies import Dataset
 from brainbench.data.manifest import Manifest
-from brainbench.data.stimuli import StimulusSet
+from brainbench.data.stimuli import StimulusSet, ZipImages
 from brainbench.errors import DataError
 
 SESSIONS = ("210225", "210325")
@@ -76,13 +74,8 @@ def load(manifest: Manifest, files: dict[str, Path]) -> Dataset:
         for name in names[session]:
             stimulus_id = f"{session}_{Path(name).stem}"
             rows.append({"stimulus_id": stimulus_id, "session": session, "filename": name})
-            members[stimulus_id] = (session, name)
+            members[stimulus_id] = (zips[session], name)
     metadata = pd.DataFrame(rows).set_index("stimulus_id")
-
-    def load_image(stimulus_id: str) -> Image.Image:
-        session, name = members[stimulus_id]
-        with zipfile.ZipFile(zips[session]) as archive:
-            return Image.open(io.BytesIO(archive.read(name))).convert("RGB")
 
     raw = _load_npy(files["responses_raw/responses_210325.npy"])
     natural = _load_npy(files["responses_repeat_averaged/responses_210225.npy"])
@@ -93,4 +86,4 @@ def load(manifest: Manifest, files: dict[str, Path]) -> Dataset:
         "Cowley2023.210325.V4": neural_assembly(raw, ids["210325"], "210325", repetitions=True),
         "Cowley2023.210225.V4": neural_assembly(natural, ids["210225"], "210225", repetitions=False),
     }
-    return Dataset(manifest, StimulusSet("Cowley2023", metadata, load_image), assemblies)
+    return Dataset(manifest, StimulusSet("Cowley2023", metadata, ZipImages(members)), assemblies)
