@@ -28,7 +28,10 @@ class ModelProbe:
     ``kernels(stimuli, degrees, layers)``: ``{layer: (n, n) float64 X Xᵀ, or (n, p < n) X}`` (memory-bounded
     passes; `predictivity.regression_input`);
     ``electrophysiology()``: ``{layer: LayerRecording}`` of the grating experiments (V1 properties);
-    ``outputs(stimuli, degrees)``: ``(n, n_outputs)`` the network's own output (logits) per stimulus.
+    ``outputs(stimuli, degrees)``: ``(n, n_outputs)`` the network's own output (logits) per stimulus;
+    ``rdms(stimuli, degrees, layers, progress)``: ``(layers, (n_layers, n, n) RDMs)`` of ``layers`` (None: all), as
+    `rsa.layer_rdms` makes them from ``activations`` (the scorer keeps them in the reduction cache); None: from
+    ``activations``.
     """
 
     layers: list[str]
@@ -39,6 +42,8 @@ class ModelProbe:
     outputs: Callable[[StimulusSet, float], torch.Tensor] | None = None
     label: str = "the model"
     progress: Callable[[str, int], Callable[[int], None]] | None = None  # (task, total) → advance(n); None: silent
+    rdms: Callable[[StimulusSet, float, Sequence[str] | None, Callable[[int], None] | None],
+                   tuple[list[str], torch.Tensor]] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,15 @@ def run_rsa(spec: BenchmarkSpec, dataset: Dataset, probe: ModelProbe, profile: b
     check_options(ceiling_method, comparison, None if published is None else published[0], squared,
                   data_rdms.shape[0], f"Benchmark {spec.id}")  # before any model work
     stimuli = dataset.stimuli.subset([str(s) for s in assembly.stimulus_a.values])
-    activations = probe.activations(stimuli, spec.stimulus_degrees)
-    if spec.layer_selection.get("layer") == "readout":  # behaviour: the features a decision is read from
-        readout = probe.layers[-1]
-        activations = {readout: activations[readout]}
+    # behaviour: the features a decision is read from
+    wanted = [probe.layers[-1]] if spec.layer_selection.get("layer") == "readout" else list(probe.layers)
     progress = probe.progress
-    rdm_task = progress(f"{spec.id}: RDMs of {len(activations)} layers", len(activations)) if progress else None
-    layers, model_rdms = layer_rdms(activations, probe.device, rdm_task)
+    rdm_task = progress(f"{spec.id}: RDMs of {len(wanted)} layers", len(wanted)) if progress else None
+    if probe.rdms is not None:
+        layers, model_rdms = probe.rdms(stimuli, spec.stimulus_degrees, wanted, rdm_task)
+    else:
+        activations = probe.activations(stimuli, spec.stimulus_degrees)
+        layers, model_rdms = layer_rdms({layer: activations[layer] for layer in wanted}, probe.device, rdm_task)
     stratify = spec.layer_selection.get("stratify")
     strata = list(stimuli.metadata[stratify]) if stratify else ["all"] * len(stimuli)
     split_seed = int(spec.layer_selection.get("seed", 0))

@@ -17,6 +17,7 @@ import brainbench
 from brainbench import paths
 from brainbench.benchmarks.checks import check_benchmark, data_problems, refuse_problems
 from brainbench.benchmarks.kinds import KINDS, ModelProbe, Outcome
+from brainbench.benchmarks.rsa import layer_rdms
 from brainbench.benchmarks.spec import BenchmarkSpec, resolve_benchmarks
 from brainbench.data import Dataset, load_dataset
 from brainbench.data.fetch import Availability, availability
@@ -31,6 +32,8 @@ from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
 from brainbench.models.electrophysiology import LayerRecording, record_gratings
 from brainbench.models.registry import Model, check_request, resolve_model
+from brainbench.reductions.cached import CachedReductions
+from brainbench.reductions.store import ReductionStore, cache_limit
 
 #: Called with a task's description and total; returns a function that advances it by n items.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -57,6 +60,7 @@ class _Session:
     batch_size: int
     memory_budget: int
     progress: ProgressFactory | None
+    reductions: CachedReductions | None = None  # the on-disk reduction cache (None: --no-cache)
 
     def __post_init__(self) -> None:
         self._activations: dict[tuple, dict[str, torch.Tensor]] = {}
@@ -89,29 +93,62 @@ class _Session:
         missing = [layer for layer in wanted if layer not in have]
         if missing:
             start = time.perf_counter()
-            have |= layer_kernels(self.model, stimuli, degrees, missing, device=self.device,
-                                batch_size=self.batch_size, memory_budget=self.memory_budget, progress=self.progress)
+
+            def compute(layers: list[str]) -> dict[str, torch.Tensor]:
+                return layer_kernels(self.model, stimuli, degrees, layers, device=self.device,
+                                     batch_size=self.batch_size, memory_budget=self.memory_budget,
+                                     progress=self.progress)
+
+            have |= self.reductions.per_layer("regression_input", stimuli, degrees, missing, compute) \
+                if self.reductions else compute(missing)
             self._timed("activations_and_grams", start)
         return {layer: have[layer] for layer in wanted}
 
     def electrophysiology(self) -> dict[str, LayerRecording]:
         if self._recordings is None:
             start = time.perf_counter()
-            self._recordings = record_gratings(
-                self.model, self.model.layers, self.device, progress=self.progress,
-                skip_without_map=not self.model.layers_given, stimulus_cache=paths.stimulus_cache(),
-                memory_budget=self.memory_budget,
-            )
+
+            def compute() -> dict[str, LayerRecording]:
+                return record_gratings(
+                    self.model, self.model.layers, self.device, progress=self.progress,
+                    skip_without_map=not self.model.layers_given, stimulus_cache=paths.stimulus_cache(),
+                    memory_budget=self.memory_budget,
+                )
+
+            self._recordings = self.reductions.recordings(self.model.layers, not self.model.layers_given, compute) \
+                if self.reductions else compute()
             self._timed("electrophysiology", start)
         return self._recordings
 
     def outputs(self, stimuli: StimulusSet, degrees: float) -> torch.Tensor:
         """The network's own output per stimulus: the root module, hooked like any layer."""
-        return self.activations(stimuli, degrees, [""], what="outputs")[""]
+        def compute(layers: list[str]) -> dict[str, torch.Tensor]:
+            return self.activations(stimuli, degrees, layers, what="outputs")
+
+        return (self.reductions.per_layer("outputs", stimuli, degrees, [""], compute) if self.reductions
+                else compute([""]))[""]
+
+    def rdms(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None,
+             progress: Callable[[int], None] | None = None) -> tuple[list[str], torch.Tensor]:
+        """``layers`` (default: the candidate layers) and their (n_layers, n, n) RDMs on the session's device."""
+        wanted = list(layers or self.model.layers)
+        computed: list[str] = []
+
+        def compute(missing: list[str]) -> dict[str, torch.Tensor]:
+            computed.extend(missing)
+            activations = self.activations(stimuli, degrees)
+            names, rdms = layer_rdms({layer: activations[layer] for layer in missing}, self.device, progress)
+            return dict(zip(names, rdms, strict=True))
+
+        found = self.reductions.per_layer("rdm", stimuli, degrees, wanted, compute) if self.reductions \
+            else compute(wanted)
+        if progress and self.reductions:  # layers read from the cache count as done
+            progress(len(wanted) - len(computed))
+        return wanted, torch.stack([found[layer].to(self.device) for layer in wanted])
 
     def probe(self) -> ModelProbe:
         return ModelProbe(self.model.layers, self.device, self.activations, self.kernels, self.electrophysiology,
-                          self.outputs, self.model.label, self.progress)
+                          self.outputs, self.model.label, self.progress, self.rdms)
 
 
 def _run_options(device: str | None, seed: object, batch_size: object,
@@ -125,17 +162,21 @@ def _run_options(device: str | None, seed: object, batch_size: object,
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:  # as --seed
         raise BrainbenchError(f"seed must be a whole number from 0 to 2**32 - 1 (got {seed!r}); a record keeps it.")
     budget = int(max_memory_gb * 2**30) if max_memory_gb is not None else DEFAULT_MEMORY_BUDGET
+    cache_limit()  # a bad BRAINBENCH_CACHE_SIZE is refused before any work
     return resolve_device(device), budget
 
 
 def _session(model: str | Model, weights, random_init, layers, visual_degrees, device: torch.device, budget: int,
-             seed, datasets: dict[str, Dataset], batch_size, progress) -> _Session:
-    """The model built on ``device`` (options checked by :func:`_run_options`), over the loaded ``datasets``."""
+             seed, datasets: dict[str, Dataset], batch_size, progress, cache: bool = True) -> _Session:
+    """The model built on ``device`` (options checked by :func:`_run_options`), over the loaded ``datasets``; its
+    reductions kept in the on-disk cache unless ``cache`` is false."""
     retain_freed_memory()  # CPU passes fault far less; see models/allocator.py
     resolved = model if isinstance(model, Model) else resolve_model(
         model, weights=weights, random_init=random_init, layers=layers, visual_degrees=visual_degrees, seed=seed
     )
-    return _Session(resolved, device, datasets, batch_size, budget, progress)
+    store = ReductionStore() if cache else None
+    reductions = CachedReductions(store, resolved, device, batch_size) if store and store.limit > 0 else None
+    return _Session(resolved, device, datasets, batch_size, budget, progress, reductions)
 
 
 def _specs(benchmarks: Sequence[str], definitions: Sequence[str | Path] = ()) -> list[BenchmarkSpec]:
@@ -249,6 +290,7 @@ def score(
     skip_unavailable: bool = False,
     allow_download: bool = True,
     definitions: Sequence[str | Path] = (),
+    cache: bool = True,
 ) -> Scores:
     """Score ``model`` on each benchmark (ids or wildcard patterns), appending each record as soon as it is computed.
 
@@ -265,6 +307,7 @@ def score(
     raised at the end, carrying the finished records and each failure — except when one benchmark was asked for
     and it failed, which raises its own error. ``max_memory_gb`` bounds the activations held at once (default
     4 GiB). ``definitions``: extra definition folders (``--definitions``; see :mod:`brainbench.definitions`).
+    ``cache``: read and keep per-layer reductions in the on-disk cache (:mod:`brainbench.reductions`).
     Returns the records in benchmark order (with ids when saved).
     """
     torch_device, budget = _run_options(device, seed, batch_size, max_memory_gb)
@@ -295,7 +338,7 @@ def score(
             continue
         if session is None:  # built once, and only when some benchmark's data loaded
             session = _session(model, weights, random_init, layers, visual_degrees, torch_device, budget, seed,
-                               datasets, batch_size, progress)
+                               datasets, batch_size, progress, cache)
         try:
             record = _score_one(session, spec, seed)
             if board is not None:
@@ -367,7 +410,7 @@ def layer_profile(
         raise next(iter(unloaded.values()))
     session = _session(model, options.get("weights"), options.get("random_init", False), options.get("layers"),
                        options.get("visual_degrees"), torch_device, budget, seed, datasets, batch_size,
-                       options.get("progress"))
+                       options.get("progress"), options.get("cache", True))
     return [(KINDS[spec.kind](spec, datasets[spec.dataset], session.probe(), profile=True), spec)
             for spec in specs]
 

@@ -87,13 +87,14 @@ def _requests(model: str | None, specs: tuple[str, ...], shared: dict[str, objec
               "layer, 1 = last).")
 @options.model_options
 @options.offline
+@options.no_cache
 @options.data_mirror
 @options.definitions
 @options.as_json
 def layers(model: str | None, more_models: tuple[str, ...], benchmarks: tuple[str, ...], plot_path: str | None,
            layers: tuple[str, ...], weights: str | None, random_init: bool, visual_degrees: float | None, device: str,
-           seed: int, batch_size: int, max_memory: float | None, offline: bool, data_mirrors: tuple[str, ...],
-           definitions: tuple[str, ...], as_json: bool) -> None:
+           seed: int, batch_size: int, max_memory: float | None, offline: bool, no_cache: bool,
+           data_mirrors: tuple[str, ...], definitions: tuple[str, ...], as_json: bool) -> None:
     """Score every candidate layer of MODEL on each benchmark (nothing is written to the leaderboard).
 
     Several models: MODEL and/or one -m per model, each with its own options or the command's. Every benchmark's
@@ -126,6 +127,7 @@ def layers(model: str | None, more_models: tuple[str, ...], benchmarks: tuple[st
                     layers=options.split_layers(request.layers), visual_degrees=request.visual_degrees,
                     device=device, seed=request.seed, data_mirrors=data_mirrors, batch_size=batch_size,
                     max_memory_gb=max_memory, progress=progress, allow_download=not offline, definitions=definitions,
+                    cache=not no_cache,
                 )
     except DataUnavailable as exc:
         for found in exc.datasets:  # one line each, where it was looked for; then the error's one sentence

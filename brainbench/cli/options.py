@@ -24,6 +24,8 @@ leaderboard_path = click.option(
     help="The leaderboard file (default: BRAINBENCH_LEADERBOARD or <BRAINBENCH_HOME>/leaderboard.sqlite).",
 )
 as_json = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")
+no_cache = click.option("--no-cache", is_flag=True, help="Neither read nor keep per-layer reductions in the "
+                        "reduction cache (see brainbench cache info).")
 
 
 class PositiveFloat(click.FloatRange):

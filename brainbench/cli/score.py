@@ -33,13 +33,14 @@ def score_model(*args: Any, **kwargs: Any) -> Scores:
 @click.option("--skip-unavailable", is_flag=True,
               help="Score the benchmarks whose data are available and skip the others (default: refuse them all).")
 @options.offline
+@options.no_cache
 @options.data_mirror
 @options.definitions
 @options.leaderboard_path
 @options.as_json
 def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weights: str | None,
           random_init: bool, visual_degrees: float | None, device: str, seed: int, batch_size: int,
-          max_memory: float | None, no_save: bool, skip_unavailable: bool, offline: bool,
+          max_memory: float | None, no_save: bool, skip_unavailable: bool, offline: bool, no_cache: bool,
           data_mirrors: tuple[str, ...], definitions: tuple[str, ...], leaderboard_path: str | None,
           as_json: bool) -> None:
     """Score MODEL on benchmarks and append each record to the leaderboard as soon as it is computed.
@@ -61,7 +62,7 @@ def score(model: str, benchmarks: tuple[str, ...], layers: tuple[str, ...], weig
                 visual_degrees=visual_degrees, device=device, seed=seed, data_mirrors=data_mirrors,
                 leaderboard=leaderboard_path, save=not no_save, batch_size=batch_size, max_memory_gb=max_memory,
                 progress=progress, skip_unavailable=skip_unavailable, allow_download=not offline,
-                definitions=definitions,
+                definitions=definitions, cache=not no_cache,
             )
     except DataUnavailable as exc:
         for found in exc.datasets:  # one line each, where it was looked for; then the error's one sentence

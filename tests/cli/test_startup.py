@@ -26,6 +26,7 @@ LIGHT_COMMANDS = (
     ("data", "list"),
     ("models", "--help"),
     ("data", "--help"),
+    ("cache", "info"),
 )
 # Runs the console script's main() and writes the names of every imported module to the file in argv[1].
 _WRAPPER = """
