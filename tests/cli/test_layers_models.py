@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import test_layers_checks_data
 from tests.cli.test_bad_input import Cli, assert_one_line_error
 
 pytestmark = pytest.mark.mirror
@@ -20,17 +21,7 @@ def tinycnn(cli: Cli) -> None:
     assert cli("models", "register", "tinycnn", "--from", f"{PLUGIN}:build_tinycnn").exit_code == 0
 
 
-@pytest.fixture
-def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The models the scoring module asked to build (each refused: these tests must not build one)."""
-    names: list[str] = []
-
-    def resolve(name: str, **options: object) -> None:
-        names.append(name)
-        raise AssertionError("a model was built")
-
-    monkeypatch.setattr("brainbench.benchmarks.scoring.resolve_model", resolve)
-    return names
+built = test_layers_checks_data.built  # the fixture: models the scoring module asked to build (refused)
 
 
 def ceiled(report: dict) -> dict[str, float]:
