@@ -34,6 +34,7 @@ from brainbench.models.electrophysiology import LayerRecording, record_gratings
 from brainbench.models.registry import Model, check_request, resolve_model
 from brainbench.reductions.cached import CachedReductions
 from brainbench.reductions.store import ReductionStore, cache_limit
+from brainbench.stages import StageClock, log_stages, measuring, stage
 
 #: Called with a task's description and total; returns a function that advances it by n items.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -66,24 +67,20 @@ class _Session:
         self._activations: dict[tuple, dict[str, torch.Tensor]] = {}
         self._kernels: dict[tuple, dict[str, torch.Tensor]] = {}
         self._recordings: dict[str, LayerRecording] | None = None
-        self.seconds: dict[str, float] = {}
-
-    def _timed(self, key: str, start: float) -> None:
-        self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - start
+        self.clock = StageClock()  # exclusive seconds per stage over the session (brainbench/stages.py)
+        self.unreported: dict[str, float] = {}  # stages before the first benchmark, reported by the first record
 
     def activations(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None = None,
                     what: str = "activations") -> dict[str, torch.Tensor]:
         """Memoised ``extract_activations`` of ``layers`` (default: the candidate layers)."""
         key = (stimuli.identifier, tuple(stimuli.stimulus_ids), degrees, tuple(layers or ()))
         if key not in self._activations:
-            start = time.perf_counter()
             label = f"{self.model.identifier}: {what} ({len(stimuli)} images)"
             advance = self.progress(label, len(stimuli)) if self.progress else None
             self._activations[key] = extract_activations(
                 self.model, stimuli, degrees, layers=layers, device=self.device, batch_size=self.batch_size,
-                progress=advance,
+                progress=advance, stimulus_cache=paths.stimulus_cache(),
             )
-            self._timed(what, start)
         return self._activations[key]
 
     def kernels(self, stimuli: StimulusSet, degrees: float, layers: Sequence[str] | None) -> dict[str, torch.Tensor]:
@@ -92,32 +89,27 @@ class _Session:
         wanted = list(layers or self.model.layers)
         missing = [layer for layer in wanted if layer not in have]
         if missing:
-            start = time.perf_counter()
-
             def compute(layers: list[str]) -> dict[str, torch.Tensor]:
                 return layer_kernels(self.model, stimuli, degrees, layers, device=self.device,
                                      batch_size=self.batch_size, memory_budget=self.memory_budget,
-                                     progress=self.progress)
+                                     progress=self.progress, stimulus_cache=paths.stimulus_cache())
 
             have |= self.reductions.per_layer("regression_input", stimuli, degrees, missing, compute) \
                 if self.reductions else compute(missing)
-            self._timed("activations_and_grams", start)
         return {layer: have[layer] for layer in wanted}
 
     def electrophysiology(self) -> dict[str, LayerRecording]:
         if self._recordings is None:
-            start = time.perf_counter()
-
             def compute() -> dict[str, LayerRecording]:
-                return record_gratings(
-                    self.model, self.model.layers, self.device, progress=self.progress,
-                    skip_without_map=not self.model.layers_given, stimulus_cache=paths.stimulus_cache(),
-                    memory_budget=self.memory_budget,
-                )
+                with stage("gratings", self.device):
+                    return record_gratings(
+                        self.model, self.model.layers, self.device, progress=self.progress,
+                        skip_without_map=not self.model.layers_given, stimulus_cache=paths.stimulus_cache(),
+                        memory_budget=self.memory_budget,
+                    )
 
             self._recordings = self.reductions.recordings(self.model.layers, not self.model.layers_given, compute) \
                 if self.reductions else compute()
-            self._timed("electrophysiology", start)
         return self._recordings
 
     def outputs(self, stimuli: StimulusSet, degrees: float) -> torch.Tensor:
@@ -137,7 +129,8 @@ class _Session:
         def compute(missing: list[str]) -> dict[str, torch.Tensor]:
             computed.extend(missing)
             activations = self.activations(stimuli, degrees)
-            names, rdms = layer_rdms({layer: activations[layer] for layer in missing}, self.device, progress)
+            with stage("rdms", self.device):
+                names, rdms = layer_rdms({layer: activations[layer] for layer in missing}, self.device, progress)
             return dict(zip(names, rdms, strict=True))
 
         found = self.reductions.per_layer("rdm", stimuli, degrees, wanted, compute) if self.reductions \
@@ -328,7 +321,9 @@ def score(
     records, failures = Scores(skipped=skipped), []
     if not specs:
         return records
-    datasets, unloaded = _load_datasets(specs, mirrors, allow_download, definitions)
+    clock = StageClock()  # before the session: data loading and building the model
+    with clock.stage("data_loading"):
+        datasets, unloaded = _load_datasets(specs, mirrors, allow_download, definitions)
     if len(specs) == 1 and unloaded:
         raise unloaded[specs[0].dataset]
     session = None
@@ -337,18 +332,22 @@ def score(
             failures.append(Failure(spec.id, unloaded[spec.dataset]))
             continue
         if session is None:  # built once, and only when some benchmark's data loaded
-            session = _session(model, weights, random_init, layers, visual_degrees, torch_device, budget, seed,
-                               datasets, batch_size, progress, cache)
+            with clock.stage("model_building"):
+                session = _session(model, weights, random_init, layers, visual_degrees, torch_device, budget, seed,
+                                   datasets, batch_size, progress, cache)
+            session.clock, session.unreported = clock, dict(clock.seconds)
         try:
             record = _score_one(session, spec, seed)
             if board is not None:
-                _save(board, [record])
+                with clock.stage("record_writing"):
+                    _save(board, [record])
         except Exception as exc:  # one benchmark's failure, of any kind, must not stop the others
             if len(specs) == 1:
                 raise
             failures.append(Failure(spec.id, exc))
             continue
         records.append(record)
+    log_stages(clock)
     if failures:
         raise ScoringFailures(records, failures)
     return records
@@ -356,10 +355,17 @@ def score(
 
 def _score_one(session: _Session, spec: BenchmarkSpec, seed: int) -> ScoreRecord:
     started, start = _now(), time.perf_counter()
-    session.seconds.clear()
+    before = dict(session.clock.seconds)
     dataset = session.datasets[spec.dataset]
-    outcome = KINDS[spec.kind](spec, dataset, session.probe())
-    return _record(session, spec, dataset, outcome, seed, started, start)
+    with measuring(session.clock), session.clock.stage("other"):  # "other": what no inner stage claims
+        outcome = KINDS[spec.kind](spec, dataset, session.probe())
+    seconds = {name: value - before.get(name, 0.0) for name, value in session.clock.seconds.items()
+               if value != before.get(name, 0.0)}
+    # The first record also carries the data loading and model building before it, and counts them in its total.
+    seconds |= session.unreported
+    start -= sum(session.unreported.values())
+    session.unreported = {}
+    return _record(session, spec, dataset, outcome, seed, started, start, seconds)
 
 
 def _save(board: Leaderboard, records: list[ScoreRecord]) -> None:
@@ -451,7 +457,7 @@ def has_layer_profile(spec: BenchmarkSpec) -> bool:
 
 
 def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: Outcome, seed: int,
-            started: str, start: float) -> ScoreRecord:
+            started: str, start: float, seconds: dict[str, float]) -> ScoreRecord:
     model = session.model
     return ScoreRecord(
         model=model.identifier,
@@ -482,7 +488,7 @@ def _record(session: _Session, spec: BenchmarkSpec, dataset: Dataset, outcome: O
             },
             "benchmark_parameters": spec.parameters(),
             "dataset": {"name": dataset.manifest.name, "checksums": dataset.manifest.checksums},
-            "seconds": {**session.seconds, "total": time.perf_counter() - start},
+            "seconds": {**seconds, "total": time.perf_counter() - start},  # per stage (brainbench/stages.py)
             "memory_budget_gib": session.memory_budget / 2**30,
             "batch_size": session.batch_size,  # bit-identical scores need the same batch size (README: Reproducibility)
             "torch_threads": torch.get_num_threads(),
