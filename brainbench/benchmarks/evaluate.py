@@ -7,14 +7,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 import xarray as xr
 
-from brainbench.benchmarks.neural import ceiled_predictivity, neural_data, select_time_bin
+from brainbench.benchmarks.neural import NeuralData, ceiled_predictivity, neural_data, select_time_bin
 from brainbench.benchmarks.rsa import subject_rdms
 from brainbench.data.assemblies import RDM_DIMS
+from brainbench.data.brainscore_format import read_assembly
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.behavior import I2nResult, TwoAfcTrials, i2n
 from brainbench.metrics.ceiling import CONVENTIONS, ceil, nili_bounds
@@ -120,12 +122,42 @@ def evaluate_features(
     splits are drawn over that order (stratified by ``stratify`` when given). ceiled = sign(r)·r²/ceiling
     (`metrics.ceiling.ceil`); a ceiling ≤ 0 is one BrainbenchError naming the files (`scored`, `data`).
     """
-    if metric not in METRICS:
-        raise BrainbenchError(f"Unknown metric '{metric}'; choose one of {', '.join(METRICS)}.")
+    _check_metric(metric)
     start = time.perf_counter()
     target = resolve_device(device)
-    retain_freed_memory()  # the regressions' large temporaries are reused instead of re-faulted
     data = neural_data(select_time_bin(assembly, time_bin), stratify)
+    return _evaluate(features, data, metric, target, n_splits, scored, data_name, start)
+
+
+def evaluate_feature_files(
+    features_path: Path | str,
+    assembly_path: Path | str,
+    metric: str = "pls",
+    stratify: str | None = None,
+    time_bin: Sequence[int] | None = None,
+    device: str | None = None,
+    n_splits: int = 10,
+) -> Evaluation:
+    """`evaluate_features` of a features file and an assembly file (Brain-Score's netCDF layout), holding the
+    assembly only until its repetitions are averaged and stacked (a large recording's largest copy)."""
+    _check_metric(metric)
+    features = read_assembly(features_path)
+    start = time.perf_counter()
+    target = resolve_device(device)
+    data = neural_data(select_time_bin(read_assembly(assembly_path), time_bin), stratify)  # the assembly is freed
+    return _evaluate(features, data, metric, target, n_splits, f"The evaluation of {features_path}",
+                     str(assembly_path), start)
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise BrainbenchError(f"Unknown metric '{metric}'; choose one of {', '.join(METRICS)}.")
+
+
+def _evaluate(features: xr.DataArray, data: NeuralData, metric: str, target: torch.device, n_splits: int,
+              scored: str, data_name: str, start: float) -> Evaluation:
+    """`evaluate_features` from the averaged data; ``start``: when the evaluation began (perf_counter s)."""
+    retain_freed_memory()  # the regressions' large temporaries are reused instead of re-faulted
     x = aligned_features(features, data.stimulus_ids)
     try:
         splits = brainscore_splits(len(data.stimulus_ids), n_splits=n_splits, stratify=data.strata)
@@ -135,16 +167,17 @@ def evaluate_features(
         raise BrainbenchError(
             f"PLS with {PLS_COMPONENTS} components needs at least as many features; the features have {x.shape[1]}."
         )
-    result = feature_predictivity(x.to(target), data.responses.to(target), splits, method=metric,
-                                  n_components=PLS_COMPONENTS)
-    raw, notes = float(result.raw), list(data.notes)
-    split_raw = result.split_medians.cpu().numpy()
-    ceiling, ceiling_splits = None, []
+    # The ceiling first: the regression's temporaries then reuse the memory its half means held.
+    ceiling, ceiling_splits, notes = None, [], list(data.notes)
     if data.repetitions is not None:
-        consistency = internal_consistency(data.repetitions.to(target), data.repetition_values)
+        consistency = internal_consistency(data.repetitions.to(target), data.repetition_values,
+                                           precision=torch.float64)
         ceiling, ceiling_splits = float(consistency.ceiling), [float(v) for v in consistency.split_medians]
     else:
         notes.append("single repetition per stimulus: no internal-consistency ceiling; ceiled = raw")
+    result = feature_predictivity(x.to(target), data.responses.to(target), splits, method=metric,
+                                  n_components=PLS_COMPONENTS)
+    raw, split_raw = float(result.raw), result.split_medians.cpu().numpy()
     ceiled = ceiled_predictivity(raw, split_raw, ceiling, scored, data_name)
     return Evaluation(
         raw=raw, error=ceiled.error, raw_error=ceiled.raw_error, brainscore_raw_error=float(result.error),

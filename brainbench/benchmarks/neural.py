@@ -43,7 +43,9 @@ class NeuralData:
 
     stimulus_ids: list[str]  # unique, in Brain-Score's averaged order (see _brainscore_order)
     responses: torch.Tensor  # (n_stimuli, n_neuroids)
-    repetitions: torch.Tensor | None  # (n_repetition_values, n_stimuli, n_neuroids), NaN where absent
+    # (n_repetition_values, n_stimuli, n_neuroids), NaN where absent; float64, or float32 trials kept as they are
+    # when each repetition of a stimulus is one trial (exact: no mean taken)
+    repetitions: torch.Tensor | None
     repetition_values: list[Any]
     strata: list[Any] | None  # per stimulus, for stratified splits
     notes: tuple[str, ...] = ()  # assumptions made about the assembly, to be shown with the score
@@ -118,7 +120,8 @@ def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_h
         if assembly.sizes[dim] == 0:
             raise BrainbenchError(f"The assembly is empty (0 {dim}s); pass an assembly that holds responses.")
     assembly = assembly.transpose("presentation", "neuroid")
-    values = np.asarray(assembly.values, dtype=np.float64)
+    values = np.asarray(assembly.values)  # float32 stays float32 here (half the memory); sums are float64
+    values = values if values.dtype in (np.float32, np.float64) else values.astype(np.float64)
     if not np.isfinite(values).all():
         raise BrainbenchError("The assembly's responses contain NaN or infinite values; clean them first.")
     stimulus_of_row = np.asarray([str(s) for s in assembly.stimulus_id.values])
@@ -148,15 +151,19 @@ def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_h
         reps = reps % 2 if alternate_halves else reps
         repetition_values = sorted(set(reps.tolist()))
         if len(repetition_values) >= 2:
-            stacked = np.full((len(repetition_values), n, q), np.nan)
             counts_r = np.zeros((len(repetition_values), n))
-            sums_r = np.zeros((len(repetition_values), n, q))
             index = {v: i for i, v in enumerate(repetition_values)}
             r_idx = np.asarray([index[v] for v in reps.tolist()])
-            np.add.at(sums_r, (r_idx, row_stimulus), values)
             np.add.at(counts_r, (r_idx, row_stimulus), 1)
-            present = counts_r > 0
-            stacked[present] = sums_r[present] / counts_r[present][:, None]
+            if counts_r.max() == 1:  # one trial per repetition and stimulus (the usual case) is its mean, exactly
+                stacked = np.full((len(repetition_values), n, q), np.nan, dtype=values.dtype)
+                stacked[r_idx, row_stimulus] = values
+            else:
+                stacked = np.full((len(repetition_values), n, q), np.nan)
+                sums_r = np.zeros((len(repetition_values), n, q))
+                np.add.at(sums_r, (r_idx, row_stimulus), values)
+                present = counts_r > 0
+                stacked[present] = sums_r[present] / counts_r[present][:, None]
             repetitions = torch.from_numpy(stacked)
     strata = None
     if stratify:
@@ -338,7 +345,7 @@ def _ceiling(spec: BenchmarkSpec, scored: NeuralData, device: torch.device,
         if progress else None
     consistency = internal_consistency(
         scored.repetitions.to(device), scored.repetition_values,
-        n_splits=n_halves, random_state=int(params.get("random_state", 1)),
+        n_splits=n_halves, random_state=int(params.get("random_state", 1)), precision=torch.float64,
     )
     if advance:
         advance(n_halves)

@@ -87,14 +87,10 @@ def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str
         return
     _check_options(metric, needed={"--features": features_path, "--assembly": assembly_path},
                    refused={"--probabilities": probabilities_path, "--trials": trials_path, **rsa_only})
-    from brainbench.benchmarks.evaluate import evaluate_features
-    from brainbench.data.brainscore_format import read_assembly
+    from brainbench.benchmarks.evaluate import evaluate_feature_files
 
-    result = evaluate_features(
-        read_assembly(features_path), read_assembly(assembly_path), metric=metric, stratify=stratify,
-        time_bin=_time_bin(time_bin), device=device, scored=f"The evaluation of {features_path}",
-        data_name=str(assembly_path),
-    )
+    result = evaluate_feature_files(features_path, assembly_path, metric=metric, stratify=stratify,
+                                    time_bin=_time_bin(time_bin), device=device)
     if as_json:
         render.print_json(result.to_dict())
         return

@@ -33,7 +33,6 @@ from typing import TypedDict
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from scipy.stats import norm
 
 from brainbench.errors import BrainbenchError
 from brainbench.metrics.ceiling import ceil
@@ -230,6 +229,8 @@ def i2n_dprimes(
     mean of FAR[j, t] over images j of object d, clipped to [−cap, cap] (±∞ → ±cap; ∞ − ∞ stays NaN).
     Normalised: minus the NaN-skipping mean of d′[:, d] over the images of object t.
     """
+    from scipy.stats import norm  # here: importing scipy.stats takes ~1 s, which evaluate's other metrics never need
+
     far = np.asarray(false_alarm_rates, dtype=np.float64)
     t = np.asarray(image_objects, dtype=np.intp)
     n_objects = far.shape[1]

@@ -343,7 +343,8 @@ def _summary(r: Tensor, lead: tuple[int, ...], chosen: Tensor | None,
 
 
 def internal_consistency(
-    responses: Tensor, repetitions: Sequence[object], n_splits: int = 10, random_state: int = 1
+    responses: Tensor, repetitions: Sequence[object], n_splits: int = 10, random_state: int = 1,
+    precision: torch.dtype | None = None,
 ) -> Consistency:
     """Brain-Score's internal-consistency ceiling: split-half reliability over repetitions.
 
@@ -354,8 +355,8 @@ def internal_consistency(
     ``random_state``). Per split: each half is averaged over its repetitions ignoring NaN; Pearson r per
     neuroid across stimuli; Spearman–Brown 2r/(1+r); median over neuroids (NaN-skipping).
     ceiling = mean over splits; error = std(ddof=0) over splits / √n_splits. Half means are summed in
-    the responses' precision (float32 stays float32, as xarray's mean of a float32 assembly), the rest
-    in float64.
+    ``precision``, by default the responses' (float32 stays float32, as xarray's mean of a float32 assembly;
+    float32 responses summed in float64 are converted a block at a time, never copied whole), the rest in float64.
 
     Deviation: a stimulus with no response in one half (all its trials there NaN) is left out of that
     neuroid's correlation for that split (pairwise-complete); Brain-Score has no NaN padding — a
@@ -370,20 +371,20 @@ def internal_consistency(
     halves = repetition_halves(labels, n_splits=n_splits, random_state=random_state)
     dev, f64 = responses.device, torch.float64
     n_rep, n, q = responses.shape
-    dtype = responses.dtype if responses.dtype in (torch.float32, torch.float64) else torch.float32
-    flat = responses.to(dtype).reshape(n_rep, n * q)
+    dtype = precision or (responses.dtype if responses.dtype in (torch.float32, torch.float64) else torch.float32)
+    flat = responses.reshape(n_rep, n * q)
     select = torch.as_tensor(
         np.stack([np.isin(labels, h[which]) for which in (0, 1) for h in halves]), dtype=dtype, device=dev
     )  # (2·splits, repetitions): the first halves, then the second halves
     # Half means from one (2·splits × repetitions) @ (repetitions × stimuli·neuroids) product, in the
     # responses' precision; a NaN anywhere sends the computation through the NaN-aware path.
-    means = (select @ flat).div_(select.sum(-1, keepdim=True))
+    means = _weighted_sum(select, flat).div_(select.sum(-1, keepdim=True))
     missing = bool(torch.isnan(means.sum()))
     if missing:
         valid = ~torch.isnan(flat)
-        means = (select @ torch.where(valid, flat, 0.0)).div_(select @ valid.to(dtype))  # 0/0 → NaN: no trial
+        means = _weighted_sum(select, torch.where(valid, flat, 0.0)).div_(_weighted_sum(select, valid))  # 0/0: NaN
     means = means.reshape(2, -1, n, q)
-    first, second = means[0].to(f64, copy=True), means[1].to(f64, copy=True)
+    first, second = means[0].to(f64), means[1].to(f64)  # float64 means: views, overwritten by pearson (not used again)
     complete = None if not missing else ~(torch.isnan(first) | torch.isnan(second))
     if complete is None or bool(complete.all()):
         r = pearson(first, second, dim=-2, overwrite=True)
@@ -397,3 +398,15 @@ def internal_consistency(
         ceiling=float(torch.nanmean(split_medians, -1)),
         error=float(_split_error(split_medians)),
     )
+
+
+def _weighted_sum(weights: Tensor, rows: Tensor, block_elements: int = 2**22) -> Tensor:
+    """weights (k, r) @ rows (r, m) in the weights' dtype; rows of another dtype are converted about
+    ``block_elements`` at a time (a float32 trial array is never copied whole into float64)."""
+    if rows.dtype == weights.dtype:
+        return weights @ rows
+    block = max(1, block_elements // max(rows.shape[0], 1))
+    out = torch.empty(weights.shape[0], rows.shape[1], dtype=weights.dtype, device=weights.device)
+    for lo in range(0, rows.shape[1], block):
+        out[:, lo : lo + block] = weights @ rows[:, lo : lo + block].to(weights.dtype)
+    return out
