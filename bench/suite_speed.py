@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from brainbench.leaderboard import Leaderboard
 from brainbench.stages import LOG_VARIABLE, STAGES
 
 BIN = Path(sys.executable).parent
@@ -102,8 +103,10 @@ def run_suite(model: list[str], benchmarks: list[str], env: dict[str, str], extr
     for line in log.read_text().splitlines():
         for name, seconds in json.loads(line)["seconds"].items():
             stages[name] = stages.get(name, 0.0) + seconds
+    per_benchmark = {record.benchmark: record.details["seconds"] for record in Leaderboard(board).records()}
+    board.unlink(missing_ok=True)  # the next run starts from an empty leaderboard
     return {"wall": wall, "rss_gib": usage.ru_maxrss / 2**20, "stages": stages, "load": load,
-            "load_after": os.getloadavg(), "rows": rows, "gpu": gpu.summary()}
+            "load_after": os.getloadavg(), "rows": rows, "gpu": gpu.summary(), "per_benchmark": per_benchmark}
 
 
 def report(title: str, result: dict) -> None:
@@ -119,7 +122,12 @@ def report(title: str, result: dict) -> None:
     rows += [(STAGE_LABELS.get(name, name), stages[name]) for name in STAGES if name in stages]
     rows += [(name, seconds) for name, seconds in stages.items() if name not in STAGES]
     for label, seconds in rows:
-        print(f"  {label:<56} {seconds:8.2f} s {100 * seconds / wall:5.1f} %")
+        print(f"  {label:<62} {seconds:8.2f} s {100 * seconds / wall:5.1f} %")
+    print("  per benchmark (its record's seconds; the first carries data loading and model building): total, then "
+          "its largest stages")
+    for benchmark, seconds in result["per_benchmark"].items():
+        largest = sorted(((v, k) for k, v in seconds.items() if k != "total"), reverse=True)[:3]
+        print(f"    {benchmark:<52} {seconds['total']:7.1f} s  " + ", ".join(f"{k} {v:.1f}" for v, k in largest))
     forward = stages.get("forward_passes", 0.0)
     other = wall - forward
     verdict = "meets" if other / wall < TARGET_OTHER_SHARE else "misses"
