@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Independent reference run of Brain-Score's own metric code, for split-by-split comparison.
+"""Independent reference run of Brain-Score's own metric code, for split-by-split comparison and whole-process timing.
 
-Three subcommands (``bench/brainscore_fixtures.py`` runs the first two to regenerate the fixtures that
+Five subcommands (``bench/brainscore_fixtures.py`` runs the first two to regenerate the fixtures that
 ``tests/metrics/test_brainscore_fixtures.py`` compares with in every test run):
 
 ``generate OUTDIR [--seed 0] [--no-legacy]``
@@ -58,6 +58,20 @@ Three subcommands (``bench/brainscore_fixtures.py`` runs the first two to regene
     brainbench on the same files, split by split beside Brain-Score's numbers: ``evaluate_features`` (PLS +
     ceiling), ridge with the fixed penalty alpha = 1 (``feature_predictivity(..., alphas=[1.0])``), and
     ``metrics.rdm`` (``rdm`` + ``compare_rdms(method='spearman')``) on all stimuli and on each split's test stimuli.
+
+``timing OUTDIR [--bsenv DIR] [--runs 3]`` (project venv)
+    Whole-process comparison on the same files (e.g. those ``bench/evaluate_speed.py write OUTDIR`` writes at
+    MajajHong2015 size: 3 200 stimuli × 1 000 features → 168 neuroids × 50 repetitions): ``brainbench evaluate
+    --features OUTDIR/features.nc --assembly OUTDIR/assembly.nc --stratify object_name`` against a process of the
+    Brain-Score venv ``DIR`` running ``bs-run OUTDIR`` (below), alternating, median of ``--runs``, each with its peak
+    RSS; also the in-process ratio (Brain-Score's averaging + metric + ceiling, timed inside its run, against
+    brainbench's own ``seconds``: averaging, regression and ceiling). Prints the load average before and after.
+    Without ``--bsenv`` (or when DIR has no Python with brainscore_vision) it says that it was skipped.
+
+``bs-run OUTDIR`` (Brain-Score venv)
+    Brain-Score's own PLS metric (``load_metric('pls')``, stratified by object_name) and internal-consistency ceiling
+    on ``OUTDIR/assembly.nc`` and ``OUTDIR/features.nc``, read and preprocessed as ``reference`` does; prints
+    raw, ceiling, ceiled and the seconds of each step as JSON.
 
 Brain-Score environment used for the reference (Python 3.11.7 venv at /tmp/bsenv, ``python3.11 -m venv``):
     pip install "numpy<2" "pandas<3" "scikit-learn<1.6" scipy "xarray<2022.6" netCDF4 tqdm "PyYAML>=6.0.3,<7"
@@ -248,7 +262,8 @@ def _load_features(path: Path, target):
     from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly
     da = _open(path)
     stim = da["stimulus_id"].values.tolist()
-    for coord in ("object_name", "category_name"):
+    present = {*target.coords, *target.indexes["presentation"].names}  # MultiIndex levels are not listed in coords
+    for coord in [c for c in ("object_name", "category_name") if c in present]:
         lookup = dict(zip(target["stimulus_id"].values.tolist(), target[coord].values.tolist(), strict=True))
         da = da.assign_coords(**{coord: ("presentation", np.array([lookup[s] for s in stim]))})
     return NeuroidAssembly(data=da)
@@ -484,6 +499,76 @@ def compare(outdir: Path) -> None:
         print(f"PLS {key:>8}: brainbench {mine:.12f}   Brain-Score {other:.12f}   |diff| {abs(mine - other):.1e}")
 
 
+def bs_run(outdir: Path) -> None:
+    """Brain-Score's PLS metric + internal-consistency ceiling on the files, each step timed (Brain-Score venv)."""
+    import time
+
+    os.environ.setdefault("BS_INSTALL_DEPENDENCIES", "no")
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuronRecordingAssembly
+    from brainscore_vision import load_ceiling, load_metric
+    from brainscore_vision.benchmark_helpers.neural_common import explained_variance
+
+    seconds = {}
+    start = time.perf_counter()
+    raw_assembly = load_assembly(outdir / "assembly.nc", NeuronRecordingAssembly)
+    seconds["read"] = time.perf_counter() - start
+    start = time.perf_counter()
+    repetition_assembly = _preprocess(raw_assembly, average_repetitions=False)
+    averaged = _preprocess(raw_assembly, average_repetitions=True)
+    features = _load_features(outdir / "features.nc", averaged)
+    seconds["averaging"] = time.perf_counter() - start
+    start = time.perf_counter()
+    ceiling = load_ceiling("internal_consistency")(repetition_assembly)
+    seconds["ceiling"] = time.perf_counter() - start
+    start = time.perf_counter()
+    score = load_metric("pls", crossvalidation_kwargs=dict(stratification_coord="object_name"))(features, averaged)
+    seconds["metric"] = time.perf_counter() - start
+    ceiled = explained_variance(score, ceiling)
+    print(json.dumps({"raw": float(score.values), "ceiling": float(ceiling.values), "ceiled": float(ceiled.values),
+                      "seconds": seconds, "versions": versions()}))
+
+
+def timing(outdir: Path, bsenv: Path | None, runs: int) -> None:
+    """`brainbench evaluate` and Brain-Score's own code, whole process, on the same files (project venv)."""
+    import statistics
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from evaluate_speed import evaluate_command, whole_process
+
+    python = bsenv / "bin" / "python" if bsenv else None
+    if python is None or not python.exists() or subprocess_fails([str(python), "-c", "import brainscore_vision"]):
+        print(f"Brain-Score whole-process comparison skipped: no Brain-Score environment given (--bsenv DIR; "
+              f"{'none given' if bsenv is None else f'{python} cannot import brainscore_vision'}); the recipe is in "
+              f"this script's docstring.")
+        return
+    load_before = os.getloadavg()[0]
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(whole_process(evaluate_command(outdir)))
+        theirs.append(whole_process([str(python), __file__, "bs-run", str(outdir)]))
+    load_after = os.getloadavg()[0]
+    wall_ours, wall_theirs = (statistics.median(run[0] for run in side) for side in (ours, theirs))
+    work_ours = statistics.median(run[2]["seconds"] for run in ours)
+    work_theirs = statistics.median(sum(run[2]["seconds"][k] for k in ("averaging", "ceiling", "metric"))
+                                    for run in theirs)
+    print(f"Whole process, median of {runs} (alternating), on {outdir}: {os.cpu_count()} CPUs, load average "
+          f"{load_before:.2f} before, {load_after:.2f} after")
+    print(f"  Brain-Score {theirs[0][2]['versions']['brainscore_vision']} metric + ceiling  {wall_theirs:7.2f} s   "
+          f"peak RSS {max(run[1] for run in theirs):.2f} GB   raw {theirs[0][2]['raw']:.6f} ceiling "
+          f"{theirs[0][2]['ceiling']:.6f} ceiled {theirs[0][2]['ceiled']:.6f}")
+    print(f"  brainbench evaluate                    {wall_ours:7.2f} s   peak RSS {max(run[1] for run in ours):.2f} GB"
+          f"   raw {ours[0][2]['raw']:.6f} ceiling {ours[0][2]['ceiling']:.6f} ceiled {ours[0][2]['ceiled']:.6f}")
+    print(f"  whole process: ×{wall_theirs / wall_ours:.1f} (target ≥ 12)   in-process (averaging + regression + "
+          f"ceiling: Brain-Score {work_theirs:.2f} s, brainbench {work_ours:.2f} s): ×{work_theirs / work_ours:.1f} "
+          f"(target ≥ 60)")
+
+
+def subprocess_fails(command: list[str]) -> bool:
+    import subprocess
+
+    return subprocess.run(command, capture_output=True).returncode != 0
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -495,11 +580,20 @@ def main(argv=None) -> None:
     r.add_argument("outdir", type=Path)
     c = sub.add_parser("compare")
     c.add_argument("outdir", type=Path)
+    t = sub.add_parser("timing")
+    t.add_argument("outdir", type=Path)
+    t.add_argument("--bsenv", type=Path, help="a venv with brainscore_vision (recipe above)")
+    t.add_argument("--runs", type=int, default=3)
+    sub.add_parser("bs-run").add_argument("outdir", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "generate":
         generate(args.outdir, seed=args.seed, legacy=args.legacy)
     elif args.cmd == "compare":
         compare(args.outdir)
+    elif args.cmd == "timing":
+        timing(args.outdir, args.bsenv, args.runs)
+    elif args.cmd == "bs-run":
+        bs_run(args.outdir)
     else:
         reference(args.outdir)
 

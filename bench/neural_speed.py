@@ -4,7 +4,9 @@ Synthetic, seeded data shaped like Brain-Score's MajajHong2015 IT benchmark: 320
 50 images) × 1000 model features → 168 neuroids recorded over 50 repetitions; PLS with 25 components on
 Brain-Score's 10 stratified splits (StratifiedShuffleSplit by object, seed 1), plus the split-half
 internal-consistency ceiling. The reference is what Brain-Score runs: scikit-learn ``PLSRegression``
-fitted per split, ``scipy.stats.pearsonr`` per neuroid, numpy medians and means, and a numpy ceiling.
+fitted per split, ``scipy.stats.pearsonr`` per neuroid, numpy medians and means, and a numpy ceiling; it runs at
+one BLAS thread and at the default (threadpoolctl), and the faster setting is the one the ratios use (under
+contention, two OpenBLAS threads made one fit 5–9× slower than one thread).
 brainbench runs what ``brainbench evaluate`` and ``brainbench score`` run for a layer this size:
 `feature_predictivity` (fewer features than stimuli, so PLS runs in feature space, float64, no Gram
 matrix) and `internal_consistency`; it is also timed in kernel form (`gram` +
@@ -15,7 +17,9 @@ warm-up, with synchronisation).
 Both sides run in one process with glibc's allocator set as the brainbench commands set it
 (`models.allocator.retain_freed_memory`).
 
-Run with `make bench`. This is a measurement, not a test: nothing here asserts a time.
+Run with `make bench`. This is a measurement, not a test: nothing here asserts a time. The load average is printed
+before and after (other work on the machine slows both sides; the ratios are measured side by side). Whole-process
+figures (`brainbench evaluate` against a reference process on files of this size): bench/evaluate_speed.py.
 scikit-learn needs ~2 s per split here; it is timed on the first SKLEARN_SPLITS splits and scaled. brainbench
 times are the median of REPEATS calls after a first one (reported apart: it includes one-time set-up).
 """
@@ -31,6 +35,7 @@ import scipy.stats
 import torch
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import ShuffleSplit
+from threadpoolctl import threadpool_limits
 
 from brainbench.metrics.predictivity import (
     cross_validated_predictivity,
@@ -145,17 +150,25 @@ def main() -> None:
           f"{N_NEUROIDS} neuroids, {N_REPETITIONS} repetitions, PLS-{N_COMPONENTS}, {N_SPLITS} stratified splits "
           f"(torch threads: {torch.get_num_threads()})")
 
-    start = time.perf_counter()
-    ref_medians = sklearn_split_medians(features, responses, splits[:n_ref])
-    t_sklearn = (time.perf_counter() - start) * N_SPLITS / n_ref
-    start = time.perf_counter()
-    ref_ceiling = numpy_ceiling(trials, repetitions)
-    t_ceiling = time.perf_counter() - start
-    t_reference = t_sklearn + t_ceiling
+    print(f"  load average before: {os.getloadavg()[0]:.2f}")
     scaled = f"timed on {n_ref} of {N_SPLITS} splits, scaled x{N_SPLITS / n_ref:g}"
     scaled = scaled if n_ref < N_SPLITS else "all splits"
-    print(f"  scikit-learn PLS + numpy ceiling  {t_reference:8.2f} s   (PLS {t_sklearn:.2f} s, {scaled}; "
-          f"ceiling {t_ceiling:.2f} s)")
+    settings = {}
+    for threads in (1, None):  # None: the BLAS libraries' default thread count
+        with threadpool_limits(threads):
+            start = time.perf_counter()
+            ref_medians = sklearn_split_medians(features, responses, splits[:n_ref])
+            t_sklearn = (time.perf_counter() - start) * N_SPLITS / n_ref
+            start = time.perf_counter()
+            ref_ceiling = numpy_ceiling(trials, repetitions)
+            t_ceiling = time.perf_counter() - start
+        name = "1 thread" if threads == 1 else "default threads"
+        settings[name] = t_sklearn + t_ceiling
+        print(f"  scikit-learn PLS + numpy ceiling, BLAS {name:<15} {t_sklearn + t_ceiling:8.2f} s   "
+              f"(PLS {t_sklearn:.2f} s, {scaled}; ceiling {t_ceiling:.2f} s)")
+    best = min(settings, key=settings.get)
+    t_reference = settings[best]
+    print(f"  the reference counts at its best setting: {best}, {t_reference:.2f} s")
 
     tensors = torch.from_numpy(features), torch.from_numpy(responses), torch.from_numpy(trials)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
@@ -183,6 +196,7 @@ def main() -> None:
         best = int(torch.argmax(raw))
         print(f"  brainbench ({device.type:4s})               {elapsed:8.2f} s   "
               f"({elapsed / len(layers):.2f} s per layer; best layer {best}, raw {float(raw[best]):.4f})")
+    print(f"  load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
