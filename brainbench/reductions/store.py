@@ -124,25 +124,27 @@ class ReductionStore:
                 written.write_text(json.dumps(record, sort_keys=True) + "\n")
         self.evict(keep=data.stem)
 
-    def entries(self) -> list[Entry]:
-        """Every complete entry, least recently used first (partials and entries being replaced are left out)."""
+    def entries(self, with_fields: bool = True) -> list[Entry]:
+        """Every entry, least recently used first (partials left out); ``with_fields=False`` reads no sidecar (sizes
+        and times only, from the file system)."""
         found = []
         for data in self.folder.glob("*.npz") if self.folder.is_dir() else ():
             if data.name.startswith("."):
                 continue
             sidecar = data.with_suffix(".json")
-            try:
-                stat = data.stat()
-                fields = json.loads(sidecar.read_text()).get("fields", {})
-                size = stat.st_size + sidecar.stat().st_size
-            except (OSError, ValueError, AttributeError):
-                fields, size = {}, _size(data) + _size(sidecar)
-            found.append(Entry(data.stem, size, _mtime(data), fields if isinstance(fields, dict) else {}))
+            fields: Any = {}
+            if with_fields:
+                try:
+                    fields = json.loads(sidecar.read_text()).get("fields", {})
+                except (OSError, ValueError, AttributeError):
+                    fields = {}
+            found.append(Entry(data.stem, _size(data) + _size(sidecar), _mtime(data),
+                               fields if isinstance(fields, dict) else {}))
         return sorted(found, key=lambda entry: (entry.used, entry.key))
 
     def evict(self, keep: str | None = None) -> list[Entry]:
         """Remove least recently used entries (never ``keep``) until the total fits :attr:`limit`; returns them."""
-        entries = self.entries()
+        entries = self.entries(with_fields=False)
         total = sum(entry.size for entry in entries)
         removed = []
         for entry in entries:
