@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from brainbench.reductions.store import ReductionStore
 
@@ -51,3 +52,18 @@ def test_a_bad_size_is_one_line(cli, home: Path, monkeypatch) -> None:
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "error: BRAINBENCH_CACHE_SIZE must be a size such as 5GB, 500MB or 0 (off), not '-1'."]
+
+
+PLUGIN = Path(__file__).resolve().parents[2] / "examples" / "my_plugin.py"
+
+
+@pytest.mark.mirror
+def test_score_and_layers_no_cache_keep_nothing_and_plain_runs_fill_it(cli, home: Path, mirror: Path) -> None:
+    assert cli("models", "register", "tinycnn", "--from", f"{PLUGIN}:build_tinycnn").exit_code == 0
+    run = ("tinycnn", "--random-init", "-b", "Kiani2007.IT-rsa", "--data-mirror", mirror, "--json")
+    for command in (("score", *run, "--no-save"), ("layers", *run)):
+        result = cli(*command, "--no-cache")
+        assert result.exit_code == 0, result.output
+        assert ReductionStore().entries() == [], command
+    assert cli("layers", *run).exit_code == 0
+    assert {e.fields["kind"] for e in ReductionStore().entries()} == {"rdm"}
