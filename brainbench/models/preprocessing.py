@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import torch
@@ -67,11 +68,25 @@ def input_pixels(image: Image.Image, input_size: int) -> np.ndarray:
 
 
 def normalise(pixels: torch.Tensor, preprocessing: Preprocessing) -> torch.Tensor:
-    """(batch, H, W, 3) uint8 pixels → (batch, 3, H, W) float32: ``ToTensor`` (/255) then ``Normalize``."""
-    batch = pixels.permute(0, 3, 1, 2).to(torch.float32).div_(255.0)
-    mean = torch.tensor(preprocessing.mean, dtype=torch.float32, device=batch.device).view(1, 3, 1, 1)
-    std = torch.tensor(preprocessing.std, dtype=torch.float32, device=batch.device).view(1, 3, 1, 1)
-    return (batch - mean) / std
+    """(batch, H, W, 3) uint8 CPU pixels → (batch, 3, H, W) float32: ``ToTensor`` (/255) then ``Normalize``.
+
+    Each value is read from a table of the 256 gray levels per channel, computed by those float32 ops
+    ((x / 255 − mean) / std), so the bits are the ops' at a third of their time.
+    """
+    table = _normalised_levels(tuple(preprocessing.mean), tuple(preprocessing.std))
+    levels = pixels.numpy()
+    out = np.empty(levels.shape, dtype=np.float32)
+    for channel in range(3):
+        np.take(table[:, channel], levels[..., channel], out=out[..., channel])
+    return torch.from_numpy(out).permute(0, 3, 1, 2)
+
+
+@cache
+def _normalised_levels(mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
+    """(256, 3) float32: gray level → normalised value per channel, by torchvision's float32 ops."""
+    levels = torch.arange(256, dtype=torch.uint8).view(256, 1).expand(256, 3).to(torch.float32).div_(255.0)
+    table = (levels - torch.tensor(mean, dtype=torch.float32)) / torch.tensor(std, dtype=torch.float32)
+    return table.numpy()
 
 
 def to_batch(images: Sequence[Image.Image], preprocessing: Preprocessing) -> torch.Tensor:

@@ -18,7 +18,7 @@ from torch import nn
 from brainbench.data.stimuli import FileImages, StimulusSet, in_memory_stimuli, source_digest, zip_stimuli
 from brainbench.models import input_cache
 from brainbench.models.activations import extract_activations, layer_kernels
-from brainbench.models.preprocessing import Preprocessing
+from brainbench.models.preprocessing import Preprocessing, normalise
 from brainbench.models.registry import Model
 
 
@@ -145,3 +145,17 @@ def test_source_digest_reads_the_encoded_bytes(tmp_path: Path) -> None:
     got = extract_activations(model, unknown, 8.0, device="cpu", stimulus_cache=cache)
     assert all(torch.equal(got[layer], plain[layer]) for layer in plain)
     assert input_cache.input_key(unknown, 8.0, 8.0, 24) != input_cache.input_key(stimuli, 8.0, 8.0, 24)
+
+
+@pytest.mark.parametrize(("mean", "std"), [((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)), ((0.5,) * 3, (0.5,) * 3),
+                                           ((0.0,) * 3, (1.0,) * 3)])
+def test_normalise_gives_the_bits_of_torchvisions_float32_ops(mean, std) -> None:
+    # Every gray level in every channel, among random pixels, against ToTensor + Normalize's ops written out.
+    pixels = np.random.default_rng(1).integers(0, 256, size=(5, 40, 33, 3), dtype=np.uint8)
+    pixels[1].reshape(-1, 3)[:256] = np.arange(256, dtype=np.uint8)[:, None]
+    got = normalise(torch.from_numpy(pixels), Preprocessing(40, mean, std))
+    x = torch.from_numpy(pixels).permute(0, 3, 1, 2).to(torch.float32) / 255.0
+    expected = (x - torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)) / torch.tensor(
+        std, dtype=torch.float32).view(1, 3, 1, 1)
+    assert got.shape == (5, 3, 40, 33) and got.dtype == torch.float32
+    assert torch.equal(got, expected)
