@@ -3,7 +3,9 @@
 ``write DIR`` writes, in Brain-Score's netCDF layout (as brainio's ``write_netcdf`` does: plain coordinates, variable
 ``data``, zlib), ``features.nc`` (3 200 stimuli × 1 000 float32 features, rows in another order than the assembly's)
 and ``assembly.nc`` (168 neuroids × 50 repetitions of every stimulus, float32, presentation × neuroid × time_bin,
-rows shuffled, with stimulus_id, repetition and object_name), from `neural_speed.synthetic`'s seeded data.
+rows shuffled, with stimulus_id, repetition and object_name; neuroid_id, region and animal), from
+`neural_speed.synthetic`'s seeded data. Brain-Score's own code runs on the same files:
+``brainscore_reference.py timing DIR --bsenv VENV``.
 
 ``run DIR [--runs 3]`` times, each as its own process and alternating, median of ``--runs``:
 
@@ -56,6 +58,7 @@ def write(outdir: Path) -> None:
                 "object_name": ("presentation", names[stim]),
                 "neuroid_id": ("neuroid", np.array([f"n{j:03d}" for j in range(q)])),
                 "region": ("neuroid", np.array(["IT"] * q)),
+                "animal": ("neuroid", np.where(np.arange(q) < q // 2, "Chabo", "Tito")),  # ≥ 2 levels left by sel
                 "time_bin_start": ("time_bin", np.array([70])), "time_bin_end": ("time_bin", np.array([170]))},
         attrs={"identifier": "synthetic.MajajHong2015-size", "images_per_object": IMAGES_PER_OBJECT})
     outdir.mkdir(parents=True, exist_ok=True)
