@@ -25,7 +25,7 @@ from brainbench.leaderboard import ScoreRecord
 from brainbench.models.activations import layer_kernels
 from brainbench.models.electrophysiology import LayerRecording
 from brainbench.models.registry import Model, resolve_model
-from brainbench.reductions import cached
+from brainbench.reductions import cached, keys
 from brainbench.reductions.cached import CachedReductions
 from brainbench.reductions.store import ReductionStore
 
@@ -186,11 +186,13 @@ def test_each_key_component_misses(home, tinycnn, monkeypatch: pytest.MonkeyPatc
         _, computed = _kernels(reductions, chosen, change.get("stimuli", _stimuli()), change.get("degrees", 4.0),
                                    change.get("layer", "3"), change.get("batch_size", 4))
         assert computed == 1, f"a change of the {name} must miss"
-    for name, change in {"device": dict(device=torch.device("meta")),
-                         "torch version": dict(torch="0.0.0")}.items():  # not run: the key alone must differ
+    for name, change in {"device": dict(device=torch.device("meta")), "torch version": dict(torch="0.0.0"),
+                         "reducing code": dict(code="edited")}.items():  # not run: the key alone must differ
         with monkeypatch.context() as patched:
             if "torch" in change:
                 patched.setattr(torch, "__version__", change["torch"])
+            if "code" in change:
+                patched.setattr(keys, "_code_digest", lambda code=change["code"]: code)
             reductions = CachedReductions(store, model, change.get("device", cpu), 4)
         _, computed = _kernels(reductions, model, _stimuli())
         assert computed == 1, f"a change of the {name} must miss"
