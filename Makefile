@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 # The offline data mirror, when present beside the checkout (tests and the demo use it).
 export BRAINBENCH_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: install test demo demo-it lint bench brainscore-fixtures clean
+.PHONY: install test demo demo-it lint bench bench-suite brainscore-fixtures clean
 
 install: $(BIN)/brainbench
 
@@ -35,11 +35,23 @@ demo-it: install
 lint: install
 	$(BIN)/ruff check brainbench tests bench
 
+# Benchmarks print ratios against references run side by side at their best thread setting, and the load average.
+BENCH_DATA ?= /tmp/brainbench-bench
 bench: install
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/threads_under_load.py
 	$(BIN)/python bench/rsa_speed.py
 	$(BIN)/python bench/neural_speed.py
+	test -f $(BENCH_DATA)/assembly.nc || $(BIN)/python bench/evaluate_speed.py write $(BENCH_DATA)
+	$(BIN)/python bench/evaluate_speed.py run $(BENCH_DATA) --reference-splits 2
+	$(BIN)/python bench/brainscore_reference.py timing $(BENCH_DATA) --bsenv $(BSENV)
+	$(BIN)/python bench/rescore_speed.py
+
+# One model on every benchmark whose data are present offline, with a per-stage breakdown (~12 min on 2 CPU cores;
+# on a GPU: SUITE_ARGS='--device cuda', timm:resnet50 --random-init by default).
+SUITE_ARGS ?= --model "timm:resnet18 --random-init" --runs 1
+bench-suite: install
+	$(BIN)/python bench/suite_speed.py $(SUITE_ARGS)
 
 # Regenerate tests/fixtures/brainscore: Brain-Score 2.4.2's own numbers on small generated files (needs its venv:
 # the recipe is in bench/brainscore_reference.py's docstring).
