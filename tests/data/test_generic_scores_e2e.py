@@ -10,31 +10,19 @@ A small real network (the example plugin's tinycnn) on the CPU.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 import brainbench
+from tests.benchmarks import test_determinism
 from tests.data.test_generic_loader import KRIEGESKORTE, write_92_images
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
-PLUGIN = Path(__file__).resolve().parents[2] / "examples" / "my_plugin.py"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _build_tinycnn() -> dict:
-    spec = importlib.util.spec_from_file_location("my_plugin", PLUGIN)
-    plugin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plugin)
-    return plugin.build_tinycnn()
-
-
-@pytest.fixture
-def tinycnn(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr("brainbench.models.plugins._DECORATED", {})  # the registration stays inside the test
-    brainbench.register_model("tinycnn")(_build_tinycnn)
-    return "tinycnn"
+tinycnn = test_determinism.tinycnn  # the fixture: the example plugin's tinycnn, registered inside the test
 
 
 def _files_toml(files: dict[str, Path], where: dict[str, str]) -> str:

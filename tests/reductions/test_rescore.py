@@ -7,7 +7,6 @@ API, as a user scores it; the key components on the same network and a few gener
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -28,23 +27,12 @@ from brainbench.models.registry import Model, resolve_model
 from brainbench.reductions import cached, keys
 from brainbench.reductions.cached import CachedReductions
 from brainbench.reductions.store import ReductionStore
+from tests.benchmarks import test_determinism
 
 BENCHMARK = "Kiani2007.IT-rsa"
-PLUGIN = Path(__file__).resolve().parents[2] / "examples" / "my_plugin.py"
 
 
-def _build_tinycnn() -> dict:
-    spec = importlib.util.spec_from_file_location("my_plugin", PLUGIN)
-    plugin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plugin)
-    return plugin.build_tinycnn()
-
-
-@pytest.fixture
-def tinycnn(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr("brainbench.models.plugins._DECORATED", {})  # the registration stays inside the test
-    brainbench.register_model("tinycnn")(_build_tinycnn)
-    return "tinycnn"
+tinycnn = test_determinism.tinycnn  # the fixture: the example plugin's tinycnn, registered inside the test
 
 
 @pytest.fixture
