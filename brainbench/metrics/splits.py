@@ -45,8 +45,10 @@ def brainscore_splits(
     Drawn exactly as Brain-Score 2.4.2 draws them (``metric_helpers/transformations.py``, ``Split``):
     scikit-learn's ``StratifiedShuffleSplit(n_splits, train_size=train_size, test_size=None,
     random_state=random_state)`` over the strata labels when ``stratify`` is given (e.g. each stimulus's
-    ``object_name``), ``ShuffleSplit`` with the same arguments otherwise. Index ``i`` is the i-th stimulus
-    in the caller's order, which must be the order of the presentations of Brain-Score's (repetition-
+    ``object_name``), ``ShuffleSplit`` with the same arguments otherwise -- the same draws from the same
+    ``np.random.RandomState``, computed here without importing scikit-learn (over a second of start-up;
+    `tests/metrics/test_splits_brainscore.py` checks them equal to scikit-learn's). Index ``i`` is the i-th
+    stimulus in the caller's order, which must be the order of the presentations of Brain-Score's (repetition-
     averaged) target assembly for the splits to coincide. Arrays are int64 indices, in scikit-learn's
     (shuffled) order; train holds ``floor(train_size·n)`` stimuli and test the rest.
 
@@ -54,40 +56,66 @@ def brainscore_splits(
     Raises ValueError when the stimuli cannot be split: a stratum with a single stimulus, more strata
     than the train or test set can hold, or a train/test set that would be empty.
     """
-    from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-
     if n_splits < 1:
         raise ValueError("n_splits must be at least 1")
     if not 0 < train_size < 1:
         raise ValueError(f"train_size must lie strictly between 0 and 1, got {train_size}")
-    placeholder = np.zeros(n_stimuli)
+    n_train = int(np.floor(train_size * n_stimuli))  # as scikit-learn sizes the sets
+    n_test = n_stimuli - n_train
+    if n_train == 0 or n_test == 0:
+        raise ValueError(f"cannot split {n_stimuli} stimuli with train_size={train_size}: the "
+                         f"{'train' if n_train == 0 else 'test'} set would be empty")
+    rng = np.random.RandomState(random_state)
     if stratify is None:
-        splitter = ShuffleSplit(n_splits=n_splits, train_size=train_size, test_size=None, random_state=random_state)
-        args: tuple[np.ndarray, ...] = ()
-    else:
-        labels = np.asarray(stratify)
-        if labels.shape != (n_stimuli,):
-            raise ValueError(f"stratify has {labels.size} labels for {n_stimuli} stimuli")
-        values, counts = np.unique(labels, return_counts=True)
-        if counts.size and counts.min() < 2:
-            raise ValueError(
-                f"stratum {values[counts.argmin()].item()!r} has a single stimulus; every stratum needs at least 2 "
-                "to be split between train and test"
-            )
-        n_train = int(np.floor(train_size * n_stimuli))  # as scikit-learn sizes the sets
-        if min(n_train, n_stimuli - n_train) < len(values):
-            raise ValueError(
-                f"{len(values)} strata do not fit in a train set of {n_train} and a test set of "
-                f"{n_stimuli - n_train} stimuli; use fewer strata or another train_size"
-            )
-        splitter = StratifiedShuffleSplit(
-            n_splits=n_splits, train_size=train_size, test_size=None, random_state=random_state
+        splits = []
+        for _ in range(n_splits):
+            permutation = rng.permutation(n_stimuli)
+            splits.append((permutation[n_test:], permutation[:n_test]))
+        return [(train.astype(np.int64), test.astype(np.int64)) for train, test in splits]
+    labels = np.asarray(stratify)
+    if labels.shape != (n_stimuli,):
+        raise ValueError(f"stratify has {labels.size} labels for {n_stimuli} stimuli")
+    values, label_index, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    if counts.min() < 2:
+        raise ValueError(
+            f"stratum {values[counts.argmin()].item()!r} has a single stimulus; every stratum needs at least 2 "
+            "to be split between train and test"
         )
-        args = (labels,)
-    try:
-        return [(np.asarray(a, np.int64), np.asarray(b, np.int64)) for a, b in splitter.split(placeholder, *args)]
-    except ValueError as error:  # e.g. too few stimuli for a non-empty train and test set
-        raise ValueError(f"cannot split {n_stimuli} stimuli with train_size={train_size}: {error}") from None
+    if min(n_train, n_test) < len(values):
+        raise ValueError(
+            f"{len(values)} strata do not fit in a train set of {n_train} and a test set of "
+            f"{n_test} stimuli; use fewer strata or another train_size"
+        )
+    members = np.split(np.argsort(label_index.ravel(), kind="stable"), np.cumsum(counts)[:-1])
+    splits = []
+    for _ in range(n_splits):
+        in_train = _approximate_mode(counts, n_train, rng)
+        in_test = _approximate_mode(counts - in_train, n_test, rng)
+        train, test = [], []
+        for stratum, (n_a, n_b) in enumerate(zip(in_train, in_test, strict=True)):
+            shuffled = members[stratum][rng.permutation(counts[stratum])]
+            train.append(shuffled[:n_a])
+            test.append(shuffled[n_a:n_a + n_b])
+        splits.append((rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))))
+    return [(train.astype(np.int64), test.astype(np.int64)) for train, test in splits]
+
+
+def _approximate_mode(counts: np.ndarray, n_draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """Items per stratum when ``n_draws`` of them are drawn (the mode of the multivariate hypergeometric,
+    approximately): proportional shares floored, the shortfall given to the largest remainders, ties broken by
+    ``rng`` -- scikit-learn's rule and draws (``utils.extmath._approximate_mode``), so the splits coincide."""
+    share = counts / counts.sum() * n_draws
+    taken = np.floor(share)
+    missing = int(n_draws - taken.sum())
+    remainder = share - taken
+    for value in np.unique(remainder)[::-1]:
+        if missing <= 0:
+            break
+        (tied,) = np.where(remainder == value)
+        chosen = rng.choice(tied, size=min(len(tied), missing), replace=False)
+        taken[chosen] += 1
+        missing -= len(chosen)
+    return taken.astype(int)
 
 
 def repetition_halves(
@@ -104,12 +132,9 @@ def repetition_halves(
 
     Raises ValueError when there are fewer than 2 distinct repetition values.
     """
-    from sklearn.model_selection import ShuffleSplit
-
     if n_splits < 1:
         raise ValueError("n_splits must be at least 1")
     values = np.unique(np.asarray(repetitions))
     if len(values) < 2:
         raise ValueError("a single repetition: no ceiling (split-half consistency needs at least 2 repetitions)")
-    splitter = ShuffleSplit(n_splits=n_splits, train_size=0.5, test_size=None, random_state=random_state)
-    return [(values[a], values[b]) for a, b in splitter.split(np.zeros(len(values)))]
+    return [(values[a], values[b]) for a, b in brainscore_splits(len(values), n_splits, 0.5, None, random_state)]

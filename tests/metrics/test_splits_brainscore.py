@@ -79,3 +79,22 @@ def test_repetition_halves_of_strings_and_a_single_repetition():
     assert all(len(a) == 1 and len(b) == 1 and {a[0], b[0]} == {"r0", "r1"} for a, b in got)
     with pytest.raises(ValueError, match="a single repetition: no ceiling"):
         repetition_halves([4, 4, 4])
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_splits_equal_sklearn_over_random_designs(case):
+    # Our draws replace scikit-learn's (no import at start-up); they must coincide draw for draw, including the
+    # tie-breaking of equal remainders (equal-sized strata) and uneven strata.
+    rng = np.random.default_rng(case)
+    n_strata = int(rng.integers(2, 12))
+    sizes = rng.integers(2, 40, n_strata) if case % 2 else np.full(n_strata, int(rng.integers(2, 30)))
+    labels = rng.permutation(np.repeat([f"s{i}" for i in range(n_strata)], sizes))
+    n = len(labels)
+    train_size = float(rng.choice([0.5, 0.8, 0.9, 0.75]))
+    seed = int(rng.integers(0, 1000))
+    splitter = StratifiedShuffleSplit(n_splits=5, train_size=train_size, test_size=None, random_state=seed)
+    n_train = int(np.floor(train_size * n))
+    if min(n_train, n - n_train) >= n_strata:
+        _assert_same(brainscore_splits(n, 5, train_size, labels, seed), list(splitter.split(np.zeros(n), labels)))
+    plain = ShuffleSplit(n_splits=5, train_size=train_size, test_size=None, random_state=seed)
+    _assert_same(brainscore_splits(n, 5, train_size, None, seed), list(plain.split(np.zeros(n))))
