@@ -84,10 +84,6 @@ def select_region(assembly: xr.DataArray, region: str) -> xr.DataArray:
     return assembly.isel(neuroid=np.flatnonzero(keep))
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
 def _brainscore_order(assembly: xr.DataArray, first_rows: np.ndarray) -> np.ndarray:
     """Order of the unique stimuli (given by their first rows) after Brain-Score's repetition averaging.
 
@@ -96,8 +92,9 @@ def _brainscore_order(assembly: xr.DataArray, first_rows: np.ndarray) -> np.ndar
     ``stimulus_id`` when it is the first). Cross-validation splits are drawn over this order, so
     matching it is what makes scores agree split by split.
     """
-    names = [n for n, c in assembly.coords.items() if c.dims == ("presentation",) and n != "repetition"]
-    keys = [tuple(_plain(assembly[n].values[row]) for n in names) for row in first_rows]
+    columns = [np.asarray(c.values)[first_rows].tolist() for n, c in assembly.coords.items()
+               if c.dims == ("presentation",) and n != "repetition"]  # Python values, as .item() gives them
+    keys = list(zip(*columns, strict=True))
     try:
         return np.asarray(sorted(range(len(keys)), key=keys.__getitem__))
     except TypeError:  # mixed types in a coordinate: compare as text
@@ -124,17 +121,15 @@ def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_h
     values = values if values.dtype in (np.float32, np.float64) else values.astype(np.float64)
     if not np.isfinite(values).all():
         raise BrainbenchError("The assembly's responses contain NaN or infinite values; clean them first.")
-    stimulus_of_row = np.asarray([str(s) for s in assembly.stimulus_id.values])
+    stimulus_of_row = np.asarray(assembly.stimulus_id.values).astype(str)
     ids, first, inverse = np.unique(stimulus_of_row, return_index=True, return_inverse=True)
     order = _brainscore_order(assembly, first)
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     row_stimulus = rank[inverse]
     n, q = len(ids), values.shape[1]
-    sums = np.zeros((n, q))
-    np.add.at(sums, row_stimulus, values)
     counts = np.bincount(row_stimulus, minlength=n)[:, None]
-    averaged = sums / counts
+    averaged = None
 
     notes: list[str] = []
     if "repetition" in assembly.coords:
@@ -151,28 +146,50 @@ def neural_data(assembly: xr.DataArray, stratify: str | None = None, alternate_h
         reps = reps % 2 if alternate_halves else reps
         repetition_values = sorted(set(reps.tolist()))
         if len(repetition_values) >= 2:
-            counts_r = np.zeros((len(repetition_values), n))
+            n_r = len(repetition_values)
             index = {v: i for i, v in enumerate(repetition_values)}
             r_idx = np.asarray([index[v] for v in reps.tolist()])
-            np.add.at(counts_r, (r_idx, row_stimulus), 1)
-            if counts_r.max() == 1:  # one trial per repetition and stimulus (the usual case) is its mean, exactly
-                stacked = np.full((len(repetition_values), n, q), np.nan, dtype=values.dtype)
+            cell = r_idx * n + row_stimulus  # (repetition, stimulus), flattened
+            counts_r = np.bincount(cell, minlength=n_r * n)
+            if counts_r.min() == 1 and counts_r.max() == 1:  # one trial per repetition and stimulus, none missing:
+                stacked = np.empty((n_r, n, q), dtype=values.dtype)  # each trial is its cell's mean, exactly
+                stacked[r_idx, row_stimulus] = values
+                averaged = stacked.sum(0, dtype=np.float64) / n_r  # a fifth of the time of group sums over rows
+            elif counts_r.max() == 1:
+                stacked = np.full((n_r, n, q), np.nan, dtype=values.dtype)
                 stacked[r_idx, row_stimulus] = values
             else:
-                stacked = np.full((len(repetition_values), n, q), np.nan)
-                sums_r = np.zeros((len(repetition_values), n, q))
-                np.add.at(sums_r, (r_idx, row_stimulus), values)
+                stacked = np.full((n_r * n, q), np.nan)
                 present = counts_r > 0
-                stacked[present] = sums_r[present] / counts_r[present][:, None]
+                stacked[present] = (group_sums(values, cell, n_r * n) / np.maximum(counts_r, 1)[:, None])[present]
+                stacked = stacked.reshape(n_r, n, q)
             repetitions = torch.from_numpy(stacked)
+    if averaged is None:
+        averaged = group_sums(values, row_stimulus, n) / counts
     strata = None
     if stratify:
         if stratify not in assembly.coords:
             raise BrainbenchError(f"The assembly has no '{stratify}' coordinate to stratify the splits by.")
-        column = np.asarray(assembly[stratify].values)
-        strata = [column[int(np.flatnonzero(row_stimulus == i)[0])] for i in range(n)]
+        strata = list(np.asarray(assembly[stratify].values)[first[order]])  # each stimulus's first presentation
     return NeuralData([str(s) for s in ids[order]], torch.from_numpy(averaged), repetitions, repetition_values, strata,
                       tuple(notes))
+
+
+def group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int, block: int = 32) -> np.ndarray:
+    """(n_groups, q) float64 sums of the rows of ``values`` (rows, q) by ``groups`` (rows,) in 0…n_groups-1.
+
+    Each group's rows are added in their order (as ``np.add.at`` would, at a fraction of its time: rows sorted by
+    group once, then `np.add.reduceat` over ``block`` columns at a time, so the sorted copy stays small); a group
+    without rows sums to 0.
+    """
+    by_group = np.argsort(groups, kind="stable")
+    sorted_groups = groups[by_group]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    sums = np.zeros((n_groups, values.shape[1]))
+    for lo in range(0, values.shape[1], block):
+        chunk = values[by_group, lo:lo + block]
+        sums[sorted_groups[starts], lo:lo + block] = np.add.reduceat(chunk, starts, axis=0, dtype=np.float64)
+    return sums
 
 
 def _appearance_numbers(row_stimulus: np.ndarray) -> np.ndarray:
