@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -143,4 +147,27 @@ def main() -> None:
     import warnings
 
     warnings.showwarning = _one_line_warning
-    sys.exit(cli.main(prog_name="brainbench"))
+    try:
+        cli.main(prog_name="brainbench")
+    except SystemExit as done:
+        _leave(done.code)
+    _leave(0)
+
+
+def _leave(code: object) -> None:
+    """Exit with ``code`` without tearing the interpreter down when torch is loaded.
+
+    Python's teardown of a process that imported torch (destroying every module's objects) takes 0.5–0.6 s here,
+    longer than some whole commands. The exit handlers still run (atexit: logging, temporary files, worker
+    processes) and stdout/stderr are flushed; every file brainbench writes is closed (and SQLite transactions
+    committed) before a command returns. A run with other live threads, or an exit that is not a plain code, exits
+    the usual way.
+    """
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if "torch" not in sys.modules or others or not (code is None or isinstance(code, int)):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing more to write
+            stream.flush()
+    os._exit(code or 0)
