@@ -139,30 +139,68 @@ def free_cpus(cpus: int, busy: float, online_cpus: int) -> int:
     return max(1, min(cpus, idle))
 
 
-def measured_busy_cpus(seconds: float = SAMPLE_SECONDS) -> tuple[float, int] | None:
-    """(busy CPUs, online CPUs) over the next ``seconds`` from ``/proc/stat``; None where there is no such file.
+class Sample(NamedTuple):
+    """The machine's CPU times and this process's own CPU time at one moment (:func:`sample`)."""
 
-    This process sleeps in between, so what is busy is other processes' work.
-    """
+    cpu: CpuTimes
+    own: float  # user + system seconds of this process (all its threads)
+
+
+def sample() -> Sample | None:
+    """The machine's CPU times (``/proc/stat``) and this process's CPU seconds now; None where there is no such file."""
     try:
-        before = parse_proc_stat(PROC_STAT.read_text())
-        time.sleep(seconds)
-        after = parse_proc_stat(PROC_STAT.read_text())
+        cpu = parse_proc_stat(PROC_STAT.read_text())
     except (OSError, StopIteration, ValueError):
         return None
-    return busy_cpus(before, after), after.online
+    own = os.times()
+    return Sample(cpu, own.user + own.system)
 
 
-def automatic_threads() -> int:
+def others_busy_cpus(before: Sample, after: Sample, ticks_per_second: float | None = None) -> float:
+    """How many CPUs other processes kept busy between two samples: the machine's busy CPUs (:func:`busy_cpus`)
+    minus this process's own CPU use over the same interval (so that the interval may cover our own work)."""
+    total = (after.cpu.busy + after.cpu.idle) - (before.cpu.busy + before.cpu.idle)
+    if total <= 0:
+        return 0.0
+    ticks = ticks_per_second if ticks_per_second is not None else os.sysconf("SC_CLK_TCK")
+    own_ticks = (after.own - before.own) * ticks
+    return max(0.0, after.cpu.online * (after.cpu.busy - before.cpu.busy - own_ticks) / total)
+
+
+def interval_seconds(before: Sample, after: Sample, ticks_per_second: float | None = None) -> float:
+    """Wall seconds between two samples, from the CPU ticks that passed (all CPUs together / online CPUs)."""
+    ticks = ticks_per_second if ticks_per_second is not None else os.sysconf("SC_CLK_TCK")
+    total = (after.cpu.busy + after.cpu.idle) - (before.cpu.busy + before.cpu.idle)
+    return total / after.cpu.online / ticks
+
+
+def measured_busy_cpus(seconds: float = SAMPLE_SECONDS, since: Sample | None = None) -> tuple[float, int] | None:
+    """(CPUs other processes keep busy, online CPUs) from ``/proc/stat``; None where there is no such file.
+
+    Over the interval from ``since`` to now when it lasted at least ``seconds`` (the caller worked in between: its
+    own CPU time is taken out), else over the next ``seconds`` (this process sleeps in between).
+    """
+    now = sample()
+    if now is None:
+        return None
+    if since is None or interval_seconds(since, now) < seconds:
+        time.sleep(seconds)
+        since, now = now, sample()
+        if now is None:
+            return None
+    return others_busy_cpus(since, now), now.cpu.online
+
+
+def automatic_threads(since: Sample | None = None) -> int:
     """The CPUs this process may use (:func:`available_cpus`) that other processes leave free (:func:`free_cpus`).
 
-    Busy CPUs are measured now (:func:`measured_busy_cpus`); where there is no ``/proc/stat`` (macOS), the 1-minute
-    load average stands in; with neither, all usable CPUs. An OpenMP thread that shares its CPU with another busy
-    process stalls every other thread at each barrier: under load, fewer threads finish sooner
-    (``bench/threads_under_load.py``).
+    Busy CPUs are measured now (:func:`measured_busy_cpus`; from ``since`` when given: no wait); where there is no
+    ``/proc/stat`` (macOS), the 1-minute load average stands in; with neither, all usable CPUs. An OpenMP thread that
+    shares its CPU with another busy process stalls every other thread at each barrier: under load, fewer threads
+    finish sooner (``bench/threads_under_load.py``).
     """
     cpus = available_cpus()
-    measured = measured_busy_cpus()
+    measured = measured_busy_cpus(since=since)
     if measured is not None:
         return free_cpus(cpus, *measured)
     try:
@@ -182,8 +220,10 @@ def threads_from_env(environ: dict[str, str] | None = None) -> int | None:
     return int(value)
 
 
-def choose(threads: int | None = None, environ: dict[str, str] | None = None) -> int | None:
-    """The thread count :func:`configure` sets; None leaves torch's own (only when ``OMP_NUM_THREADS`` is set)."""
+def choose(threads: int | None = None, environ: dict[str, str] | None = None,
+           since: Sample | None = None) -> int | None:
+    """The thread count :func:`configure` sets; None leaves torch's own (only when ``OMP_NUM_THREADS`` is set).
+    ``since``: a :func:`sample` taken earlier, from which the automatic choice measures the others' load."""
     environ = dict(os.environ) if environ is None else environ
     if threads is not None:
         if threads < 1:
@@ -194,14 +234,14 @@ def choose(threads: int | None = None, environ: dict[str, str] | None = None) ->
         return from_env
     if environ.get("OMP_NUM_THREADS", "").strip():
         return None  # the user's OpenMP setting, which torch has read at import
-    return automatic_threads()
+    return automatic_threads(since)
 
 
-def configure(threads: int | None = None) -> int:
+def configure(threads: int | None = None, since: Sample | None = None) -> int:
     """Set torch's intra-op threads (see :func:`choose`); returns the count torch now uses."""
     import torch
 
-    chosen = choose(threads)
+    chosen = choose(threads, since=since)
     if chosen is not None and chosen != torch.get_num_threads():
         torch.set_num_threads(chosen)
     return torch.get_num_threads()

@@ -146,6 +146,45 @@ def test_automatic_threads_measures_busy_cpus_now_not_the_load_average(monkeypat
     assert threads.automatic_threads() == 2
 
 
+@pytest.mark.parametrize(("own_seconds", "expected"), [
+    (0.0, 1.0),   # 15 busy ticks of 30 on 2 CPUs, none ours: one CPU busy with other work
+    (0.15, 0.0),  # all 15 busy ticks were ours (0.15 s at 100 ticks/s): nothing else ran
+    (0.05, 2 / 3),  # 5 of the 15 were ours: 10 of 30 ticks, a third of 2 CPUs
+    (0.30, 0.0),  # more own time than busy ticks (tick rounding): never below 0
+])
+def test_others_busy_cpus_takes_out_our_own_cpu_time(own_seconds: float, expected: float) -> None:
+    before = threads.Sample(threads.parse_proc_stat(STAT_BEFORE), 2.0)
+    after = threads.Sample(threads.parse_proc_stat(_stat(1015, 8015)), 2.0 + own_seconds)
+    # closed forms of small integer ratios; 1e-12 allows only their float rounding
+    assert threads.others_busy_cpus(before, after, ticks_per_second=100) == pytest.approx(expected, abs=1e-12)
+    assert threads.interval_seconds(before, after, ticks_per_second=100) == pytest.approx(0.15, abs=1e-12)
+
+
+def test_a_long_enough_interval_since_an_earlier_sample_needs_no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The earlier sample covers our own start-up (imports): our CPU time is taken out, and nothing sleeps.
+    monkeypatch.setattr(threads, "available_cpus", lambda: 2)
+    monkeypatch.setattr(threads.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: pytest.fail("slept despite a long interval"))
+    since = threads.Sample(threads.parse_proc_stat(STAT_BEFORE), 1.0)
+    # 200 ticks on 2 CPUs = 1 s; 100 busy ticks, of which our own 1 s of importing = 100 ticks: the other CPU is free
+    monkeypatch.setattr(threads, "sample", lambda: threads.Sample(threads.parse_proc_stat(_stat(1100, 8100)), 2.0))
+    assert threads.automatic_threads(since) == 2
+    # the same interval with only 0.2 s of our own: 80 ticks of others' work, 0.8 CPUs busy -> 1 thread
+    monkeypatch.setattr(threads, "sample", lambda: threads.Sample(threads.parse_proc_stat(_stat(1100, 8100)), 1.2))
+    assert threads.automatic_threads(since) == 1
+
+
+def test_a_short_interval_since_an_earlier_sample_is_measured_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept = []
+    monkeypatch.setattr(threads.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    readings = iter([_stat(1001, 8001), _stat(1001, 8031)])  # 2 ticks since: 0.01 s, too short; then 30 idle ticks
+    monkeypatch.setattr(threads, "sample", lambda: threads.Sample(threads.parse_proc_stat(next(readings)), 0.0))
+    since = threads.Sample(threads.parse_proc_stat(STAT_BEFORE), 0.0)
+    assert threads.measured_busy_cpus(since=since) == (0.0, 2)
+    assert slept == [threads.SAMPLE_SECONDS]
+
+
 def test_automatic_threads_falls_back_to_the_load_average_then_to_all_cpus(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(threads, "PROC_STAT", tmp_path / "no-proc-stat")  # as on macOS
@@ -174,7 +213,7 @@ def test_live_reading_is_a_thread_count_in_range() -> None:
 
 
 def test_precedence_option_then_env_then_omp_then_automatic(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(threads, "automatic_threads", lambda: 6)
+    monkeypatch.setattr(threads, "automatic_threads", lambda since=None: 6)
     assert threads.choose(3, {"BRAINBENCH_THREADS": "5", "OMP_NUM_THREADS": "4"}) == 3
     assert threads.choose(None, {"BRAINBENCH_THREADS": "5", "OMP_NUM_THREADS": "4"}) == 5
     assert threads.choose(None, {"OMP_NUM_THREADS": "4"}) is None  # torch has read OMP_NUM_THREADS itself
@@ -218,7 +257,7 @@ def test_threads_option_sets_torch_and_refuses_zero(monkeypatch: pytest.MonkeyPa
     before = torch.get_num_threads()
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv("BRAINBENCH_THREADS", raising=False)
-    monkeypatch.setattr(threads, "automatic_threads", lambda: 1)
+    monkeypatch.setattr(threads, "automatic_threads", lambda since=None: 1)
     runner = CliRunner()
     try:
         assert runner.invoke(_command(), ["--threads", "2"]).output == "2\n"

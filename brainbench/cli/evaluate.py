@@ -7,6 +7,7 @@ import click
 from click.core import ParameterSource
 from rich.table import Table
 
+from brainbench import threads as cpu_threads
 from brainbench.cli import options, render
 
 # The library's names (brainbench.benchmarks.evaluate: METRICS, RSA_METRICS, BEHAVIOR_METRICS, DISTANCES,
@@ -55,10 +56,11 @@ def _time_bin(value: str | None) -> tuple[int, int] | None:
 @click.option("--stratify", help="pls/ridge: presentation coordinate to stratify the splits by (e.g. object_name).")
 @click.option("--time-bin", help="pls/ridge: START,END in ms when the assembly has several time bins.")
 @click.option("--device", default="auto", show_default=True, help="pls/ridge: auto (CUDA > MPS > CPU), cpu, cuda, mps.")
+@options.threads_value
 @options.as_json
 def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str | None,
              probabilities_path: str | None, trials_path: str | None, metric: str, distance: str | None,
-             comparison: str | None, stratify: str | None, time_bin: str | None, device: str,
+             comparison: str | None, stratify: str | None, time_bin: str | None, device: str, threads: int | None,
              as_json: bool) -> None:
     """Score precomputed model outputs against neural, RDM or behavioural data.
 
@@ -71,6 +73,9 @@ def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str
     brainbench evaluate --metric rsa --features F.nc --assembly RDMs.nc --comparison kendall_tau_a;
     brainbench evaluate --metric i2n --probabilities P.nc --trials T.nc
     """
+    # Torch's threads are set once it is imported, from the load that other processes put on the CPUs over our own
+    # start-up (`brainbench.threads.configure(since=)`): no pause to measure it.
+    started = cpu_threads.sample()
     rsa_only = {"--rdm": rdm_path, "--distance": distance, "--comparison": comparison}
     # rsa and i2n compute on the CPU: a --device given for them would be silently ignored.
     given_device = None if click.get_current_context().get_parameter_source("device") is ParameterSource.DEFAULT \
@@ -79,16 +84,17 @@ def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str
         _check_options(metric, needed={"--probabilities": probabilities_path, "--trials": trials_path},
                        refused={"--features": features_path, "--assembly": assembly_path, "--stratify": stratify,
                                 "--time-bin": time_bin, "--device": given_device, **rsa_only})
-        _evaluate_behavior(probabilities_path, trials_path, as_json)
+        _evaluate_behavior(probabilities_path, trials_path, threads, started, as_json)
         return
     if metric in RSA_METRICS:
         _evaluate_rsa(features_path, rdm_path, assembly_path, distance, comparison, stratify, time_bin,
-                      probabilities_path, trials_path, given_device, as_json)
+                      probabilities_path, trials_path, given_device, threads, started, as_json)
         return
     _check_options(metric, needed={"--features": features_path, "--assembly": assembly_path},
                    refused={"--probabilities": probabilities_path, "--trials": trials_path, **rsa_only})
     from brainbench.benchmarks.evaluate import evaluate_feature_files
 
+    cpu_threads.configure(threads, since=started)
     result = evaluate_feature_files(features_path, assembly_path, metric=metric, stratify=stratify,
                                     time_bin=_time_bin(time_bin), device=device)
     if as_json:
@@ -124,8 +130,8 @@ def _check_options(metric: str, needed: dict[str, str | None], refused: dict[str
 
 def _evaluate_rsa(features_path: str | None, rdm_path: str | None, assembly_path: str | None, distance: str | None,
                   comparison: str | None, stratify: str | None, time_bin: str | None,
-                  probabilities_path: str | None, trials_path: str | None, device: str | None,
-                  as_json: bool) -> None:
+                  probabilities_path: str | None, trials_path: str | None, device: str | None, threads: int | None,
+                  started: cpu_threads.Sample | None, as_json: bool) -> None:
     if bool(features_path) == bool(rdm_path):
         raise click.UsageError("--metric rsa needs exactly one of --features and --rdm (the model's features or its "
                                "RDM), and --assembly.")
@@ -137,6 +143,7 @@ def _evaluate_rsa(features_path: str | None, rdm_path: str | None, assembly_path
     from brainbench.benchmarks.evaluate import evaluate_rsa
     from brainbench.data.brainscore_format import read_assembly, read_rdm
 
+    cpu_threads.configure(threads, since=started)
     model = read_assembly(features_path) if features_path else read_rdm(rdm_path, "The model RDM file")
     model_path = features_path or rdm_path
     result = evaluate_rsa(model, read_rdm(assembly_path, "The RDM assembly"), comparison=comparison or "spearman",
@@ -157,10 +164,12 @@ def _evaluate_rsa(features_path: str | None, rdm_path: str | None, assembly_path
         render.stdout.print(f"note: {note}")
 
 
-def _evaluate_behavior(probabilities_path: str, trials_path: str, as_json: bool) -> None:
+def _evaluate_behavior(probabilities_path: str, trials_path: str, threads: int | None,
+                       started: cpu_threads.Sample | None, as_json: bool) -> None:
     from brainbench.benchmarks.evaluate import I2N_CEILED_FORMULA, evaluate_i2n
     from brainbench.data.loaders.brainscore_behavior import read_probabilities, read_trials
 
+    cpu_threads.configure(threads, since=started)
     result = evaluate_i2n(read_probabilities(probabilities_path), read_trials(trials_path),
                           scored=f"The evaluation of {probabilities_path}", data_name=str(trials_path))
     if as_json:

@@ -94,12 +94,13 @@ def _configure_threads(ctx: click.Context, param: click.Parameter, value: int | 
     configure(value)
 
 
+_THREADS_HELP = ("CPU threads for torch (default: BRAINBENCH_THREADS, else OMP_NUM_THREADS, else the CPUs this process "
+                 "may use, by affinity and cgroup quota, that other processes leave idle).")
 # How many CPU threads torch uses: every command that runs a model (the callback also runs for the default).
-threads = click.option(
-    "--threads", type=click.IntRange(min=1), expose_value=False, callback=_configure_threads,
-    help="CPU threads for torch (default: BRAINBENCH_THREADS, else OMP_NUM_THREADS, else the CPUs this process may "
-    "use, by affinity and cgroup quota, that other processes leave idle).",
-)
+threads = click.option("--threads", type=click.IntRange(min=1), expose_value=False, callback=_configure_threads,
+                       help=_THREADS_HELP)
+#: The same option for a command that sets the threads itself, later (`brainbench.threads.configure`): its value.
+threads_value = click.option("--threads", type=click.IntRange(min=1), help=_THREADS_HELP)
 
 #: Everything the commands that score or extract use: which model (layers, weights, degrees, seed) and how to run it.
 model_options = _apply(candidate_layers, weights, visual_degrees, device, seed, batching, threads)
