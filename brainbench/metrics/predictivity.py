@@ -384,12 +384,15 @@ def internal_consistency(
         valid = ~torch.isnan(flat)
         means = _weighted_sum(select, torch.where(valid, flat, 0.0)).div_(_weighted_sum(select, valid))  # 0/0: NaN
     means = means.reshape(2, -1, n, q)
-    first, second = means[0].to(f64), means[1].to(f64)  # float64 means: views, overwritten by pearson (not used again)
-    complete = None if not missing else ~(torch.isnan(first) | torch.isnan(second))
-    if complete is None or bool(complete.all()):
-        r = pearson(first, second, dim=-2, overwrite=True)
-    else:
-        r = pearson(first, second, dim=-2, valid=complete)
+    r = torch.empty(len(halves), q, dtype=f64, device=dev)
+    for split in range(len(halves)):  # one split at a time: pearson's temporaries stay (n, q), not (splits, n, q)
+        # float64 means: views when summed in float64, overwritten by pearson (not used again)
+        first, second = means[0, split].to(f64), means[1, split].to(f64)
+        complete = None if not missing else ~(torch.isnan(first) | torch.isnan(second))
+        if complete is None or bool(complete.all()):
+            r[split] = pearson(first, second, dim=-2, overwrite=True)
+        else:
+            r[split] = pearson(first, second, dim=-2, valid=complete)
     corrected = 2 * r / (1 + r)
     split_medians = nanmedian(corrected, -1)
     return Consistency(
@@ -400,9 +403,10 @@ def internal_consistency(
     )
 
 
-def _weighted_sum(weights: Tensor, rows: Tensor, block_elements: int = 2**22) -> Tensor:
+def _weighted_sum(weights: Tensor, rows: Tensor, block_elements: int = 2**18) -> Tensor:
     """weights (k, r) @ rows (r, m) in the weights' dtype; rows of another dtype are converted about
-    ``block_elements`` at a time (a float32 trial array is never copied whole into float64)."""
+    ``block_elements`` at a time (a float32 trial array is never copied whole into float64; 2 MiB blocks stay in
+    cache between the conversion and the product)."""
     if rows.dtype == weights.dtype:
         return weights @ rows
     block = max(1, block_elements // max(rows.shape[0], 1))
