@@ -26,6 +26,7 @@ from brainbench.metrics.splits import brainscore_splits
 from brainbench.metrics.uncertainty import error_method, standard_error
 from brainbench.models.allocator import retain_freed_memory
 from brainbench.models.device import resolve_device
+from brainbench.stages import StageClock, measuring, stage
 
 METRICS = ("pls", "ridge")
 RSA_METRICS = ("rsa",)
@@ -44,6 +45,9 @@ class Evaluation:
 
     error, raw_error: SEM (ddof=1) over splits of the per-split ceiled and raw scores (``error_method`` says so);
     brainscore_raw_error: Brain-Score's own error of the raw score, std (ddof=0) of the split medians / √n_splits.
+    seconds: wall time of the evaluation; steps: its exclusive seconds per step (`stages`): ``data_loading`` (the
+    assembly file, when read here), ``averaging`` (repetitions averaged and stacked), ``ceilings``, ``regressions``
+    (features aligned, splits drawn, regression and correlations).
     """
 
     raw: float
@@ -59,6 +63,7 @@ class Evaluation:
     error_method: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)
 
     @property
     def ceiled_formula(self) -> str:
@@ -69,8 +74,8 @@ class Evaluation:
                 "brainscore_raw_error": self.brainscore_raw_error, "ceiling": self.ceiling,
                 "ceiled": self.ceiled, "split_medians": self.split_medians, "split_ceiled": self.split_ceiled,
                 "ceiling_split_medians": self.ceiling_split_medians, "seconds": self.seconds,
-                "ceiling_convention": self.ceiling_convention, "ceiled_formula": self.ceiled_formula,
-                "error_method": self.error_method, "notes": self.notes}
+                "steps": self.steps, "ceiling_convention": self.ceiling_convention,
+                "ceiled_formula": self.ceiled_formula, "error_method": self.error_method, "notes": self.notes}
 
 
 def aligned_features(features: xr.DataArray, stimulus_ids: Sequence[str]) -> torch.Tensor:
@@ -125,8 +130,10 @@ def evaluate_features(
     _check_metric(metric)
     start = time.perf_counter()
     target = resolve_device(device)
-    data = neural_data(select_time_bin(assembly, time_bin), stratify)
-    return _evaluate(features, data, metric, target, n_splits, scored, data_name, start)
+    with measuring(StageClock()) as clock:
+        with stage("averaging"):
+            data = neural_data(select_time_bin(assembly, time_bin), stratify)
+        return _evaluate(features, data, metric, target, n_splits, scored, data_name, start, clock)
 
 
 def evaluate_feature_files(
@@ -144,9 +151,14 @@ def evaluate_feature_files(
     features = read_assembly(features_path)
     start = time.perf_counter()
     target = resolve_device(device)
-    data = neural_data(select_time_bin(read_assembly(assembly_path), time_bin), stratify)  # the assembly is freed
-    return _evaluate(features, data, metric, target, n_splits, f"The evaluation of {features_path}",
-                     str(assembly_path), start)
+    with measuring(StageClock()) as clock:
+        with stage("data_loading"):
+            assembly = read_assembly(assembly_path)
+        with stage("averaging"):
+            data = neural_data(select_time_bin(assembly, time_bin), stratify)
+        del assembly  # freed once averaged: its largest copy
+        return _evaluate(features, data, metric, target, n_splits, f"The evaluation of {features_path}",
+                         str(assembly_path), start, clock)
 
 
 def _check_metric(metric: str) -> None:
@@ -155,14 +167,16 @@ def _check_metric(metric: str) -> None:
 
 
 def _evaluate(features: xr.DataArray, data: NeuralData, metric: str, target: torch.device, n_splits: int,
-              scored: str, data_name: str, start: float) -> Evaluation:
-    """`evaluate_features` from the averaged data; ``start``: when the evaluation began (perf_counter s)."""
+              scored: str, data_name: str, start: float, clock: StageClock) -> Evaluation:
+    """`evaluate_features` from the averaged data; ``start``: when the evaluation began (perf_counter s); ``clock``:
+    the steps' seconds so far (the current one)."""
     retain_freed_memory()  # the regressions' large temporaries are reused instead of re-faulted
-    x = aligned_features(features, data.stimulus_ids)
-    try:
-        splits = brainscore_splits(len(data.stimulus_ids), n_splits=n_splits, stratify=data.strata)
-    except ValueError as exc:
-        raise BrainbenchError(f"Cannot draw the cross-validation splits ({exc}).") from exc
+    with stage("regressions"):
+        x = aligned_features(features, data.stimulus_ids)
+        try:
+            splits = brainscore_splits(len(data.stimulus_ids), n_splits=n_splits, stratify=data.strata)
+        except ValueError as exc:
+            raise BrainbenchError(f"Cannot draw the cross-validation splits ({exc}).") from exc
     if metric == "pls" and x.shape[1] < PLS_COMPONENTS:
         raise BrainbenchError(
             f"PLS with {PLS_COMPONENTS} components needs at least as many features; the features have {x.shape[1]}."
@@ -170,21 +184,23 @@ def _evaluate(features: xr.DataArray, data: NeuralData, metric: str, target: tor
     # The ceiling first: the regression's temporaries then reuse the memory its half means held.
     ceiling, ceiling_splits, notes = None, [], list(data.notes)
     if data.repetitions is not None:
-        consistency = internal_consistency(data.repetitions.to(target), data.repetition_values,
-                                           precision=torch.float64)
-        ceiling, ceiling_splits = float(consistency.ceiling), [float(v) for v in consistency.split_medians]
+        with stage("ceilings", target):
+            consistency = internal_consistency(data.repetitions.to(target), data.repetition_values,
+                                               precision=torch.float64)
+            ceiling, ceiling_splits = float(consistency.ceiling), [float(v) for v in consistency.split_medians]
     else:
         notes.append("single repetition per stimulus: no internal-consistency ceiling; ceiled = raw")
-    result = feature_predictivity(x.to(target), data.responses.to(target), splits, method=metric,
-                                  n_components=PLS_COMPONENTS)
-    raw, split_raw = float(result.raw), result.split_medians.cpu().numpy()
+    with stage("regressions", target):
+        result = feature_predictivity(x.to(target), data.responses.to(target), splits, method=metric,
+                                      n_components=PLS_COMPONENTS)
+        raw, split_raw = float(result.raw), result.split_medians.cpu().numpy()
     ceiled = ceiled_predictivity(raw, split_raw, ceiling, scored, data_name)
     return Evaluation(
         raw=raw, error=ceiled.error, raw_error=ceiled.raw_error, brainscore_raw_error=float(result.error),
         ceiling=ceiling, ceiled=ceiled.ceiled, split_medians=[float(v) for v in split_raw],
         split_ceiled=[float(v) for v in ceiled.split_ceiled], ceiling_split_medians=ceiling_splits,
         ceiling_convention=ceiled.convention, error_method=ceiled.error_method,
-        seconds=time.perf_counter() - start, notes=notes,
+        seconds=time.perf_counter() - start, notes=notes, steps=dict(clock.seconds),
     )
 
 

@@ -101,7 +101,11 @@ def test_evaluate_matches_sklearn_split_by_split(cli, files):
         assert out[key] == pytest.approx(expected[key], abs=1e-10), key
     assert out["ceiling_convention"] == "explained_variance" and "ddof=1" in out["error_method"]
     assert set(out) >= {"raw", "error", "raw_error", "ceiling", "ceiled", "split_medians", "split_ceiled",
-                        "ceiling_split_medians", "seconds"}
+                        "ceiling_split_medians", "seconds", "steps"}
+    # The steps (exclusive, non-overlapping) are parts of the evaluation's wall time, the same steps that
+    # bench/brainscore_reference.py times inside Brain-Score's run.
+    assert set(out["steps"]) == {"data_loading", "averaging", "ceilings", "regressions"}
+    assert all(v >= 0 for v in out["steps"].values()) and sum(out["steps"].values()) <= out["seconds"]
 
 
 def test_legacy_layout_gives_the_same_numbers(cli, files):
