@@ -571,6 +571,9 @@ def pls_predict(
 
 # --------------------------------------------------------------------------------------------------------- ridge
 
+# Bytes of one block of leave-one-out residuals (…, n_tr, penalties, targets) in `kernel_ridge_cv_predict`.
+_LOO_BLOCK_BYTES = 2**27
+
 
 def kernel_ridge_cv_predict(
     gram_train: Tensor,
@@ -595,7 +598,10 @@ def kernel_ridge_cv_predict(
     over all targets (``False``: one alpha for all, as Brain-Score's ``ridgecv`` metrics use); ties go
     to the first alpha of the grid. Eigenvalues below n_tr·eps·λ_max are treated as exact zeros (the
     null space is solved in closed form), which changes results only at rounding level.
-    Targets are processed ``n_targets_batch`` at a time (default: all) to bound memory.
+    Cost per batch element: one eigendecomposition, then the LOO residuals of all penalties and targets as
+    matrix products of Q (n_tr × r) with blocks of (penalty, target) columns of ~128 MiB of results each
+    (2·n_tr·r·A·q flops in all; no loop over penalties or targets). Targets are processed ``n_targets_batch``
+    at a time (default: all), which bounds memory further.
     """
     n_train = gram_train.shape[-1]
     if gram_train.shape[-2] != n_train or gram_test_train.shape[-1] != n_train:
@@ -620,47 +626,47 @@ def kernel_ridge_cv_predict(
     y_mean = y.mean(-2, keepdim=True)
     yc = y - y_mean
     eigvals, eigvecs = torch.linalg.eigh(kc)
+    del kc
     # Keep the numerically non-zero spectrum (the same count for the whole batch).
     tol = eigvals[..., -1:].clamp_min(0) * n_train * _EPS
     rank = int((eigvals > tol).sum(-1).max().clamp_min(1))
     lam, vec = eigvals[..., -rank:], eigvecs[..., -rank:]
+    # Everything scaled by α: α G⁻¹ = (I − Q_r Q_rᵀ) + Q_r diag(α / (λ + α)) Q_rᵀ for G = K + αI, whose
+    # entries lie in [0, 1] for every α (no 1/α − 1/(λ+α) cancellation at small α); the LOO error c / d
+    # is unchanged by the common factor.
+    frac = grid / (lam.unsqueeze(-1) + grid)  # (…, r, A)
     vec_sq = vec * vec
     vt1 = vec.sum(-2)  # (…, r): Qᵀ1
-
-    inv_a = 1.0 / grid  # (A,)
-    shift = 1.0 / (lam.unsqueeze(-1) + grid) - inv_a  # (…, r, A): 1/(λ+α) − 1/α
-    # d for every alpha: diag(G⁻¹) − (G⁻¹1)/n_tr,  G⁻¹ = 1/α I + Q_r diag(shift) Q_rᵀ.
-    diag = inv_a + vec_sq @ shift  # (…, n_tr, A)
-    ginv1 = inv_a + vec @ (shift * vt1.unsqueeze(-1))
-    d = diag - ginv1 / n_train
+    # α d for every α (…, n_tr, A): α diag(G⁻¹) − α (G⁻¹1) / n_tr.
+    d = ((1.0 - vec_sq.sum(-1)).unsqueeze(-1) + vec_sq @ frac
+         - ((1.0 - vec @ vt1.unsqueeze(-1)) + vec @ (frac * vt1.unsqueeze(-1))) / n_train)
+    del vec_sq
 
     q = y.shape[-1]
-    batch = torch.broadcast_shapes(kc.shape[:-2], gc.shape[:-2], y.shape[:-2])
+    batch = torch.broadcast_shapes(eigvecs.shape[:-2], gc.shape[:-2], y.shape[:-2])
+    vty = vec.mT @ yc  # (…, r, q)
+    null = yc - vec @ vty  # (…, n_tr, q): the targets' part outside the Gram's range, α c = null + Q_r (frac ⊙ Qᵀy)
     step = q if n_targets_batch is None else max(1, int(n_targets_batch))
-    scores = []  # (…, A, q_b) mean squared LOO errors
+    mse = gc.new_empty(*batch, grid.numel(), q)  # mean squared LOO errors
     for lo in range(0, q, step):
-        yb = yc[..., lo : lo + step]
-        vty = vec.mT @ yb  # (…, r, q_b)
-        errs = []
-        for i in range(grid.numel()):
-            c = yb * inv_a[i] + vec @ (shift[..., i].unsqueeze(-1) * vty)
-            errs.append(((c / d[..., i].unsqueeze(-1)) ** 2).mean(-2))
-        scores.append(torch.stack(errs, -2))
-    mse = torch.cat(scores, -1).expand(*batch, grid.numel(), q)
+        width = min(step, q - lo)
+        # Penalties in blocks of one product each: Q_r (r, n_tr) times all (α, target) columns at once.
+        block = max(1, _LOO_BLOCK_BYTES // (8 * max(1, batch.numel()) * n_train * width))
+        w, nb = vty[..., lo : lo + width].unsqueeze(-2), null[..., lo : lo + width].unsqueeze(-2)
+        for a0 in range(0, grid.numel(), block):
+            f = frac[..., a0 : a0 + block]  # (…, r, a)
+            c = (vec @ (f.unsqueeze(-1) * w).flatten(-2)).unflatten(-1, (f.shape[-1], width))  # (…, n_tr, a, q_b)
+            c += nb
+            c /= d[..., a0 : a0 + block].unsqueeze(-1)
+            mse[..., a0 : a0 + block, lo : lo + width] = c.square_().mean(-3)
     if alpha_per_target:
         best = torch.argmin(mse, dim=-2)  # first minimum = first maximal score
     else:
         best = torch.argmin(mse.mean(-1), dim=-1).unsqueeze(-1).expand(*batch, q)
     chosen = grid[best]  # (…, q)
-    # Dual coefficients at each target's alpha, then predictions.
-    preds = []
-    for lo in range(0, q, step):
-        yb = yc[..., lo : lo + step]
-        ab = chosen[..., lo : lo + step].unsqueeze(-2)  # (…, 1, q_b)
-        weights = 1.0 / (lam.unsqueeze(-1) + ab) - 1.0 / ab  # (…, r, q_b)
-        c = yb / ab + vec @ (weights * (vec.mT @ yb))
-        preds.append(gc @ c)
-    pred = torch.cat(preds, -1) + y_mean
+    # Dual coefficients at each target's alpha, c = Q_r (Qᵀy / (λ + α)) + null / α, then predictions.
+    ab = chosen.unsqueeze(-2)  # (…, 1, q)
+    pred = gc @ (vec @ (vty / (lam.unsqueeze(-1) + ab)) + null / ab) + y_mean
     if squeeze:
         return pred.squeeze(-1), chosen.squeeze(-1)
     return pred, chosen
