@@ -1,4 +1,4 @@
-"""``brainbench cache``: what the reduction cache holds, and clearing it (light: no torch)."""
+"""``brainbench cache``: what the reduction and decoded-input caches hold, and clearing them (light: no torch)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from brainbench.cli import options, render
-from brainbench.reductions.store import Entry, ReductionStore
+from brainbench.reductions.store import Entry, ReductionStore, input_dir, input_entries, remove_entry
 
 
 def _model(entry: Entry) -> dict[str, Any]:
@@ -24,19 +24,39 @@ def _model_label(entry: Entry) -> str:
     return name + (" (random-init)" if model.get("random_init") else "")
 
 
+def _stimuli(entry: Entry) -> str:
+    """The stimulus set a decoded-input file holds, '?' when its sidecar cannot say (files of older versions)."""
+    return str(entry.fields.get("stimuli", "?"))
+
+
+def _geometry(entry: Entry) -> str:
+    fields = entry.fields
+    try:
+        return f"{float(fields['stimulus_degrees']):g} deg in {float(fields['model_degrees']):g} deg, " \
+               f"{int(fields['input_size'])} px"
+    except (KeyError, TypeError, ValueError):
+        return "?"
+
+
 def _gib(size: int) -> str:
     return f"{size / 2**30:.2f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
 
 
 @click.group()
 def cache() -> None:
-    """The reduction cache: per-layer Gram matrices, RDMs, outputs and grating recordings kept between runs."""
+    """The caches kept between runs: per-layer reductions and decoded model inputs.
+
+    Reductions (Gram matrices, RDMs, outputs, grating recordings) are kept in <BRAINBENCH_HOME>/reductions, the
+    decoded model inputs (each stimulus set placed and resized once per geometry) in <BRAINBENCH_HOME>/stimuli/inputs.
+    BRAINBENCH_CACHE_SIZE (default 5GB, 0 = off) bounds both together: after each write the least recently used files
+    of either are removed until they fit."""
 
 
 @cache.command()
 @options.as_json
 def info(as_json: bool) -> None:
-    """Where the cache is, its bound (BRAINBENCH_CACHE_SIZE), and its entries by kind and model."""
+    """Where the cache is, its bound (BRAINBENCH_CACHE_SIZE), and its entries by kind and model. Also the decoded
+    model inputs, by stimulus set and geometry, and the total of both caches against the bound they share."""
     store = ReductionStore()
     entries = store.entries()
     sizes: dict[str, Counter] = {"kind": Counter(), "model": Counter()}
@@ -45,19 +65,28 @@ def info(as_json: bool) -> None:
         for axis, name in (("kind", str(entry.fields.get("kind", "?"))), ("model", _model_label(entry))):
             sizes[axis][name] += entry.size
             counts[axis][name] += 1
+    inputs = input_entries()
+    by_set: dict[str, dict[str, int]] = {}
+    for entry in inputs:
+        tally = by_set.setdefault(_stimuli(entry), {"files": 0, "bytes": 0})
+        tally["files"] += 1
+        tally["bytes"] += entry.size
     summary: dict[str, Any] = {
         "location": str(store.folder), "limit_bytes": store.limit, "bytes": sum(e.size for e in entries),
         "entries": len(entries),
         **{f"by_{axis}": {name: {"entries": counts[axis][name], "bytes": sizes[axis][name]}
                           for name in sorted(counts[axis])} for axis in ("kind", "model")},
+        "inputs": {
+            "location": str(input_dir()), "files": len(inputs), "bytes": sum(e.size for e in inputs),
+            "by_stimuli": {name: by_set[name] for name in sorted(by_set)},
+        },
     }
+    summary["total_bytes"] = summary["bytes"] + summary["inputs"]["bytes"]
     if as_json:
         render.print_json(summary)
         return
     console = render.console_now()
-    limit = "off" if store.limit <= 0 else _gib(store.limit)
-    console.print(Text(f"reduction cache {store.folder}: {len(entries)} entries, {_gib(summary['bytes'])} "
-                       f"of {limit} (BRAINBENCH_CACHE_SIZE)"))
+    console.print(Text(f"reduction cache {store.folder}: {len(entries)} entries, {_gib(summary['bytes'])}"))
     for axis in ("kind", "model"):
         if not counts[axis]:
             continue
@@ -65,16 +94,42 @@ def info(as_json: bool) -> None:
         for name in sorted(counts[axis]):
             table.add_row(name, str(counts[axis][name]), _gib(sizes[axis][name]))
         console.print(table)
+    console.print(Text(f"input cache {input_dir()}: {len(inputs)} files, {_gib(summary['inputs']['bytes'])}"))
+    if inputs:
+        rows: dict[tuple[str, str], list[int]] = {}
+        for entry in inputs:
+            row = rows.setdefault((_stimuli(entry), _geometry(entry)), [0, 0])
+            row[0] += 1
+            row[1] += entry.size
+        table = Table("stimuli", "geometry", "files", "size", box=None, pad_edge=False)
+        for (name, geometry), (files, size) in sorted(rows.items()):
+            table.add_row(name, geometry, str(files), _gib(size))
+        console.print(table)
+    limit = "off" if store.limit <= 0 else _gib(store.limit)
+    console.print(Text(f"both caches: {_gib(summary['total_bytes'])} of {limit} (BRAINBENCH_CACHE_SIZE bounds them "
+                       "together)"))
 
 
 @cache.command()
 @click.option("--model", "model_id", metavar="ID", help="Only this model's entries (trained and random-init).")
-def clear(model_id: str | None) -> None:
-    """Remove every cached reduction, or only those of one model."""
+@click.option("--inputs", is_flag=True,
+              help="Also remove the decoded model inputs. They are shared by every model of one geometry, so a plain "
+                   "clear keeps them; the next run decodes what it needs again.")
+def clear(model_id: str | None, inputs: bool) -> None:
+    """Remove every cached reduction, or only those of one model. With --inputs, the decoded model inputs too."""
+    if inputs and model_id is not None:
+        raise click.UsageError("--inputs cannot be combined with --model: the decoded inputs are shared by every "
+                               "model; run `brainbench cache clear --inputs` to remove them all.")
     store = ReductionStore()
     chosen = [e for e in store.entries() if model_id is None or _model(e).get("identifier") == model_id]
-    for entry in chosen:
-        store.remove(entry.key)
+    removed = [e for e in chosen if e.path is not None and remove_entry(e.path)]
     what = f" of {model_id}" if model_id else ""
-    click.echo(f"removed {len(chosen)} cached reduction(s){what}, {_gib(sum(e.size for e in chosen))}, "
-               f"from {store.folder}.")
+    sentence = f"removed {len(removed)} cached reduction(s){what}, {_gib(sum(e.size for e in removed))}, " \
+               f"from {store.folder}"
+    left = len(chosen) - len(removed)
+    if inputs:
+        files = input_entries()
+        gone = [e for e in files if e.path is not None and remove_entry(e.path)]
+        sentence += f", and {len(gone)} decoded input file(s), {_gib(sum(e.size for e in gone))}, from {input_dir()}"
+        left += len(files) - len(gone)
+    click.echo(sentence + (f"; {left} file(s) in use could not be removed." if left else "."))

@@ -26,8 +26,8 @@ _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >
 #: Every command, imported only when run: name → (where it lives, its first docstring sentence for ``--help``).
 COMMANDS = {
     "benchmarks": ("brainbench.cli.catalog:benchmarks", "Benchmarks brainbench can run."),
-    "cache": ("brainbench.cli.cache:cache", "The reduction cache: per-layer Gram matrices, RDMs, outputs and grating "
-              "recordings kept between runs."),
+    "cache": ("brainbench.cli.cache:cache", "The caches kept between runs: per-layer reductions and decoded model "
+              "inputs."),
     "compare": ("brainbench.cli.compare:compare", "Compare MODELS on their scored benchmarks: each one's difference "
                 "to the first, with its 95 % interval and p-value."),
     "data": ("brainbench.cli.data:data",

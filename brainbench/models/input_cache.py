@@ -9,13 +9,21 @@ stimuli's content (ids and encoded bytes, :func:`stimuli.source_digest`; decoded
 the geometry, so a changed image or geometry never meets an old file. Files are written whole under a partial name
 (data/cache_files.py), verified against their checksum on the first read in a process, and drawn again, with one
 warning, when they fail.
+
+The files count against ``BRAINBENCH_CACHE_SIZE`` with the reduction cache of the same home (reductions/store.py): a
+hit touches the file's modification time, and after a file is written the least recently used files of both caches
+are removed until they fit (never the file just written; a reader keeps the file it has mapped, and one that finds
+its file gone decodes again). A set larger than the bound alone (or any set, with the cache off: ``0``) is decoded
+into memory and not kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -25,8 +33,8 @@ import numpy as np
 from brainbench.data import cache_files
 from brainbench.data.fetch import sha256_of
 from brainbench.data.stimuli import StimulusSet, content_digest, source_digest
-from brainbench.errors import DataError
 from brainbench.models.preprocessing import input_pixels, place_on_screen
+from brainbench.reductions import store
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +77,9 @@ def _identity(path: Path) -> tuple[str, int, int, int]:
 
 
 def _read(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str]:
-    """The file memory-mapped if it matches its checksum (checked once per process and file) and ``shape``, else
-    (None, what is wrong with it)."""
+    """The file memory-mapped if it matches its checksum (checked once per process and file) and ``shape``, its
+    modification time touched (last use, for eviction); else (None, what is wrong with it), or (None, '') when it
+    was removed meanwhile (evicted by another process)."""
     try:
         identity = _identity(path)
         if identity not in _verified:
@@ -80,12 +89,17 @@ def _read(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str]:
                 return None, "failed its sha256 check"
         pixels = np.load(path, mmap_mode="r")
     except FileNotFoundError:
-        return None, "has no checksum beside it (interrupted)"
+        return None, "" if not path.exists() else "has no checksum beside it (interrupted)"
     except (OSError, ValueError, KeyError, TypeError):
         return None, "is unreadable or has an unreadable checksum file"
     if pixels.shape != shape or pixels.dtype != np.uint8:
         return None, f"holds {pixels.dtype} of shape {pixels.shape} instead of uint8 of shape {shape}"
     _verified[identity] = None
+    with contextlib.suppress(OSError):  # touched, then still the file verified: the mapping holds its inode
+        os.utime(path)
+        touched = _identity(path)
+        if touched[1:3] == identity[1:3]:
+            _verified[touched] = None
     return pixels, ""
 
 
@@ -99,36 +113,55 @@ def model_inputs(
     Raises DataError when the cache cannot be written (disk full, …).
     """
     key = input_key(stimuli, stimulus_degrees, model_degrees, input_size)
-    path = Path(cache_dir) / "inputs" / f"{key}.npy"
+    folder = Path(cache_dir) / "inputs"
+    path = folder / f"{key}.npy"
     shape = (len(stimuli), input_size, input_size, 3)
     if path.exists():
         pixels, trouble = _read(path, shape)
         if pixels is not None:
             return pixels
-        logger.warning("Cached model inputs %s %s; decoding the stimuli again.", path, trouble)
+        if trouble:
+            logger.warning("Cached model inputs %s %s; decoding the stimuli again.", path, trouble)
+    limit = store.cache_limit()
+    if int(np.prod(shape)) > limit:  # not kept: larger than the bound alone, or the cache is off
+        return _decode(stimuli, stimulus_degrees, model_degrees, np.empty(shape, dtype=np.uint8), progress)
     what = f"the preprocessed {stimuli.identifier} stimuli ({stimulus_degrees:g} deg in {model_degrees:g} deg, " \
            f"{input_size} px)"
-    # As for the gratings (data/gratings.py): replaced whole, never deleted, the checksum renamed into place first.
+    # As for the gratings (data/gratings.py): replaced whole, the checksum renamed into place first.
     with cache_files.replacing(path, what) as partial:
-        pixels = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
-        for row, stimulus_id in enumerate(stimuli.stimulus_ids):
-            placed = place_on_screen(stimuli.load(stimulus_id), stimulus_degrees, model_degrees)
-            pixels[row] = input_pixels(placed, input_size)
-            if progress:
-                progress(1)
-        pixels.flush()
-        del pixels
+        _decode(stimuli, stimulus_degrees, model_degrees,
+                np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape), progress)
         record = {"sha256": sha256_of(partial), "bytes": partial.stat().st_size, "shape": list(shape),
                   "dtype": "uint8", "version": VERSION, "stimuli": stimuli.identifier,
                   "stimulus_degrees": stimulus_degrees, "model_degrees": model_degrees, "input_size": input_size}
         with cache_files.replacing(_checksum_file(path), f"the checksum of {what}") as written:
             written.write_text(json.dumps(record, indent=1) + "\n")
         ours = partial.stat()
-    identity = _identity(path)
-    if (identity[1], identity[2], identity[3]) == (ours.st_ino, ours.st_size, ours.st_mtime_ns):
+        # Mapped before it is renamed into place: ours whatever another process replaces or evicts after.
+        pixels = np.load(partial, mmap_mode="r")
+    identity = _identity(path) if path.exists() else None
+    if identity is not None and identity[1:] == (ours.st_ino, ours.st_size, ours.st_mtime_ns):
         _verified[identity] = None  # the file just hashed and renamed into place, unchanged since
-    pixels, trouble = _read(path, shape)
-    if pixels is None:  # replaced under us by a broken copy: the one sentence a user can act on
-        raise DataError(f"The model inputs just written to {path} {trouble}; check the disk, or set "
-                                    "BRAINBENCH_HOME to another folder.")
+    store.evict_lru(limit, _shared_folders(folder), keep=path)
     return pixels
+
+
+def _decode(stimuli: StimulusSet, stimulus_degrees: float, model_degrees: float, pixels: np.ndarray,
+            progress: Callable[[int], None] | None) -> np.ndarray:
+    """Fill ``pixels`` (n, size, size, 3) uint8 with each stimulus placed and resized; flushed when a memmap."""
+    for row, stimulus_id in enumerate(stimuli.stimulus_ids):
+        placed = place_on_screen(stimuli.load(stimulus_id), stimulus_degrees, model_degrees)
+        pixels[row] = input_pixels(placed, pixels.shape[1])
+        if progress:
+            progress(1)
+    if isinstance(pixels, np.memmap):
+        pixels.flush()
+    return pixels
+
+
+def _shared_folders(folder: Path) -> list[Path]:
+    """The folders bounded together with ``folder``: the home's reductions too when it is the home's input folder
+    (a folder given elsewhere, e.g. by a test, is bounded alone)."""
+    if folder.resolve() == store.input_dir().resolve():
+        return [folder, store.cache_dir()]
+    return [folder]

@@ -5,7 +5,12 @@ fields its key was made of (what ``cache info`` and ``cache clear --model`` read
 and renamed (data/cache_files.py); the json goes first, so no reader finds an entry without its checksum. A reader
 reads the npz's bytes once, checks them against the json and decodes those same bytes, so an entry replaced or
 evicted meanwhile is either read whole or missed. A hit touches the entry's modification time; after each write the
-least recently used entries are removed until the folder fits its bound.
+least recently used entries are removed until the cache fits its bound.
+
+One bound, ``BRAINBENCH_CACHE_SIZE``, covers this folder and the decoded model inputs of the same home
+(``<BRAINBENCH_HOME>/stimuli/inputs``, models/input_cache.py: ``<key>.npy`` with ``<key>.npy.json``) together:
+:func:`evict_lru` ranks the array files of both by last use. A removed file stays readable to a process that has it
+open or memory-mapped (POSIX); where the system refuses to remove such a file (Windows), it is left for a later pass.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,22 +60,69 @@ def cache_dir() -> Path:
     return paths.home() / "reductions"
 
 
+def input_dir() -> Path:
+    """Where the decoded model inputs are kept (models/input_cache.py): ``<BRAINBENCH_HOME>/stimuli/inputs``."""
+    return paths.stimulus_cache() / "inputs"
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One cached reduction: its key, bytes on disk (npz + json), last use (seconds since the epoch) and key fields."""
+    """One cached array file: its key, bytes on disk (array + json sidecar), last use (seconds since the epoch), the
+    fields its sidecar names (a reduction's key fields; a decoded input's stimulus set and geometry) and its path."""
 
     key: str
     size: int
     used: float
     fields: dict[str, Any]
+    path: Path | None = None
+
+
+def input_entries(folder: Path | None = None, with_fields: bool = True) -> list[Entry]:
+    """Every decoded-input file of ``folder`` (default :func:`input_dir`), least recently used first: ``fields`` is
+    its sidecar's record (``stimuli``, ``stimulus_degrees``, ``model_degrees``, ``input_size``, ...; {} when unreadable,
+    and without the names in files older than them)."""
+    return _listing(Path(folder) if folder is not None else input_dir(), ".npy", with_fields)
+
+
+def evict_lru(limit: int, folders: Sequence[Path], keep: Path | None = None) -> list[Entry]:
+    """Remove the least recently used array files of ``folders`` (reductions and decoded inputs, counted together,
+    sidecars included) until they total at most ``limit`` bytes; never ``keep`` (the file just written). Returns the
+    entries removed."""
+    found = [entry for folder in folders for suffix in (".npz", ".npy") for entry in _listing(folder, suffix, False)]
+    entries = sorted(found, key=lambda entry: (entry.used, entry.key))
+    total = sum(entry.size for entry in entries)
+    removed = []
+    for entry in entries:
+        if total <= limit:
+            break
+        if entry.path == keep or entry.path is None or not remove_entry(entry.path):
+            continue
+        total -= entry.size
+        removed.append(entry)
+    return removed
+
+
+def remove_entry(data: Path) -> bool:
+    """Delete an array file and its sidecar (the array first, so no reader finds an array without its checksum);
+    already gone counts as removed. False when the system refuses (a file mapped by a reader on Windows, …)."""
+    try:
+        data.unlink(missing_ok=True)
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        _sidecar(data).unlink(missing_ok=True)
+    return True
 
 
 class ReductionStore:
-    """A folder of cached reductions bounded to ``limit`` bytes. ``hits``/``misses`` count this object's lookups."""
+    """A folder of cached reductions bounded to ``limit`` bytes, together with the decoded-input folder ``inputs``
+    (by default the home's when ``folder`` is the home's too, else none). ``hits``/``misses`` count this object's
+    lookups."""
 
-    def __init__(self, folder: Path | None = None, limit: int | None = None) -> None:
+    def __init__(self, folder: Path | None = None, limit: int | None = None, inputs: Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else cache_dir()
         self.limit = cache_limit() if limit is None else int(limit)
+        self.inputs = Path(inputs) if inputs is not None else input_dir() if folder is None else None
         self.hits = 0
         self.misses = 0
 
@@ -127,41 +180,17 @@ class ReductionStore:
     def entries(self, with_fields: bool = True) -> list[Entry]:
         """Every entry, least recently used first (partials left out); ``with_fields=False`` reads no sidecar (sizes
         and times only, from the file system)."""
-        found = []
-        for data in self.folder.glob("*.npz") if self.folder.is_dir() else ():
-            if data.name.startswith("."):
-                continue
-            sidecar = data.with_suffix(".json")
-            fields: Any = {}
-            if with_fields:
-                try:
-                    fields = json.loads(sidecar.read_text()).get("fields", {})
-                except (OSError, ValueError, AttributeError):
-                    fields = {}
-            found.append(Entry(data.stem, _size(data) + _size(sidecar), _mtime(data),
-                               fields if isinstance(fields, dict) else {}))
-        return sorted(found, key=lambda entry: (entry.used, entry.key))
+        return _listing(self.folder, ".npz", with_fields)
 
     def evict(self, keep: str | None = None) -> list[Entry]:
-        """Remove least recently used entries (never ``keep``) until the total fits :attr:`limit`; returns them."""
-        entries = self.entries(with_fields=False)
-        total = sum(entry.size for entry in entries)
-        removed = []
-        for entry in entries:
-            if total <= self.limit:
-                break
-            if entry.key == keep:
-                continue
-            self.remove(entry.key)
-            total -= entry.size
-            removed.append(entry)
-        return removed
+        """Remove least recently used entries of this folder and :attr:`inputs` (never the entry ``keep``) until
+        both together fit :attr:`limit`; returns them."""
+        folders = [self.folder] if self.inputs is None else [self.folder, self.inputs]
+        return evict_lru(self.limit, folders, None if keep is None else self._paths(keep)[0])
 
     def remove(self, key: str) -> None:
         """Delete one entry (the array first, so no reader finds an array without its checksum)."""
-        data, sidecar = self._paths(key)
-        data.unlink(missing_ok=True)
-        sidecar.unlink(missing_ok=True)
+        remove_entry(self._paths(key)[0])
 
 
 def _trouble(content: bytes, sidecar: Path) -> str:
@@ -180,15 +209,37 @@ def _trouble(content: bytes, sidecar: Path) -> str:
     return ""
 
 
+def _sidecar(data: Path) -> Path:
+    """``<key>.json`` beside a reduction's ``<key>.npz``; ``<key>.npy.json`` beside a decoded input's ``<key>.npy``."""
+    return data.with_suffix(".json") if data.suffix == ".npz" else data.with_name(data.name + ".json")
+
+
+def _listing(folder: Path, suffix: str, with_fields: bool) -> list[Entry]:
+    """The ``*<suffix>`` array files of ``folder`` with their sidecars, least recently used first; partials and files
+    removed while listing are left out."""
+    found = []
+    for data in folder.glob(f"*{suffix}") if folder.is_dir() else ():
+        if data.name.startswith("."):
+            continue
+        sidecar = _sidecar(data)
+        try:
+            info = data.stat()
+        except OSError:  # evicted or replaced by another process meanwhile
+            continue
+        fields: Any = {}
+        if with_fields:
+            try:
+                record = json.loads(sidecar.read_text())
+                fields = record.get("fields", {}) if suffix == ".npz" else record  # an input's record is its fields
+            except (OSError, ValueError, AttributeError):
+                fields = {}
+        found.append(Entry(data.stem, info.st_size + _size(sidecar), info.st_mtime,
+                           fields if isinstance(fields, dict) else {}, data))
+    return sorted(found, key=lambda entry: (entry.used, entry.key))
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
