@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +197,45 @@ def test_a_set_larger_than_the_bound_is_decoded_in_memory_and_not_kept(home: Pat
     stimuli = _stimuli()
     assert np.array_equal(_inputs(stimuli, 4.0), _expected(stimuli, 4.0))
     assert not (home / "stimuli" / "inputs").exists() or list((home / "stimuli" / "inputs").iterdir()) == []
+
+
+_WORKER = """
+import sys, time
+from pathlib import Path
+import numpy as np, pandas as pd
+from brainbench import paths
+from brainbench.data.stimuli import in_memory_stimuli
+from brainbench.models.input_cache import model_inputs
+from brainbench.models.preprocessing import input_pixels, place_on_screen
+ready, go = Path(sys.argv[1]), Path(sys.argv[2])
+images = np.random.default_rng(0).integers(0, 256, size=(40, 50, 70, 3), dtype=np.uint8)
+stimuli = in_memory_stimuli("shared", images, pd.DataFrame({"stimulus_id": [f"s{i}" for i in range(40)]})
+                            .set_index("stimulus_id"))
+expected = {d: np.stack([input_pixels(place_on_screen(stimuli.load(i), d, 8.0), 64) for i in stimuli.stimulus_ids])
+            for d in (4.0, 5.0, 6.0, 7.0)}
+ready.touch()
+while not go.exists():
+    time.sleep(0.005)
+for _ in range(5):
+    for degrees, pixels in expected.items():
+        got = model_inputs(stimuli, degrees, 8.0, 64, paths.stimulus_cache())
+        if not np.array_equal(np.asarray(got), pixels):
+            sys.exit(f"wrong pixels at {degrees} deg")
+"""
+
+
+def test_two_processes_evicting_each_others_inputs_read_the_right_pixels(home: Path, tmp_path: Path) -> None:
+    one_file = 40 * 64 * 64 * 3 + 128 + 400  # array, npy header and json sidecar, roughly
+    env = {**os.environ, "BRAINBENCH_HOME": str(home), "BRAINBENCH_CACHE_SIZE": str(int(2.5 * one_file))}
+    go, ready = tmp_path / "go", [tmp_path / f"ready{i}" for i in range(2)]
+    workers = [subprocess.Popen([sys.executable, "-c", _WORKER, str(flag), str(go)], env=env, stderr=subprocess.PIPE,
+                                text=True) for flag in ready]
+    while not all(flag.exists() for flag in ready):  # both have their references: their writes and evictions interleave
+        assert all(worker.poll() is None for worker in workers), [w.stderr.read() for w in workers if w.stderr]
+        time.sleep(0.01)
+    go.touch()
+    results = [(worker.wait(timeout=300), worker.stderr.read() if worker.stderr else "") for worker in workers]
+    assert [code for code, _ in results] == [0, 0], results
+    folder = home / "stimuli" / "inputs"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no partial file is left behind"
+    assert _on_disk(home) <= int(2.5 * one_file), "the last write's eviction saw every file renamed before it"
