@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/threads_under_load.py
 	$(BIN)/python bench/rsa_speed.py
 	$(BIN)/python bench/neural_speed.py
+	$(BIN)/python bench/ridge_speed.py
 	test -f $(BENCH_DATA)/assembly.nc || $(BIN)/python bench/evaluate_speed.py write $(BENCH_DATA)
 	$(BIN)/python bench/evaluate_speed.py run $(BENCH_DATA) --reference-splits 2
 	$(BIN)/python bench/brainscore_reference.py timing $(BENCH_DATA) --bsenv $(BSENV)
