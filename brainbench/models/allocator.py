@@ -4,11 +4,6 @@ glibc's malloc serves large blocks with fresh ``mmap`` pages and gives freed hea
 kernel, so every batch re-faults hundreds of megabytes of activations (measured: 125 M minor faults and
 as much system as user time for one Marques2020 run). Raising both thresholds keeps the memory mapped
 and reused; the process's resident size stays at its peak instead of shrinking between batches.
-
-Torch's CPU tensors of 2 MiB and more are also put on transparent huge pages (torch's ``THP_MEM_ALLOC_ENABLE``,
-unless the user set it): one fault per 2 MiB instead of one per 4 KiB page (measured: a 400 MB tensor faulted
-97 697 times without, 607 with; `evaluate` 20 000 faults fewer and ~0.4 s sooner on this machine). Where the kernel
-gives no huge pages (``transparent_hugepage`` = never), nothing changes.
 """
 
 from __future__ import annotations
@@ -16,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import os
 import sys
 
 _M_TRIM_THRESHOLD = -1
@@ -26,11 +20,9 @@ _THRESHOLD = 2**30  # bytes: blocks up to 1 GiB come from (and return to) the he
 
 @functools.cache
 def retain_freed_memory() -> bool:
-    """Tune glibc malloc once per process (no-op elsewhere) and ask for huge pages for torch's large CPU tensors.
-    Returns whether both malloc settings took."""
+    """Tune glibc malloc once per process (no-op elsewhere). Returns whether both settings took."""
     if not sys.platform.startswith("linux"):
         return False
-    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # read by torch at each large allocation
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
