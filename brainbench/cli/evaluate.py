@@ -94,11 +94,11 @@ def evaluate(features_path: str | None, rdm_path: str | None, assembly_path: str
                    refused={"--probabilities": probabilities_path, "--trials": trials_path, **rsa_only})
     from brainbench.benchmarks.evaluate import evaluate_feature_files
 
-    cpu_threads.configure(threads, since=started)
+    used = cpu_threads.configure(threads, since=started)
     result = evaluate_feature_files(features_path, assembly_path, metric=metric, stratify=stratify,
                                     time_bin=_time_bin(time_bin), device=device)
     if as_json:
-        render.print_json(result.to_dict())
+        render.print_json({**result.to_dict(), "torch_threads": used})
         return
     _print_scores(f"{metric} predictivity  ·  {features_path} → {assembly_path}",
                   result.raw, result.ceiling, result.ceiled, result.error)

@@ -105,6 +105,7 @@ def test_evaluate_matches_sklearn_split_by_split(cli, files):
     # The steps (exclusive, non-overlapping) are parts of the evaluation's wall time, the same steps that
     # bench/brainscore_reference.py times inside Brain-Score's run.
     assert set(out["steps"]) == {"data_loading", "averaging", "ceilings", "regressions"}
+    assert isinstance(out["torch_threads"], int) and out["torch_threads"] >= 1  # what the automatic choice set
     assert all(v >= 0 for v in out["steps"].values()) and sum(out["steps"].values()) <= out["seconds"]
 
 
