@@ -7,7 +7,8 @@ rows shuffled, with stimulus_id, repetition and object_name; neuroid_id, region 
 `neural_speed.synthetic`'s seeded data. Brain-Score's own code runs on the same files:
 ``brainscore_reference.py timing DIR --bsenv VENV``.
 
-``run DIR [--runs 3]`` times, each as its own process and alternating, median of ``--runs``:
+``run DIR [--runs 3]`` times, each as its own process and alternating, median of ``--runs`` (each brainbench run after
+an untimed warm-up one, as ``brainscore_reference.py timing`` explains):
 
 * ``brainbench evaluate --features F --assembly A --stratify object_name --json``, with its peak RSS;
 * a reference process doing the same steps with the libraries Brain-Score's metric uses (xarray to read and average
@@ -144,6 +145,7 @@ def run(outdir: Path, runs: int, splits_timed: int) -> None:
     load_before = os.getloadavg()[0]
     ours, references = [], {"1 thread": [], "default threads": []}
     for _ in range(runs):
+        whole_process(evaluate_command(outdir))  # warm-up after the references' long runs (brainscore_reference.py)
         ours.append(whole_process(evaluate_command(outdir)))
         for threads, times in references.items():
             times.append(whole_process([sys.executable, __file__, "reference", str(outdir), "--threads",
