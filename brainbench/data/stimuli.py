@@ -155,6 +155,24 @@ def source_digest(stimuli: StimulusSet) -> str | None:
     return digest.hexdigest()
 
 
+_digests: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # load → {stimulus ids: stimulus_digest}
+
+
+def stimulus_digest(stimuli: StimulusSet) -> str:
+    """SHA-256 of the stimulus ids, in order, and their content: their encoded bytes where the set's ``load`` can
+    fingerprint them (:func:`source_digest`: no decoding), else their decoded pixels (:func:`content_digest`).
+    Memoised per ``load`` and ids (the reduction cache and the input cache of one session both ask)."""
+    ids = tuple(stimuli.stimulus_ids)
+    try:
+        known = _digests.setdefault(stimuli.load, {})
+    except TypeError:  # a load that takes no weak reference: computed each time
+        known = {}
+    if ids not in known:
+        source = source_digest(stimuli)
+        known[ids] = f"source:{source}" if source is not None else f"pixels:{content_digest(stimuli)}"
+    return known[ids]
+
+
 def content_digest(stimuli: StimulusSet) -> str:
     """SHA-256 over every stimulus id and image's pixels: identifies the exact input a model saw."""
     digest = hashlib.sha256()

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -69,7 +68,7 @@ def forward_batches(
                 rows = slice(start, start + len(chunk))
                 with stage("decode_preprocess"):
                     if cached is not None:
-                        batch = normalise(torch.from_numpy(np.array(cached[rows])), model.preprocessing)
+                        batch = normalise(cached[rows], model.preprocessing)
                     else:
                         images = [place_on_screen(stimuli.load(i), stimulus_degrees, model.visual_degrees)
                                   for i in chunk]

@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import numpy as np
 
 from brainbench.data import cache_files
 from brainbench.data.fetch import sha256_of
-from brainbench.data.stimuli import StimulusSet, content_digest, source_digest
+from brainbench.data.stimuli import StimulusSet, stimulus_digest
 from brainbench.models.preprocessing import input_pixels, place_on_screen
 from brainbench.reductions import store
 
@@ -40,31 +39,16 @@ logger = logging.getLogger(__name__)
 
 #: Part of every key: bump it whenever placement or resizing changes what a model sees.
 VERSION = 1
-_contents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # load → {stimulus ids: content digest}
 _verified: dict[tuple[str, int, int, int], None] = {}  # (path, inode, size, mtime) of files checked in this process
 
 
 def input_key(stimuli: StimulusSet, stimulus_degrees: float, model_degrees: float, input_size: int) -> str:
     """The cache key of ``stimuli`` shown at ``stimulus_degrees`` in a field of ``model_degrees`` at ``input_size``
     px: a sha256 (hex) of the content and the geometry."""
-    content = _content(stimuli)
+    content = stimulus_digest(stimuli)
     geometry = {"version": VERSION, "content": content, "stimulus_degrees": float(stimulus_degrees),
                 "model_degrees": float(model_degrees), "input_size": int(input_size)}
     return hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()
-
-
-def _content(stimuli: StimulusSet) -> str:
-    """:func:`stimuli.source_digest`, else the pixels' :func:`stimuli.content_digest`; memoised per ``load`` and
-    ids, since each pass of a session asks again."""
-    ids = tuple(stimuli.stimulus_ids)
-    try:
-        known = _contents.setdefault(stimuli.load, {})
-    except TypeError:  # a load that takes no weak reference: computed each time
-        known = {}
-    if ids not in known:
-        source = source_digest(stimuli)
-        known[ids] = f"source:{source}" if source is not None else f"pixels:{content_digest(stimuli)}"
-    return known[ids]
 
 
 def _checksum_file(path: Path) -> Path:

@@ -67,17 +67,17 @@ def input_pixels(image: Image.Image, input_size: int) -> np.ndarray:
                       dtype=np.uint8)
 
 
-def normalise(pixels: torch.Tensor, preprocessing: Preprocessing) -> torch.Tensor:
-    """(batch, H, W, 3) uint8 CPU pixels → (batch, 3, H, W) float32: ``ToTensor`` (/255) then ``Normalize``.
+def normalise(pixels: np.ndarray, preprocessing: Preprocessing) -> torch.Tensor:
+    """(batch, H, W, 3) uint8 pixels (any NumPy array, a memory map included: read once, not copied) → (batch, 3,
+    H, W) float32: ``ToTensor`` (/255) then ``Normalize``.
 
     Each value is read from a table of the 256 gray levels per channel, computed by those float32 ops
     ((x / 255 − mean) / std), so the bits are the ops' at a third of their time.
     """
     table = _normalised_levels(tuple(preprocessing.mean), tuple(preprocessing.std))
-    levels = pixels.numpy()
-    out = np.empty(levels.shape, dtype=np.float32)
+    out = np.empty(pixels.shape, dtype=np.float32)
     for channel in range(3):
-        np.take(table[:, channel], levels[..., channel], out=out[..., channel])
+        np.take(table[:, channel], pixels[..., channel], out=out[..., channel])
     return torch.from_numpy(out).permute(0, 3, 1, 2)
 
 
@@ -93,4 +93,4 @@ def to_batch(images: Sequence[Image.Image], preprocessing: Preprocessing) -> tor
     """Images → float32 tensor (batch, 3, input_size, input_size), normalised (:func:`input_pixels`,
     :func:`normalise`)."""
     pixels = np.stack([input_pixels(im, preprocessing.input_size) for im in images])
-    return normalise(torch.from_numpy(pixels), preprocessing)
+    return normalise(pixels, preprocessing)

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from brainbench.data.gratings import DRAWING_VERSION
-from brainbench.data.stimuli import StimulusSet
+from brainbench.data.stimuli import StimulusSet, stimulus_digest
 from brainbench.models.electrophysiology import LayerRecording
 from brainbench.models.registry import Model
-from brainbench.reductions.keys import model_fields, stimulus_digest
+from brainbench.reductions.keys import model_fields
 from brainbench.reductions.store import ReductionStore
 
 #: How each kind is computed, in the key (a change here is a change of the numbers).
@@ -38,13 +38,9 @@ class CachedReductions:
         self.store = store
         self.base = model_fields(model, device)
         self.batch_size = batch_size
-        self._digests: dict[tuple, str] = {}
 
     def _stimuli(self, stimuli: StimulusSet, degrees: float) -> dict[str, Any]:
-        memo = (stimuli.identifier, tuple(stimuli.stimulus_ids))
-        if memo not in self._digests:
-            self._digests[memo] = stimulus_digest(stimuli)
-        return {"digest": self._digests[memo], "n": len(stimuli), "degrees": float(degrees)}
+        return {"digest": stimulus_digest(stimuli), "n": len(stimuli), "degrees": float(degrees)}
 
     def _fields(self, kind: str, layer: str, **extra: Any) -> dict[str, Any]:
         return {**self.base, "kind": kind, "parameters": KIND_PARAMETERS[kind], "layer": layer, **extra}

@@ -26,7 +26,6 @@ import PIL
 import torch
 
 import brainbench
-from brainbench.data.stimuli import StimulusSet, content_digest, source_digest
 from brainbench.models.registry import Model
 
 #: Bump whenever what a reduction holds changes (the code that computes it is keyed by :data:`REDUCING_MODULES`).
@@ -81,11 +80,3 @@ def _device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return platform.processor() or platform.machine()
-
-
-def stimulus_digest(stimuli: StimulusSet) -> str:
-    """SHA-256 of the stimulus ids, in order, and their content: their encoded bytes where the set's ``load`` can
-    fingerprint them (:func:`~brainbench.data.stimuli.source_digest`: no decoding; Pillow's version is in the key),
-    else their decoded pixels (:func:`~brainbench.data.stimuli.content_digest`)."""
-    source = source_digest(stimuli)
-    return f"source:{source}" if source is not None else f"pixels:{content_digest(stimuli)}"

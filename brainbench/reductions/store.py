@@ -77,11 +77,11 @@ class Entry:
     path: Path | None = None
 
 
-def input_entries(folder: Path | None = None, with_fields: bool = True) -> list[Entry]:
+def input_entries(folder: Path | None = None) -> list[Entry]:
     """Every decoded-input file of ``folder`` (default :func:`input_dir`), least recently used first: ``fields`` is
     its sidecar's record (``stimuli``, ``stimulus_degrees``, ``model_degrees``, ``input_size``, ...; {} when unreadable,
     and without the names in files older than them)."""
-    return _listing(Path(folder) if folder is not None else input_dir(), ".npy", with_fields)
+    return _listing(Path(folder) if folder is not None else input_dir(), ".npy", True)
 
 
 def evict_lru(limit: int, folders: Sequence[Path], keep: Path | None = None) -> list[Entry]:
@@ -115,14 +115,13 @@ def remove_entry(data: Path) -> bool:
 
 
 class ReductionStore:
-    """A folder of cached reductions bounded to ``limit`` bytes, together with the decoded-input folder ``inputs``
-    (by default the home's when ``folder`` is the home's too, else none). ``hits``/``misses`` count this object's
-    lookups."""
+    """A folder of cached reductions bounded to ``limit`` bytes, together with the home's decoded-input folder when
+    ``folder`` is the home's too (:attr:`inputs`, else None). ``hits``/``misses`` count this object's lookups."""
 
-    def __init__(self, folder: Path | None = None, limit: int | None = None, inputs: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, limit: int | None = None) -> None:
         self.folder = Path(folder) if folder is not None else cache_dir()
         self.limit = cache_limit() if limit is None else int(limit)
-        self.inputs = Path(inputs) if inputs is not None else input_dir() if folder is None else None
+        self.inputs = input_dir() if folder is None else None
         self.hits = 0
         self.misses = 0
 
@@ -177,20 +176,15 @@ class ReductionStore:
                 written.write_text(json.dumps(record, sort_keys=True) + "\n")
         self.evict(keep=data.stem)
 
-    def entries(self, with_fields: bool = True) -> list[Entry]:
-        """Every entry, least recently used first (partials left out); ``with_fields=False`` reads no sidecar (sizes
-        and times only, from the file system)."""
-        return _listing(self.folder, ".npz", with_fields)
+    def entries(self) -> list[Entry]:
+        """Every entry, least recently used first (partials left out), with its sidecar's fields."""
+        return _listing(self.folder, ".npz", True)
 
     def evict(self, keep: str | None = None) -> list[Entry]:
         """Remove least recently used entries of this folder and :attr:`inputs` (never the entry ``keep``) until
         both together fit :attr:`limit`; returns them."""
         folders = [self.folder] if self.inputs is None else [self.folder, self.inputs]
         return evict_lru(self.limit, folders, None if keep is None else self._paths(keep)[0])
-
-    def remove(self, key: str) -> None:
-        """Delete one entry (the array first, so no reader finds an array without its checksum)."""
-        remove_entry(self._paths(key)[0])
 
 
 def _trouble(content: bytes, sidecar: Path) -> str:

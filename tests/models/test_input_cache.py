@@ -153,7 +153,7 @@ def test_normalise_gives_the_bits_of_torchvisions_float32_ops(mean, std) -> None
     # Every gray level in every channel, among random pixels, against ToTensor + Normalize's ops written out.
     pixels = np.random.default_rng(1).integers(0, 256, size=(5, 40, 33, 3), dtype=np.uint8)
     pixels[1].reshape(-1, 3)[:256] = np.arange(256, dtype=np.uint8)[:, None]
-    got = normalise(torch.from_numpy(pixels), Preprocessing(40, mean, std))
+    got = normalise(pixels, Preprocessing(40, mean, std))
     x = torch.from_numpy(pixels).permute(0, 3, 1, 2).to(torch.float32) / 255.0
     expected = (x - torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)) / torch.tensor(
         std, dtype=torch.float32).view(1, 3, 1, 1)
