@@ -28,6 +28,7 @@ import time
 import numpy as np
 import scipy.stats
 import torch
+from neural_speed import sync  # a sibling script: bench/ is on the path when this one runs
 from sklearn.linear_model import RidgeCV
 from threadpoolctl import threadpool_limits
 
@@ -66,11 +67,6 @@ def sklearn_split_medians(layers: list[np.ndarray], responses: np.ndarray, split
             r = [scipy.stats.pearsonr(responses[test][:, j], prediction[:, j])[0] for j in range(N_NEUROIDS)]
             medians[i, s] = np.nanmedian(r)
     return medians
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def brainbench_run(layers: list[torch.Tensor], responses: torch.Tensor, splits, device: torch.device):

@@ -156,22 +156,20 @@ def sample() -> Sample | None:
     return Sample(cpu, own.user + own.system)
 
 
-def others_busy_cpus(before: Sample, after: Sample, ticks_per_second: float | None = None) -> float:
-    """How many CPUs other processes kept busy between two samples: the machine's busy CPUs (:func:`busy_cpus`)
-    minus this process's own CPU use over the same interval (so that the interval may cover our own work)."""
-    total = (after.cpu.busy + after.cpu.idle) - (before.cpu.busy + before.cpu.idle)
-    if total <= 0:
-        return 0.0
-    ticks = ticks_per_second if ticks_per_second is not None else os.sysconf("SC_CLK_TCK")
-    own_ticks = (after.own - before.own) * ticks
-    return max(0.0, after.cpu.online * (after.cpu.busy - before.cpu.busy - own_ticks) / total)
-
-
 def interval_seconds(before: Sample, after: Sample, ticks_per_second: float | None = None) -> float:
     """Wall seconds between two samples, from the CPU ticks that passed (all CPUs together / online CPUs)."""
     ticks = ticks_per_second if ticks_per_second is not None else os.sysconf("SC_CLK_TCK")
     total = (after.cpu.busy + after.cpu.idle) - (before.cpu.busy + before.cpu.idle)
     return total / after.cpu.online / ticks
+
+
+def others_busy_cpus(before: Sample, after: Sample, ticks_per_second: float | None = None) -> float:
+    """How many CPUs other processes kept busy between two samples: the machine's busy CPUs (:func:`busy_cpus`)
+    minus this process's own CPU use over the same interval (so that the interval may cover our own work)."""
+    seconds = interval_seconds(before, after, ticks_per_second)
+    if seconds <= 0:
+        return 0.0
+    return max(0.0, busy_cpus(before.cpu, after.cpu) - (after.own - before.own) / seconds)
 
 
 def measured_busy_cpus(seconds: float = SAMPLE_SECONDS, since: Sample | None = None) -> tuple[float, int] | None:

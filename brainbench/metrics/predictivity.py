@@ -376,8 +376,8 @@ def internal_consistency(
     select = torch.as_tensor(
         np.stack([np.isin(labels, h[which]) for which in (0, 1) for h in halves]), dtype=dtype, device=dev
     )  # (2·splits, repetitions): the first halves, then the second halves
-    # Half means from one (2·splits × repetitions) @ (repetitions × stimuli·neuroids) product, in the
-    # responses' precision; a NaN anywhere sends the computation through the NaN-aware path.
+    # Half means from one (2·splits × repetitions) @ (repetitions × stimuli·neuroids) product, in ``dtype``
+    # (``precision``, by default the responses'); a NaN anywhere sends the computation through the NaN-aware path.
     means = _weighted_sum(select, flat).div_(select.sum(-1, keepdim=True))
     missing = bool(torch.isnan(means.sum()))
     if missing:
