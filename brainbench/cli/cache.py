@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -38,6 +38,15 @@ def _geometry(entry: Entry) -> str:
         return "?"
 
 
+def _tally(entries: list[Entry], label: Callable[[Entry], Any]) -> dict[Any, tuple[int, int]]:
+    """(number of files, bytes) per ``label(entry)``, sorted by label."""
+    tally: dict[Any, tuple[int, int]] = {}
+    for entry in entries:
+        n, size = tally.get(label(entry), (0, 0))
+        tally[label(entry)] = (n + 1, size + entry.size)
+    return dict(sorted(tally.items()))
+
+
 def _gib(size: int) -> str:
     return f"{size / 2**30:.2f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
 
@@ -59,26 +68,17 @@ def info(as_json: bool) -> None:
     model inputs, by stimulus set and geometry, and the total of both caches against the bound they share."""
     store = ReductionStore()
     entries = store.entries()
-    sizes: dict[str, Counter] = {"kind": Counter(), "model": Counter()}
-    counts: dict[str, Counter] = {"kind": Counter(), "model": Counter()}
-    for entry in entries:
-        for axis, name in (("kind", str(entry.fields.get("kind", "?"))), ("model", _model_label(entry))):
-            sizes[axis][name] += entry.size
-            counts[axis][name] += 1
+    tallies = {"kind": _tally(entries, lambda entry: str(entry.fields.get("kind", "?"))),
+               "model": _tally(entries, _model_label)}
     inputs = input_entries()
-    by_set: dict[str, dict[str, int]] = {}
-    for entry in inputs:
-        tally = by_set.setdefault(_stimuli(entry), {"files": 0, "bytes": 0})
-        tally["files"] += 1
-        tally["bytes"] += entry.size
     summary: dict[str, Any] = {
         "location": str(store.folder), "limit_bytes": store.limit, "bytes": sum(e.size for e in entries),
         "entries": len(entries),
-        **{f"by_{axis}": {name: {"entries": counts[axis][name], "bytes": sizes[axis][name]}
-                          for name in sorted(counts[axis])} for axis in ("kind", "model")},
+        **{f"by_{axis}": {name: {"entries": n, "bytes": size} for name, (n, size) in tally.items()}
+           for axis, tally in tallies.items()},
         "inputs": {
             "location": str(input_dir()), "files": len(inputs), "bytes": sum(e.size for e in inputs),
-            "by_stimuli": {name: by_set[name] for name in sorted(by_set)},
+            "by_stimuli": {name: {"files": n, "bytes": size} for name, (n, size) in _tally(inputs, _stimuli).items()},
         },
     }
     summary["total_bytes"] = summary["bytes"] + summary["inputs"]["bytes"]
@@ -87,22 +87,18 @@ def info(as_json: bool) -> None:
         return
     console = render.console_now()
     console.print(Text(f"reduction cache {store.folder}: {len(entries)} entries, {_gib(summary['bytes'])}"))
-    for axis in ("kind", "model"):
-        if not counts[axis]:
+    for axis, tally in tallies.items():
+        if not tally:
             continue
         table = Table(axis, "entries", "size", box=None, pad_edge=False)
-        for name in sorted(counts[axis]):
-            table.add_row(name, str(counts[axis][name]), _gib(sizes[axis][name]))
+        for name, (n, size) in tally.items():
+            table.add_row(name, str(n), _gib(size))
         console.print(table)
     console.print(Text(f"input cache {input_dir()}: {len(inputs)} files, {_gib(summary['inputs']['bytes'])}"))
     if inputs:
-        rows: dict[tuple[str, str], list[int]] = {}
-        for entry in inputs:
-            row = rows.setdefault((_stimuli(entry), _geometry(entry)), [0, 0])
-            row[0] += 1
-            row[1] += entry.size
         table = Table("stimuli", "geometry", "files", "size", box=None, pad_edge=False)
-        for (name, geometry), (files, size) in sorted(rows.items()):
+        by_geometry = _tally(inputs, lambda entry: (_stimuli(entry), _geometry(entry)))
+        for (name, geometry), (files, size) in by_geometry.items():
             table.add_row(name, geometry, str(files), _gib(size))
         console.print(table)
     limit = "off" if store.limit <= 0 else _gib(store.limit)
